@@ -1,0 +1,48 @@
+/// <reference types="vitest/config" />
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+
+/** URL folder (under the page's base) where the tfjs wasm binaries are served. */
+export const TFJS_WASM_DIR = 'tfjs-wasm/';
+
+const wasmDist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist';
+const wasmFiles = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+
+/**
+ * The wasm backend fetches its binaries at run time; serve them from our own origin
+ * (no network at run time), in dev from node_modules and in a build as emitted assets.
+ */
+function tfjsWasmBinaries(): Plugin {
+  return {
+    name: 'tfjs-wasm-binaries',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.split('?')[0].split('/').pop() ?? '';
+        if (!req.url?.includes(TFJS_WASM_DIR) || !wasmFiles.includes(name)) return next();
+        res.setHeader('Content-Type', 'application/wasm');
+        res.end(readFileSync(join(wasmDist, name)));
+      });
+    },
+    generateBundle() {
+      for (const name of wasmFiles) {
+        this.emitFile({ type: 'asset', fileName: TFJS_WASM_DIR + name, source: readFileSync(join(wasmDist, name)) });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  base: './',
+  plugins: [react(), tfjsWasmBinaries()],
+  worker: { format: 'es' },
+  build: { chunkSizeWarningLimit: 4000 },
+  test: {
+    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'scripts/**/*.test.ts', 'tests/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    fileParallelism: false,
+  },
+});
