@@ -76,8 +76,8 @@ function hasPrefix(bytes: Uint8Array, prefix: ArrayLike<number>): boolean {
 
 /**
  * Decodes the file's bytes as fetched. They are normally gzipped; a server that sends the file
- * with `Content-Encoding: gzip` (common for `.gz` names) has the browser gunzip it already, so
- * bytes that begin with the format's own magic are taken as they are.
+ * with `Content-Encoding: gzip` (Vite's dev server does for `.gz` names, as do many static hosts)
+ * has fetch gunzip it already, so bytes that begin with the format's own magic are taken as they are.
  *
  * Every defect throws an Error whose message starts with `fileName` and names what is wrong:
  * a model must never train on half a file or on labels outside 0..9.
