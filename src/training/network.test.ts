@@ -1,0 +1,315 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Activation, Normalization } from '../config/schema';
+import { initialWeights, layerSizes, Network, type NetworkSpec } from './network';
+import { createRng } from './rng';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+function smallSpec(activation: Activation, normalization: Normalization[], overrides: Partial<NetworkSpec> = {}): NetworkSpec {
+  return {
+    inputSize: 6,
+    outputSize: 4,
+    hiddenLayers: normalization.length,
+    hiddenUnits: 5,
+    activation,
+    normalization,
+    epsilon: 1e-5,
+    inferenceStatistics: 'population',
+    movingAverageDecay: 0.9,
+    ...overrides,
+  };
+}
+
+/** Pixel-like inputs in [0, 1) and one-hot labels, as plain arrays (for the float64 forward pass too). */
+function randomBatch(spec: NetworkSpec, m: number, seed: number): { x: number[][]; y: number[][] } {
+  const uniform = createRng(seed);
+  const x = Array.from({ length: m }, () => Array.from({ length: spec.inputSize }, () => uniform()));
+  const y = Array.from({ length: m }, () => {
+    const label = Math.floor(uniform() * spec.outputSize);
+    return Array.from({ length: spec.outputSize }, (_, k) => (k === label ? 1 : 0));
+  });
+  return { x, y };
+}
+
+function withTensors<T>(batch: { x: number[][]; y: number[][] }, f: (x: tf.Tensor2D, y: tf.Tensor2D) => T): T {
+  const x = tf.tensor2d(batch.x);
+  const y = tf.tensor2d(batch.y);
+  try {
+    return f(x, y);
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+const NONLINEARITY: Record<Activation, (v: number) => number> = {
+  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+  tanh: Math.tanh,
+  relu: (v) => Math.max(0, v),
+};
+
+/**
+ * The network in float64 plain JS, written from the paper independently of network.ts. `params`
+ * are in Network.parameters() order. Returns the mean cross-entropy and, per hidden layer, Wx.
+ */
+function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][], y: number[][]): { loss: number; wx: number[][][] } {
+  const sizes = layerSizes(spec);
+  const m = x.length;
+  const wx: number[][][] = [];
+  let next = 0;
+  let h = x;
+  for (let layer = 0; layer <= spec.hiddenLayers; layer++) {
+    const fanOut = sizes[layer + 1];
+    const w = params[next++];
+    const a = h.map((row) =>
+      Array.from({ length: fanOut }, (_, j) => row.reduce((s, v, i) => s + v * w[i * fanOut + j], 0)),
+    );
+    if (layer === spec.hiddenLayers) {
+      const b = params[next++];
+      const loss = a.reduce((total, logits, n) => {
+        const z = logits.map((v, k) => v + b[k]);
+        const max = Math.max(...z);
+        const logSumExp = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+        return total - z.reduce((s, v, k) => s + y[n][k] * (v - logSumExp), 0);
+      }, 0);
+      return { loss: loss / m, wx };
+    }
+    wx.push(a);
+    let u: number[][];
+    if (spec.normalization[layer] === 'batchnorm') {
+      const gamma = params[next++];
+      const beta = params[next++];
+      const mu = Array.from({ length: fanOut }, (_, j) => a.reduce((s, row) => s + row[j], 0) / m);
+      const variance = mu.map((mj, j) => a.reduce((s, row) => s + (row[j] - mj) ** 2, 0) / m);
+      u = a.map((row) => row.map((v, j) => (gamma[j] * (v - mu[j])) / Math.sqrt(variance[j] + spec.epsilon) + beta[j]));
+    } else {
+      const b = params[next++];
+      u = a.map((row) => row.map((v, j) => v + b[j]));
+    }
+    h = u.map((row) => row.map(NONLINEARITY[spec.activation]));
+  }
+  throw new Error('unreachable: the output layer returns');
+}
+
+function readParameters(net: Network): Float64Array[] {
+  return net.parameters().map((p) => Float64Array.from(p.dataSync()));
+}
+
+describe('Network gradients', () => {
+  const cases: [Activation, Normalization[]][] = [
+    ['sigmoid', ['batchnorm', 'none', 'batchnorm']],
+    ['tanh', ['none', 'batchnorm', 'none']],
+    // ReLU with BN everywhere: without BN a unit can sit exactly at the kink (all its inputs dead,
+    // its bias never moved), where finite differences see half the slope.
+    ['relu', ['batchnorm', 'batchnorm', 'batchnorm']],
+  ];
+  for (const [activation, normalization] of cases) {
+    it(`match central finite differences of a float64 forward pass (${activation}, ${normalization.join('/')})`, () => {
+      const spec = smallSpec(activation, normalization);
+      const net = new Network(spec, initialWeights(spec, 1, 7), `fd-${activation}`);
+      // A few steps first, so that biases, gammas and betas are no longer 0 and 1.
+      withTensors(randomBatch(spec, 8, 11), (x, y) => {
+        for (let step = 0; step < 3; step++) net.trainStep(x, y, 0.3, 0.5);
+      });
+      const batch = randomBatch(spec, 8, 12);
+      const analytic = withTensors(batch, (x, y) => net.gradients(x, y));
+      const params = readParameters(net);
+      expect(analytic.loss).toBeCloseTo(float64Forward(spec, params, batch.x, batch.y).loss, 5);
+
+      // Float64 central differences with h = 1e-6 are exact to ~1e-9 (rounding 1e-16/h, truncation
+      // h^2 x third derivative), so the difference measures the float32 rounding of the analytic
+      // gradients: ~1e-7 relative per op, amplified by BN's 1/sigma and summed over 8 examples. It
+      // was below 1e-6 of each tensor's largest gradient when written; 1e-4 of it leaves 100x room,
+      // while a wrong or missing term is off by a sizeable fraction of the gradient.
+      const h = 1e-6;
+      params.forEach((values, k) => {
+        const numeric = Array.from(values, (_, i) => {
+          const perturbed = (delta: number) => params.map((p, j) => (j === k ? p.map((v, n) => (n === i ? v + delta : v)) : p));
+          return (
+            (float64Forward(spec, perturbed(h), batch.x, batch.y).loss - float64Forward(spec, perturbed(-h), batch.x, batch.y).loss) /
+            (2 * h)
+          );
+        });
+        const scale = Math.max(...numeric.map(Math.abs));
+        // Every parameter tensor must have a non-negligible gradient, or the comparison proves nothing.
+        expect(scale, `parameter ${net.parameters()[k].name}`).toBeGreaterThan(1e-3);
+        const tolerance = 1e-4 * scale;
+        numeric.forEach((g, i) => expect(Math.abs(analytic.gradients[k][i] - g), `${net.parameters()[k].name}[${i}]`).toBeLessThan(tolerance));
+      });
+      net.dispose();
+    });
+  }
+});
+
+describe('Network.trainStep', () => {
+  it('with momentum 0 moves every parameter by -learningRate x its gradient (plain SGD)', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm', 'none']);
+    const net = new Network(spec, initialWeights(spec, 1, 3), 'sgd');
+    withTensors(randomBatch(spec, 8, 4), (x, y) => {
+      const before = readParameters(net);
+      const { loss, gradients } = net.gradients(x, y);
+      expect(net.trainStep(x, y, 0.25, 0)).toBeCloseTo(loss, 6);
+      readParameters(net).forEach((after, k) =>
+        after.forEach((v, i) => expect(v).toBeCloseTo(before[k][i] - 0.25 * gradients[k][i], 6)),
+      );
+    });
+    net.dispose();
+  });
+
+  it('returns a non-finite loss instead of throwing when training diverges', () => {
+    const spec = smallSpec('relu', ['none', 'none']);
+    const net = new Network(spec, initialWeights(spec, 1, 5), 'diverge');
+    const losses = withTensors(randomBatch(spec, 8, 6), (x, y) => Array.from({ length: 10 }, () => net.trainStep(x, y, 1e30, 0.9)));
+    expect(losses.some((loss) => !Number.isFinite(loss))).toBe(true);
+    net.dispose();
+  });
+
+  it('leaks no tensors: the count after 1,000 steps equals the count after 10', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm', 'none', 'batchnorm'], { inferenceStatistics: 'moving' });
+    const net = new Network(spec, initialWeights(spec, 1, 9), 'leak');
+    const count = withTensors(randomBatch(spec, 8, 10), (x, y) => {
+      for (let step = 0; step < 10; step++) net.trainStep(x, y, 0.1, 0.9);
+      const afterTen = tf.memory().numTensors;
+      for (let step = 10; step < 1000; step++) net.trainStep(x, y, 0.1, 0.9);
+      net.estimatePopulationStatistics([x, x]);
+      net.gradients(x, y);
+      const { logits, nonlinearityInputs } = net.forward(x, 'inference');
+      tf.dispose([logits, ...nonlinearityInputs]);
+      return { afterTen, afterThousand: tf.memory().numTensors };
+    });
+    expect(count.afterThousand).toBe(count.afterTen);
+    net.dispose();
+  });
+});
+
+describe('Network.forward', () => {
+  it('returns as nonlinearity inputs Wx + b without BN and gamma * xhat + beta with it', () => {
+    const spec = smallSpec('tanh', ['none', 'batchnorm']);
+    const net = new Network(spec, initialWeights(spec, 1, 13), 'forward');
+    const batch = randomBatch(spec, 8, 14);
+    withTensors(batch, (x, y) => {
+      for (let step = 0; step < 3; step++) net.trainStep(x, y, 0.3, 0);
+      const { logits, nonlinearityInputs } = net.forward(x, 'training');
+      const [w1, b1, , gamma, beta] = readParameters(net);
+      const first = nonlinearityInputs[0].arraySync() as number[][];
+      batch.x.forEach((row, n) => {
+        for (let j = 0; j < spec.hiddenUnits; j++) {
+          expect(first[n][j]).toBeCloseTo(row.reduce((s, v, i) => s + v * w1[i * spec.hiddenUnits + j], b1[j]), 5);
+        }
+      });
+      const second = nonlinearityInputs[1].arraySync() as number[][];
+      for (let j = 0; j < spec.hiddenUnits; j++) {
+        const values = second.map((row) => row[j]);
+        const mean = values.reduce((s, v) => s + v, 0) / values.length;
+        const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+        expect(mean).toBeCloseTo(beta[j], 5);
+        expect(std).toBeCloseTo(Math.abs(gamma[j]), 3);
+      }
+      expect(logits.shape).toEqual([8, spec.outputSize]);
+      tf.dispose([logits, ...nonlinearityInputs]);
+    });
+    net.dispose();
+  });
+});
+
+describe('inference statistics', () => {
+  it('population statistics are the mean of batch means and m/(m-1) x the mean of biased batch variances (Algorithm 2)', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm', 'none', 'batchnorm']);
+    const net = new Network(spec, initialWeights(spec, 1, 15), 'population');
+    const m = 4;
+    const batches = [16, 17, 18].map((seed) => randomBatch(spec, m, seed));
+    const tensors = batches.map((b) => tf.tensor2d(b.x));
+    net.estimatePopulationStatistics(tensors);
+    tf.dispose(tensors);
+
+    const params = readParameters(net);
+    const wxByBatch = batches.map((b) => float64Forward(spec, params, b.x, b.y).wx);
+    const statistics = net.populationStatistics();
+    expect(statistics[1]).toBeNull();
+    for (const layer of [0, 2]) {
+      const { mean, variance } = statistics[layer]!;
+      for (let j = 0; j < spec.hiddenUnits; j++) {
+        const batchMeans = wxByBatch.map((wx) => wx[layer].reduce((s, row) => s + row[j], 0) / m);
+        const batchVariances = wxByBatch.map((wx, b) => wx[layer].reduce((s, row) => s + (row[j] - batchMeans[b]) ** 2, 0) / m);
+        expect(mean[j]).toBeCloseTo(batchMeans.reduce((s, v) => s + v, 0) / 3, 5);
+        expect(variance[j]).toBeCloseTo(((m / (m - 1)) * batchVariances.reduce((s, v) => s + v, 0)) / 3, 5);
+      }
+    }
+    net.dispose();
+  });
+
+  it('in inference mode an example gives the same output alone as inside a batch', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm', 'batchnorm']);
+    const net = new Network(spec, initialWeights(spec, 1, 19), 'alone');
+    const batch = randomBatch(spec, 8, 20);
+    withTensors(batch, (x, y) => {
+      for (let step = 0; step < 5; step++) net.trainStep(x, y, 0.3, 0);
+      net.estimatePopulationStatistics([x]);
+      const inBatch = net.forward(x, 'inference');
+      const single = tf.tensor2d([batch.x[2]]);
+      const alone = net.forward(single, 'inference');
+      const batchLogits = inBatch.logits.arraySync() as number[][];
+      alone.logits.dataSync().forEach((v, k) => expect(v).toBeCloseTo(batchLogits[2][k], 5));
+      alone.nonlinearityInputs.forEach((layer, l) => {
+        const rows = inBatch.nonlinearityInputs[l].arraySync() as number[][];
+        layer.dataSync().forEach((v, j) => expect(v).toBeCloseTo(rows[2][j], 5));
+      });
+      // Training mode normalizes a batch of one to beta: the statistics of the batch matter there.
+      const training = net.forward(single, 'training');
+      expect(training.logits.dataSync()[0]).not.toBeCloseTo(batchLogits[2][0], 3);
+      tf.dispose([single, inBatch.logits, ...inBatch.nonlinearityInputs, alone.logits, ...alone.nonlinearityInputs]);
+      tf.dispose([training.logits, ...training.nonlinearityInputs]);
+    });
+    net.dispose();
+  });
+
+  it('moving averages move toward the batch mean and unbiased batch variance at every step', () => {
+    const decay = 0.9;
+    const spec = smallSpec('sigmoid', ['batchnorm', 'none'], { inferenceStatistics: 'moving', movingAverageDecay: decay });
+    const net = new Network(spec, initialWeights(spec, 1, 21), 'moving');
+    const m = 8;
+    const batch = randomBatch(spec, m, 22);
+    const wx = float64Forward(spec, readParameters(net), batch.x, batch.y).wx[0];
+    const batchMean = Array.from({ length: spec.hiddenUnits }, (_, j) => wx.reduce((s, row) => s + row[j], 0) / m);
+    const sampleVariance = batchMean.map((mu, j) => wx.reduce((s, row) => s + (row[j] - mu) ** 2, 0) / (m - 1));
+    withTensors(batch, (x, y) => {
+      // Learning rate 0 freezes W, so the batch statistics stay the same while the averages move.
+      for (let step = 1; step <= 30; step++) {
+        net.trainStep(x, y, 0, 0);
+        const { mean, variance } = net.populationStatistics()[0]!;
+        const remaining = decay ** step;
+        for (let j = 0; j < spec.hiddenUnits; j++) {
+          // Started at 0 and 1, after k steps: decay^k x start + (1 - decay^k) x batch statistic.
+          expect(mean[j]).toBeCloseTo((1 - remaining) * batchMean[j], 4);
+          expect(variance[j]).toBeCloseTo(remaining + (1 - remaining) * sampleVariance[j], 4);
+        }
+      }
+    });
+    net.dispose();
+  });
+});
+
+describe('initialWeights', () => {
+  it('are identical for both arms whatever their normalization, and differ for another seed', () => {
+    const plain = smallSpec('sigmoid', ['none', 'none', 'none']);
+    const normalized = smallSpec('sigmoid', ['batchnorm', 'batchnorm', 'batchnorm']);
+    const a = initialWeights(plain, 0.5, 42);
+    expect(initialWeights(normalized, 0.5, 42)).toEqual(a);
+    const other = initialWeights(plain, 0.5, 43);
+    a.forEach((w, layer) => expect(other[layer]).not.toEqual(w));
+    expect(a.map((w) => w.length)).toEqual([6 * 5, 5 * 5, 5 * 5, 5 * 4]);
+  });
+
+  it('are Gaussian with mean 0 and standard deviation initSigma', () => {
+    const spec: NetworkSpec = { ...smallSpec('sigmoid', ['none', 'none', 'none']), inputSize: 784, hiddenUnits: 100, outputSize: 10 };
+    const values = initialWeights(spec, 0.3, 1).flatMap((w) => Array.from(w));
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+    // ~99k draws: the standard errors of the mean and the std are ~0.001 and ~0.0007.
+    expect(Math.abs(mean)).toBeLessThan(0.005);
+    expect(Math.abs(std - 0.3)).toBeLessThan(0.005);
+  });
+});
