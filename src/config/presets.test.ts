@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { PRESETS } from './presets';
+import { DEFAULT_CONFIG } from './schema';
+import { parse } from './url';
+
+const configOf = (id: string) => parse(PRESETS.find((preset) => preset.id === id)!.query).config;
+
+describe('presets', () => {
+  it('are links that parse back without problems, each to a different config', () => {
+    const configs = PRESETS.map((preset) => {
+      const { config, problems } = parse(preset.query);
+      expect(problems).toEqual([]);
+      return JSON.stringify(config);
+    });
+    expect(new Set(configs).size).toBe(PRESETS.length);
+    expect(new Set(PRESETS.map((preset) => preset.id)).size).toBe(PRESETS.length);
+  });
+
+  it('"Paper, Figure 1" is the defaults', () => {
+    expect(configOf('paper-figure-1')).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('"A learning rate 10x higher" changes only the learning rate, to ten times the default', () => {
+    expect(configOf('learning-rate-10x')).toEqual({ ...DEFAULT_CONFIG, learningRate: DEFAULT_CONFIG.learningRate * 10 });
+  });
+
+  it('"Larger init" changes only the initial weight scale, to more than the default', () => {
+    const { initSigma, ...rest } = configOf('large-init-saturation');
+    const { initSigma: defaultSigma, ...defaultRest } = DEFAULT_CONFIG;
+    expect(initSigma).toBeGreaterThan(defaultSigma);
+    expect(rest).toEqual(defaultRest);
+  });
+
+  it('"BN on the last hidden layer only" normalizes only the last layer of arm B', () => {
+    const config = configOf('bn-last-layer-only');
+    expect(config.normalizationB).toEqual(['none', 'none', 'batchnorm']);
+    expect(config.normalizationA).toEqual(DEFAULT_CONFIG.normalizationA);
+  });
+
+  it('have a title and a description to show in the picker', () => {
+    for (const preset of PRESETS) {
+      expect(preset.title.length).toBeGreaterThan(0);
+      expect(preset.description).toMatch(/\.$/);
+    }
+  });
+});

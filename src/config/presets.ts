@@ -1,0 +1,54 @@
+/**
+ * Named experiments, each a link: picking one is the same as opening its query, so a preset can
+ * be shared, bookmarked and edited like any other run. Presets are computed from DEFAULT_CONFIG
+ * (a learning rate 10x the default, not a number written here) so they stay true when the
+ * defaults are tuned.
+ */
+import { DEFAULT_CONFIG, validateConfig, type Config } from './schema';
+import { serialize } from './url';
+
+export interface Preset {
+  id: string;
+  title: string;
+  description: string;
+  /** Query string without "?", as url.serialize writes it. */
+  query: string;
+}
+
+/** Validated, so a multiple of a tuned default is clamped to the field's bounds rather than written out of range. */
+function preset(id: string, title: string, description: string, changes: Partial<Config>): Preset {
+  return { id, title, description, query: serialize(validateConfig({ ...DEFAULT_CONFIG, ...changes }).config) };
+}
+
+/**
+ * The saturation preset's init scale relative to the default: the first layer's sigmoid inputs
+ * start about 5x wider, far into the flat tails for any scale at which the default trains.
+ */
+const SATURATING_INIT_FACTOR = 5;
+
+export const PRESETS: readonly Preset[] = [
+  preset(
+    'paper-figure-1',
+    'Paper, Figure 1',
+    'Three hidden layers of 100 sigmoids, batches of 60, 50,000 steps: the network without BN against the same network with BN on every layer.',
+    {},
+  ),
+  preset(
+    'learning-rate-10x',
+    'A learning rate 10x higher',
+    'BN is claimed to allow much higher learning rates: the plain network may stall or diverge where the BN network still trains.',
+    { learningRate: DEFAULT_CONFIG.learningRate * 10 },
+  ),
+  preset(
+    'large-init-saturation',
+    'Larger init: the sigmoids saturate',
+    'Wider initial weights push the inputs of the sigmoids into their flat tails, where gradients vanish; BN pulls them back to where the sigmoid bends.',
+    { initSigma: DEFAULT_CONFIG.initSigma * SATURATING_INIT_FACTOR },
+  ),
+  preset(
+    'bn-last-layer-only',
+    'BN on the last hidden layer only',
+    'Arm B normalizes only the layer whose distribution Figure 1 plots, to separate what BN does there from what it does below.',
+    { normalizationB: DEFAULT_CONFIG.normalizationB.map((_, index, layers) => (index === layers.length - 1 ? 'batchnorm' : 'none')) },
+  ),
+];
