@@ -6,9 +6,6 @@
  */
 import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
 
-/** The two arms of the comparison: A without BN, B with it (by default). */
-export type Arm = 'A' | 'B';
-
 /** Which distribution of a layer: the tracked unit's input, or all units of the layer pooled. */
 export type DistributionView = 'unit' | 'pooled';
 
