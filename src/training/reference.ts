@@ -1,0 +1,98 @@
+/**
+ * The same network as Network (network.ts), written the obvious way: the forward pass in tfjs ops,
+ * gradients from tfjs autodiff, the update from tf.train.momentum. It shares no math with Network,
+ * so the tests can check one against the other, and it is the benchmark's "naive reference".
+ * Training mode only: it has no inference statistics.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { layerSizes, nonlinearity, type NetworkSpec } from './network';
+
+interface ReferenceLayer {
+  weights: tf.Variable;
+  /** The bias without BN, beta with it (BN drops the bias). */
+  bias: tf.Variable;
+  gamma: tf.Variable | null;
+}
+
+export class ReferenceNetwork {
+  readonly spec: NetworkSpec;
+  private readonly layers: ReferenceLayer[];
+  private readonly trainable: tf.Variable[];
+  private optimizer: tf.MomentumOptimizer | null = null;
+  private optimizerMomentum = 0;
+
+  constructor(spec: NetworkSpec, weights: Float32Array[], name: string) {
+    this.spec = spec;
+    const sizes = layerSizes(spec);
+    this.layers = sizes.slice(1).map((fanOut, layer) => {
+      const normalized = layer < spec.hiddenLayers && spec.normalization[layer] === 'batchnorm';
+      const prefix = `${name}/layer${layer + 1}`;
+      return {
+        weights: tf.variable(tf.tensor2d(weights[layer], [sizes[layer], fanOut]), true, `${prefix}/weights`),
+        bias: tf.variable(tf.zeros([fanOut]), true, `${prefix}/${normalized ? 'beta' : 'bias'}`),
+        gamma: normalized ? tf.variable(tf.ones([fanOut]), true, `${prefix}/gamma`) : null,
+      };
+    });
+    // Network.parameters() order: W, then b or (gamma, beta), per layer.
+    this.trainable = this.layers.flatMap((l) => (l.gamma ? [l.weights, l.gamma, l.bias] : [l.weights, l.bias]));
+  }
+
+  parameters(): readonly tf.Variable[] {
+    return this.trainable;
+  }
+
+  /** Mean softmax cross-entropy of the batch, BN layers normalizing with the batch's own statistics. */
+  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D): tf.Scalar {
+    return tf.tidy(() => {
+      let h: tf.Tensor2D = x;
+      this.layers.forEach((layer, index) => {
+        const wx = tf.matMul(h, layer.weights as tf.Tensor2D);
+        if (index === this.layers.length - 1) {
+          h = tf.add(wx, layer.bias);
+          return;
+        }
+        let nonlinearityInput: tf.Tensor2D;
+        if (layer.gamma) {
+          const { mean, variance } = tf.moments(wx, 0);
+          const xhat = tf.div(tf.sub(wx, mean), tf.sqrt(tf.add(variance, this.spec.epsilon)));
+          nonlinearityInput = tf.add(tf.mul(xhat, layer.gamma), layer.bias);
+        } else {
+          nonlinearityInput = tf.add(wx, layer.bias);
+        }
+        h = nonlinearity(this.spec.activation, nonlinearityInput);
+      });
+      return tf.losses.softmaxCrossEntropy(yOneHot, h) as tf.Scalar;
+    });
+  }
+
+  /** One SGD step through tf.train.momentum (momentum 0 is plain SGD); returns the batch's loss. */
+  trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
+    // tfjs's setMomentum does not reach the scalar the update uses: a new momentum needs a new optimizer.
+    if (this.optimizer === null || momentum !== this.optimizerMomentum) {
+      this.optimizer?.dispose();
+      this.optimizer = tf.train.momentum(learningRate, momentum);
+      this.optimizerMomentum = momentum;
+    }
+    this.optimizer.setLearningRate(learningRate);
+    const loss = this.optimizer.minimize(() => this.loss(x, yOneHot), true, this.trainable)!;
+    const value = loss.dataSync()[0];
+    loss.dispose();
+    return value;
+  }
+
+  /** Loss and gradients by autodiff, ordered as parameters(). */
+  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; gradients: Float32Array[] } {
+    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot), this.trainable);
+    const read = {
+      loss: value.dataSync()[0],
+      gradients: this.trainable.map((v) => grads[v.name].dataSync() as Float32Array),
+    };
+    tf.dispose([value, ...Object.values(grads)]);
+    return read;
+  }
+
+  dispose(): void {
+    tf.dispose(this.trainable);
+    this.optimizer?.dispose();
+  }
+}
