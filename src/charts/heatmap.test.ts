@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { scaleLinear } from 'd3';
+import { HISTOGRAM } from '../training/records';
+import { colorPosition, drawHeatmap, fillHeatmapPixels, heatmapColumns, heatmapLayout, heatmapRows, sharedFractionMax, type HeatmapSeries } from './heatmap';
+import { ARM_COLORS, colorLookupTable, LUT_SIZE } from './colors';
+import { interpolateViridis, rgb } from 'd3';
+
+describe('heatmap', () => {
+  it('maps each pixel column to the nearest recorded step, blank before the first and after the last cell', () => {
+    const steps = new Float64Array([100, 200, 300]);
+    const x = scaleLinear().domain([0, 400]).range([0, 40]);
+    const columns = Array.from(heatmapColumns(steps, x, 0, 40, 1));
+    // Pixel c shows step 10c + 5: cells span 50..150, 150..250, 250..350.
+    expect(columns.slice(0, 5)).toEqual([-1, -1, -1, -1, -1]);
+    expect(columns[5]).toBe(0);
+    expect(columns[14]).toBe(0);
+    expect(columns[15]).toBe(1);
+    expect(columns[25]).toBe(2);
+    expect(columns[34]).toBe(2);
+    expect(columns[35]).toBe(-1);
+  });
+
+  it('counts columns in device pixels, so a 2x display fills twice as many', () => {
+    const steps = new Float64Array([0, 400]);
+    const x = scaleLinear().domain([0, 400]).range([10, 50]);
+    const columns = heatmapColumns(steps, x, 10, 80, 2);
+    expect(columns.length).toBe(80);
+    expect(columns[0]).toBe(0);
+    expect(columns[79]).toBe(1);
+  });
+
+  it('shows a single record as a column at least one pixel wide', () => {
+    const x = scaleLinear().domain([0, 1000]).range([0, 100]);
+    const columns = Array.from(heatmapColumns(new Float64Array([500]), x, 0, 100, 1));
+    expect(columns.filter((c) => c === 0).length).toBeGreaterThanOrEqual(1);
+    expect(columns.filter((c) => c === 0).length).toBeLessThanOrEqual(2);
+  });
+
+  it('maps pixel rows to bins with high values at the top', () => {
+    const y = scaleLinear().domain([HISTOGRAM.min, HISTOGRAM.max]).range([HISTOGRAM.bins, 0]);
+    const rows = Array.from(heatmapRows(HISTOGRAM, y, 0, HISTOGRAM.bins, 1));
+    expect(rows[0]).toBe(HISTOGRAM.bins - 1);
+    expect(rows[HISTOGRAM.bins - 1]).toBe(0);
+    expect(rows).toEqual(Array.from({ length: HISTOGRAM.bins }, (_, r) => HISTOGRAM.bins - 1 - r));
+  });
+
+  it('colours by the square root of the fraction relative to the shared maximum', () => {
+    expect(colorPosition(0, 0.5)).toBe(0);
+    expect(colorPosition(0.5, 0.5)).toBe(1);
+    expect(colorPosition(0.125, 0.5)).toBeCloseTo(0.5, 9);
+    expect(colorPosition(0.9, 0.5)).toBe(1);
+    expect(colorPosition(NaN, 0.5)).toBe(0);
+  });
+
+  it('takes the largest bin fraction of both arms as the shared maximum', () => {
+    expect(sharedFractionMax([new Float32Array([0.1, 0.2]), new Float32Array([0.7, 0.3])])).toBeCloseTo(0.7, 6);
+    expect(sharedFractionMax([new Float32Array(0)])).toBeGreaterThan(0);
+  });
+
+  it('paints each cell the colour of its fraction and leaves columns without data transparent', () => {
+    const bins = 2;
+    // Two points: point 0 all in bin 0, point 1 all in bin 1.
+    const histograms = new Float32Array([1, 0, 0, 1]);
+    const columns = new Int32Array([-1, 0, 1]);
+    const rows = new Int32Array([1, 0]); // top row shows bin 1
+    const pixels = new Uint8ClampedArray(3 * 2 * 4).fill(9);
+    const lut = colorLookupTable(interpolateViridis);
+    fillHeatmapPixels(pixels, columns, rows, histograms, bins, 1, lut);
+    const pixel = (c: number, r: number) => Array.from(pixels.subarray((r * 3 + c) * 4, (r * 3 + c) * 4 + 4));
+    const bright = rgb(interpolateViridis(1));
+    const dark = rgb(interpolateViridis(0));
+    expect(pixel(0, 0)[3]).toBe(0);
+    expect(pixel(0, 1)[3]).toBe(0);
+    expect(pixel(1, 0)).toEqual([dark.r, dark.g, dark.b, 255]);
+    expect(pixel(1, 1)).toEqual([bright.r, bright.g, bright.b, 255]);
+    expect(pixel(2, 0)).toEqual([bright.r, bright.g, bright.b, 255]);
+    expect(lut.length).toBe(LUT_SIZE * 4);
+  });
+
+  it('places the image in device pixels, since putImageData ignores the transform', () => {
+    const calls: { name: string; args: unknown[] }[] = [];
+    const state: Record<string | symbol, unknown> = {};
+    const ctx = new Proxy(state, {
+      get(target, prop) {
+        if (prop in target) return target[prop];
+        if (prop === 'measureText') return (text: string) => ({ width: text.length * 6 });
+        if (prop === 'getTransform') return () => ({ a: 2, b: 0, c: 0, d: 2, e: 0, f: 0 });
+        if (prop === 'createImageData') return (width: number, height: number) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) });
+        if (prop === 'createLinearGradient') return () => ({ addColorStop() {} });
+        return (...args: unknown[]) => void calls.push({ name: String(prop), args });
+      },
+      set(target, prop, value) {
+        target[prop] = value;
+        return true;
+      },
+    }) as unknown as CanvasRenderingContext2D;
+    const series: HeatmapSeries = {
+      label: 'A: no BN',
+      color: ARM_COLORS[0],
+      steps: new Float64Array([0, 100]),
+      histograms: new Float32Array(2 * HISTOGRAM.bins).fill(1 / HISTOGRAM.bins),
+      divergedStep: null,
+    };
+    const options = { width: 400, height: 200, fractionMax: 0.1, title: 'layer 3, all units' };
+    drawHeatmap(ctx, series, options);
+    const { area } = heatmapLayout(series, options);
+    const put = calls.find((c) => c.name === 'putImageData');
+    expect(put?.args.slice(1)).toEqual([area.left * 2, area.top * 2]);
+    const image = put?.args[0] as ImageData;
+    expect([image.width, image.height]).toEqual([area.width * 2, area.height * 2]);
+    const texts = calls.filter((c) => c.name === 'fillText').map((c) => c.args[0]);
+    expect(texts).toContain('A: no BN, layer 3, all units');
+    expect(texts).toContain('% of values');
+    expect(texts).toContain('input to the nonlinearity');
+  });
+});

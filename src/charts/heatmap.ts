@@ -1,0 +1,268 @@
+/**
+ * Histograms over time as a heatmap, like TensorBoard's histogram panel: x = training step,
+ * y = the input to the nonlinearity in the histogram's fixed bins, colour = fraction of the values.
+ * Painted as one ImageData at device resolution: a table lookup per pixel, whatever the number of
+ * cells (2,048 x 40 fillRects would cost tens of ms).
+ */
+import { interpolateViridis, scaleSqrt, type ScaleLinear } from 'd3';
+import { HISTOGRAM } from '../training/records';
+import {
+  DEFAULT_MARGINS,
+  drawAxes,
+  formatStepExact,
+  FRACTION_AXIS,
+  NONLINEARITY_INPUT_AXIS,
+  plotArea,
+  STEP_AXIS,
+  stepDomain,
+  stepScale,
+  valueScale,
+  type ChartSize,
+  type Column,
+  type Domain,
+  type Margins,
+  type PlotArea,
+  type ValueScale,
+} from './axes';
+import { CHART_THEME, colorLookupTable, lookupIndex } from './colors';
+import { nearestIndex } from './hover';
+import { armLegendLabel, divergedLabel, drawCross, drawLegend } from './legend';
+import type { HistogramRange } from './histogramChart';
+
+export interface HeatmapSeries {
+  label: string;
+  color: string;
+  steps: Column;
+  /** Row-major [steps.length x range.bins] fractions (ArmSeries.histograms). */
+  histograms: ArrayLike<number>;
+  divergedStep: number | null;
+}
+
+export interface HeatmapOptions extends ChartSize {
+  /** The fraction drawn in the brightest colour, shared by both arms (sharedFractionMax). */
+  fractionMax: number;
+  range?: HistogramRange;
+  xDomain?: Domain;
+  hoverStep?: number | null;
+  /** What is plotted, e.g. "layer 3, all units"; shown after the arm's label. */
+  title?: string;
+  margins?: Margins;
+}
+
+export interface HeatmapLayout {
+  area: PlotArea;
+  x: ScaleLinear<number, number>;
+  y: ValueScale;
+}
+
+/** Room on the right for the colour bar, its tick labels and its title. */
+export const HEATMAP_MARGINS: Margins = { ...DEFAULT_MARGINS, right: 62 };
+
+const VIRIDIS = colorLookupTable(interpolateViridis);
+
+/** The largest bin fraction of any of the histogram columns (at least 1e-3, so a blank map has a scale). */
+export function sharedFractionMax(histogramColumns: readonly ArrayLike<number>[]): number {
+  let max = 1e-3;
+  for (const column of histogramColumns) {
+    for (let i = 0; i < column.length; i++) if (column[i] > max) max = column[i];
+  }
+  return max;
+}
+
+/**
+ * Position of a fraction on the colour ramp. Square root, because a saturated layer piles most
+ * values into an end bin: on a linear ramp that one bin would leave every other cell dark.
+ */
+export function colorPosition(fraction: number, fractionMax: number): number {
+  if (!(fraction > 0) || !(fractionMax > 0)) return 0;
+  return Math.min(1, Math.sqrt(fraction / fractionMax));
+}
+
+/**
+ * For each of `deviceWidth` pixel columns starting at CSS x `left`, the index of the point whose
+ * cell covers it, or -1. A cell spans halfway to its neighbours (at least one device pixel), so each
+ * pixel shows its nearest recorded step, as the hover readout does.
+ */
+export function heatmapColumns(
+  steps: ArrayLike<number>,
+  x: ScaleLinear<number, number>,
+  left: number,
+  deviceWidth: number,
+  pixelRatio: number,
+): Int32Array {
+  const columns = new Int32Array(deviceWidth).fill(-1);
+  const n = steps.length;
+  if (n === 0) return columns;
+  const halfPixel = Math.abs(x.invert(left + 0.5 / pixelRatio) - x.invert(left));
+  const firstEdge = steps[0] - Math.max(halfPixel, n > 1 ? (steps[1] - steps[0]) / 2 : 0);
+  const lastEdge = steps[n - 1] + Math.max(halfPixel, n > 1 ? (steps[n - 1] - steps[n - 2]) / 2 : 0);
+  for (let c = 0; c < deviceWidth; c++) {
+    const step = x.invert(left + (c + 0.5) / pixelRatio);
+    if (step >= firstEdge && step <= lastEdge) columns[c] = nearestIndex(steps, step);
+  }
+  return columns;
+}
+
+/** For each of `deviceHeight` pixel rows starting at CSS y `top`, the histogram bin it shows. */
+export function heatmapRows(range: HistogramRange, y: ValueScale, top: number, deviceHeight: number, pixelRatio: number): Int32Array {
+  const rows = new Int32Array(deviceHeight);
+  const width = (range.max - range.min) / range.bins;
+  for (let r = 0; r < deviceHeight; r++) {
+    const value = y.invert(top + (r + 0.5) / pixelRatio);
+    rows[r] = Math.min(range.bins - 1, Math.max(0, Math.floor((value - range.min) / width)));
+  }
+  return rows;
+}
+
+/**
+ * Writes the RGBA pixels of a `columns.length` x `rows.length` image: cell (column, row) gets the
+ * colour of its bin's fraction; columns with no point stay transparent.
+ */
+export function fillHeatmapPixels(
+  pixels: Uint8ClampedArray,
+  columns: Int32Array,
+  rows: Int32Array,
+  histograms: ArrayLike<number>,
+  bins: number,
+  fractionMax: number,
+  lut: Uint8ClampedArray = VIRIDIS,
+): void {
+  const width = columns.length;
+  for (let r = 0; r < rows.length; r++) {
+    const bin = rows[r];
+    let p = r * width * 4;
+    for (let c = 0; c < width; c++, p += 4) {
+      const index = columns[c];
+      if (index < 0) {
+        pixels[p + 3] = 0;
+        continue;
+      }
+      const k = 4 * lookupIndex(colorPosition(histograms[index * bins + bin], fractionMax));
+      pixels[p] = lut[k];
+      pixels[p + 1] = lut[k + 1];
+      pixels[p + 2] = lut[k + 2];
+      pixels[p + 3] = 255;
+    }
+  }
+}
+
+export function heatmapLayout(series: HeatmapSeries, options: HeatmapOptions): HeatmapLayout {
+  const range = options.range ?? HISTOGRAM;
+  const area = plotArea(options, options.margins ?? HEATMAP_MARGINS);
+  return {
+    area,
+    x: stepScale(area, options.xDomain ?? stepDomain([series.steps])),
+    y: valueScale(area, [range.min, range.max], false),
+  };
+}
+
+/** One ImageData per canvas, reused while the plot area keeps its size. */
+const imageCache = new WeakMap<CanvasRenderingContext2D, ImageData>();
+
+function imageFor(ctx: CanvasRenderingContext2D, width: number, height: number): ImageData {
+  const cached = imageCache.get(ctx);
+  if (cached && cached.width === width && cached.height === height) return cached;
+  const image = ctx.createImageData(width, height);
+  imageCache.set(ctx, image);
+  return image;
+}
+
+function drawColorBar(ctx: CanvasRenderingContext2D, area: PlotArea, fractionMax: number): void {
+  const left = area.right + 10;
+  const width = 10;
+  const gradient = ctx.createLinearGradient(0, area.bottom, 0, area.top);
+  // The bar's axis is a square-root scale too, so evenly spaced ramp stops match colorPosition.
+  for (let i = 0; i <= 10; i++) {
+    const k = 4 * lookupIndex(i / 10);
+    gradient.addColorStop(i / 10, `rgb(${VIRIDIS[k]}, ${VIRIDIS[k + 1]}, ${VIRIDIS[k + 2]})`);
+  }
+  ctx.fillStyle = gradient;
+  ctx.fillRect(left, area.top, width, area.height);
+  const scale = scaleSqrt().domain([0, fractionMax]).range([area.bottom, area.top]);
+  ctx.font = CHART_THEME.font;
+  ctx.fillStyle = CHART_THEME.mutedText;
+  ctx.strokeStyle = CHART_THEME.axis;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.beginPath();
+  for (const t of scale.ticks(Math.max(2, Math.floor(area.height / 40)))) {
+    const py = Math.round(scale(t)) + 0.5;
+    ctx.moveTo(left + width, py);
+    ctx.lineTo(left + width + 3, py);
+    ctx.fillText(FRACTION_AXIS.format(t), left + width + 5, py);
+  }
+  ctx.stroke();
+  ctx.save();
+  ctx.translate(area.right + 58, area.top + area.height / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'bottom';
+  ctx.fillStyle = CHART_THEME.text;
+  ctx.fillText('% of values', 0, 0);
+  ctx.restore();
+}
+
+/** Draws the whole heatmap in one pass and returns its layout (for mapping the pointer). */
+export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries, options: HeatmapOptions): HeatmapLayout {
+  const range = options.range ?? HISTOGRAM;
+  const layout = heatmapLayout(series, options);
+  const { area, x, y } = layout;
+  ctx.clearRect(0, 0, options.width, options.height);
+
+  // putImageData ignores the transform: place the image in device pixels.
+  const m = ctx.getTransform();
+  const ratio = m.a;
+  const deviceLeft = Math.round(area.left * ratio + m.e);
+  const deviceTop = Math.round(area.top * m.d + m.f);
+  const deviceWidth = Math.max(1, Math.round(area.width * ratio));
+  const deviceHeight = Math.max(1, Math.round(area.height * m.d));
+  const image = imageFor(ctx, deviceWidth, deviceHeight);
+  fillHeatmapPixels(
+    image.data,
+    heatmapColumns(series.steps, x, area.left, deviceWidth, ratio),
+    heatmapRows(range, y, area.top, deviceHeight, m.d),
+    series.histograms,
+    range.bins,
+    options.fractionMax,
+  );
+  ctx.putImageData(image, deviceLeft, deviceTop);
+
+  drawAxes(ctx, area, { x, y, xAxis: STEP_AXIS, yAxis: NONLINEARITY_INPUT_AXIS });
+  drawColorBar(ctx, area, options.fractionMax);
+
+  ctx.save();
+  ctx.font = CHART_THEME.font;
+  ctx.textBaseline = 'middle';
+  if (series.divergedStep !== null) {
+    const px = Math.min(area.right - 6, Math.max(area.left + 6, x(series.divergedStep)));
+    drawCross(ctx, px, area.top + 10, 5, '#ffffff');
+    const onRight = px < area.left + area.width * 0.6;
+    ctx.textAlign = onRight ? 'left' : 'right';
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(divergedLabel(series.divergedStep), px + (onRight ? 9 : -9), area.top + 10);
+  }
+  const hover = options.hoverStep;
+  if (hover != null && series.steps.length > 0) {
+    const shown = series.steps[nearestIndex(series.steps, hover)];
+    const px = x(hover);
+    if (px >= area.left && px <= area.right) {
+      ctx.strokeStyle = '#ffffff';
+      ctx.lineWidth = 1;
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(Math.round(px) + 0.5, area.top);
+      ctx.lineTo(Math.round(px) + 0.5, area.bottom);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      const onRight = px < area.left + area.width * 0.6;
+      ctx.textAlign = onRight ? 'left' : 'right';
+      ctx.fillStyle = '#ffffff';
+      ctx.fillText(`step ${formatStepExact(shown)}`, px + (onRight ? 6 : -6), area.bottom - 10);
+    }
+  }
+  ctx.restore();
+
+  const label = armLegendLabel(options.title ? `${series.label}, ${options.title}` : series.label, series.divergedStep);
+  drawLegend(ctx, [{ label, symbol: { kind: 'band', color: series.color, opacity: 1 } }], area);
+  return layout;
+}

@@ -1,0 +1,201 @@
+/**
+ * Several series over training steps on shared axes (Figure 1(a): test accuracy; the training loss
+ * on a log scale), with a crosshair readout at a hovered step and a mark where an arm diverged.
+ */
+import { line, type ScaleLinear } from 'd3';
+import {
+  clipToArea,
+  DEFAULT_MARGINS,
+  drawAxes,
+  finiteExtent,
+  formatStepExact,
+  isPlottable,
+  logDomain,
+  paddedDomain,
+  plotArea,
+  STEP_AXIS,
+  stepDomain,
+  stepScale,
+  valueScale,
+  type AxisSpec,
+  type ChartSize,
+  type Column,
+  type Domain,
+  type Margins,
+  type PlotArea,
+  type ValueScale,
+} from './axes';
+import { CHART_THEME } from './colors';
+import { hoverText, valuesAtStep } from './hover';
+import { armLegendLabel, divergedLabel, drawCross, drawLegend, type LegendItem } from './legend';
+
+/** One arm's column over its steps; `values` has one entry per step. */
+export interface LineSeries {
+  label: string;
+  color: string;
+  steps: Column;
+  values: Column;
+  divergedStep: number | null;
+}
+
+export interface LineChartOptions extends ChartSize {
+  yAxis: AxisSpec;
+  /** Log y (for the loss); values that are not positive are left out of the line. */
+  log?: boolean;
+  /** Fixed y-domain; by default the finite (positive, on log) extent of the values, padded. */
+  yDomain?: Domain;
+  /** Fixed step domain; by default the steps recorded so far. */
+  xDomain?: Domain;
+  /** Step under the pointer, for the crosshair readout. */
+  hoverStep?: number | null;
+  margins?: Margins;
+}
+
+export interface LineChartLayout {
+  area: PlotArea;
+  x: ScaleLinear<number, number>;
+  y: ValueScale;
+  log: boolean;
+}
+
+export function lineChartYDomain(series: readonly LineSeries[], log: boolean): Domain {
+  const found = finiteExtent(
+    series.map((s) => s.values),
+    log,
+  );
+  if (log) return logDomain(found);
+  return found ? paddedDomain(found) : [0, 1];
+}
+
+/** The chart's scales; pass its `x` to stepAtPointer to map the pointer to a step. */
+export function lineChartLayout(series: readonly LineSeries[], options: LineChartOptions): LineChartLayout {
+  const log = options.log ?? false;
+  const area = plotArea(options, options.margins ?? DEFAULT_MARGINS);
+  const x = stepScale(area, options.xDomain ?? stepDomain(series.map((s) => s.steps)));
+  const y = valueScale(area, options.yDomain ?? lineChartYDomain(series, log), log);
+  return { area, x, y, log };
+}
+
+export function lineChartLegend(series: readonly LineSeries[]): LegendItem[] {
+  return series.map((s) => ({ label: armLegendLabel(s.label, s.divergedStep), symbol: { kind: 'line', color: s.color } }));
+}
+
+/** The last value at or before `step` that the scale can place, or NaN. */
+function lastPlottableBefore(s: LineSeries, step: number, log: boolean): number {
+  for (let i = Math.min(s.values.length, s.steps.length) - 1; i >= 0; i--) {
+    if (s.steps[i] <= step && isPlottable(s.values[i], log)) return s.values[i];
+  }
+  return NaN;
+}
+
+function drawDivergedMarks(ctx: CanvasRenderingContext2D, series: readonly LineSeries[], layout: LineChartLayout): void {
+  const { area, x, y, log } = layout;
+  ctx.font = CHART_THEME.font;
+  ctx.textBaseline = 'middle';
+  let row = 0;
+  for (const s of series) {
+    if (s.divergedStep === null) continue;
+    const px = Math.min(area.right - 5, Math.max(area.left + 5, x(s.divergedStep)));
+    const value = lastPlottableBefore(s, s.divergedStep, log);
+    const py = Number.isNaN(value) ? area.top + 8 : y(value);
+    drawCross(ctx, px, py, 5, s.color);
+    const onRight = px < area.left + area.width * 0.6;
+    ctx.textAlign = onRight ? 'left' : 'right';
+    ctx.fillStyle = s.color;
+    const ty = Math.min(area.bottom - 8, Math.max(area.top + 8, py - 12 - 14 * row));
+    ctx.fillText(divergedLabel(s.divergedStep), px + (onRight ? 8 : -8), ty);
+    row++;
+  }
+}
+
+function drawCrosshair(
+  ctx: CanvasRenderingContext2D,
+  series: readonly LineSeries[],
+  layout: LineChartLayout,
+  step: number,
+  format: (value: number) => string,
+): void {
+  const { area, x, y, log } = layout;
+  const px = x(step);
+  if (!(px >= area.left && px <= area.right)) return;
+  ctx.strokeStyle = CHART_THEME.crosshair;
+  ctx.lineWidth = 1;
+  ctx.setLineDash([3, 3]);
+  ctx.beginPath();
+  ctx.moveTo(Math.round(px) + 0.5, area.top);
+  ctx.lineTo(Math.round(px) + 0.5, area.bottom);
+  ctx.stroke();
+  ctx.setLineDash([]);
+
+  const hovered = valuesAtStep(step, series);
+  hovered.forEach((h, i) => {
+    if (h.index < 0 || !isPlottable(h.value, log)) return;
+    ctx.fillStyle = series[i].color;
+    ctx.beginPath();
+    ctx.arc(x(h.step), y(h.value), 3.5, 0, 2 * Math.PI);
+    ctx.fill();
+  });
+  drawReadout(ctx, area, px, `step ${formatStepExact(step)}`, hovered.map((h) => hoverText(h, format)), series.map((s) => s.color));
+}
+
+/** A box of text lines beside the crosshair, on the side with more room. */
+export function drawReadout(
+  ctx: CanvasRenderingContext2D,
+  area: PlotArea,
+  px: number,
+  heading: string,
+  lines: readonly string[],
+  colors: readonly string[],
+): void {
+  ctx.font = CHART_THEME.font;
+  let width = ctx.measureText(heading).width;
+  for (const text of lines) width = Math.max(width, ctx.measureText(text).width);
+  const boxWidth = width + 12;
+  const boxHeight = 8 + 14 * (lines.length + 1);
+  const left = px + 8 + boxWidth <= area.right ? px + 8 : Math.max(area.left, px - 8 - boxWidth);
+  const top = area.top + 4;
+  ctx.fillStyle = CHART_THEME.readoutBackground;
+  ctx.fillRect(left, top, boxWidth, boxHeight);
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = CHART_THEME.text;
+  ctx.fillText(heading, left + 6, top + 11);
+  lines.forEach((text, i) => {
+    ctx.fillStyle = colors[i] ?? CHART_THEME.text;
+    ctx.fillText(text, left + 6, top + 11 + 14 * (i + 1));
+  });
+}
+
+/** Draws the whole chart in one pass and returns its layout (for mapping the pointer). */
+export function drawLineChart(
+  ctx: CanvasRenderingContext2D,
+  series: readonly LineSeries[],
+  options: LineChartOptions,
+): LineChartLayout {
+  const layout = lineChartLayout(series, options);
+  const { area, x, y, log } = layout;
+  ctx.clearRect(0, 0, options.width, options.height);
+  drawAxes(ctx, area, { x, y, xAxis: STEP_AXIS, yAxis: options.yAxis, yLog: log });
+
+  clipToArea(ctx, area);
+  ctx.lineWidth = 1.5;
+  ctx.lineJoin = 'round';
+  for (const s of series) {
+    const { steps, values } = s;
+    const path = line<number>()
+      .context(ctx)
+      .defined((_, i) => isPlottable(values[i], log))
+      .x((_, i) => x(steps[i]))
+      .y((_, i) => y(values[i]));
+    ctx.strokeStyle = s.color;
+    ctx.beginPath();
+    path(values);
+    ctx.stroke();
+  }
+  drawDivergedMarks(ctx, series, layout);
+  if (options.hoverStep != null) drawCrosshair(ctx, series, layout, options.hoverStep, options.yAxis.format);
+  ctx.restore();
+
+  drawLegend(ctx, lineChartLegend(series), area);
+  return layout;
+}
