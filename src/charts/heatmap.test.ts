@@ -77,6 +77,18 @@ describe('heatmap', () => {
     expect(lut.length).toBe(LUT_SIZE * 4);
   });
 
+  it('gives a pixel row the colours of the row above when both show the same bin', () => {
+    const histograms = new Float32Array([0.2, 0.8, 0.5, 0.5]);
+    const columns = new Int32Array([0, 1, -1]);
+    const rows = new Int32Array([1, 1, 0, 0]);
+    const pixels = new Uint8ClampedArray(3 * 4 * 4);
+    fillHeatmapPixels(pixels, columns, rows, histograms, 2, 0.8);
+    const row = (r: number) => Array.from(pixels.subarray(r * 12, r * 12 + 12));
+    expect(row(1)).toEqual(row(0));
+    expect(row(3)).toEqual(row(2));
+    expect(row(0)).not.toEqual(row(2));
+  });
+
   it('places the image in device pixels, since putImageData ignores the transform', () => {
     const calls: { name: string; args: unknown[] }[] = [];
     const state: Record<string | symbol, unknown> = {};

@@ -24,7 +24,7 @@ function recordingContext() {
 
 const steps = new Float64Array([0, 100, 200, 300]);
 const a: LineSeries = { label: 'A: no BN', color: ARM_COLORS[0], steps, values: new Float32Array([2.3, 1.0, NaN, NaN]), divergedStep: 200 };
-const b: LineSeries = { label: 'B: BN on all', color: ARM_COLORS[1], steps, values: new Float32Array([2.3, 0.5, 0.2, 0]), divergedStep: null };
+const b: LineSeries = { label: 'B: BN on all', color: ARM_COLORS[1], steps, values: new Float32Array([2.3, 0.51234, 0.2, 0]), divergedStep: null };
 
 describe('lineChart', () => {
   it('fits the y-domain to the finite values, and to the positive ones on a log scale', () => {
@@ -48,7 +48,7 @@ describe('lineChart', () => {
     expect(lineChartLegend([a, b]).map((item) => item.label)).toEqual(['A: no BN (diverged at step 200)', 'B: BN on all']);
   });
 
-  it('draws axis titles, the legend, the divergence mark and the hover readout', () => {
+  it('draws axis titles, the legend, the divergence mark and a hover readout to three significant digits', () => {
     const { ctx, texts } = recordingContext();
     drawLineChart(ctx, [a, b], { width: 500, height: 240, yAxis: LOSS_AXIS, log: true, hoverStep: 100 });
     const drawn = texts();
@@ -58,7 +58,7 @@ describe('lineChart', () => {
     expect(drawn).toContain('diverged at step 200');
     expect(drawn).toContain('step 100');
     expect(drawn).toContain('A: no BN  1');
-    expect(drawn).toContain('B: BN on all  0.5');
+    expect(drawn).toContain('B: BN on all  0.512');
   });
 
   it('leaves NaN and, on a log scale, non-positive values out of the line', () => {

@@ -135,7 +135,9 @@ function drawCrosshair(
     ctx.arc(x(h.step), y(h.value), 3.5, 0, 2 * Math.PI);
     ctx.fill();
   });
-  drawReadout(ctx, area, px, `step ${formatStepExact(step)}`, hovered.map((h) => hoverText(h, format)), series.map((s) => s.color));
+  // Three significant digits: enough to compare the arms, short enough to read at a glance.
+  const readout = (value: number) => format(+value.toPrecision(3));
+  drawReadout(ctx, area, px, `step ${formatStepExact(step)}`, hovered.map((h) => hoverText(h, readout)), series.map((s) => s.color));
 }
 
 /** A box of text lines beside the crosshair, on the side with more room. */
