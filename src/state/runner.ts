@@ -1,0 +1,215 @@
+/**
+ * Drives the two training workers (one per arm, so both cores train) from the store: starts runs,
+ * relays play/pause/step, keeps the arms in step, and folds their results into the store.
+ * Results of an older run are dropped by run id.
+ */
+import type { Config } from '../config/schema';
+import { command, type Assets, type Command, type Result } from '../training/protocol';
+import { unpackRecords } from '../training/records';
+import type { ArmIndex } from '../training/trainer';
+import { freshArm, freshSeries, pairStep, type ArmStatus, type LabStore } from './store';
+
+/** The part of a Worker the runner uses, so tests can hand it something else. */
+export interface TrainingWorker {
+  postMessage(message: Command): void;
+  onmessage: ((event: MessageEvent<Result>) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+  terminate(): void;
+}
+
+/**
+ * How far one arm may run ahead of the other. The arms train at different speeds (BN costs more);
+ * without a bound the faster arm's curves would run far ahead and the comparison at "step N" would
+ * be a comparison of two different moments of the run.
+ */
+export function leadSteps(config: Config): number {
+  return Math.max(200, 2 * config.metricsInterval);
+}
+
+export class Runner {
+  private workers: [TrainingWorker, TrainingWorker] | null = null;
+  private horizons: [number, number] = [0, 0];
+
+  constructor(
+    private readonly store: LabStore,
+    private readonly createWorker: () => TrainingWorker,
+    private readonly assets: Assets,
+  ) {}
+
+  private ensureWorkers(): [TrainingWorker, TrainingWorker] {
+    if (this.workers === null) {
+      const workers: [TrainingWorker, TrainingWorker] = [this.createWorker(), this.createWorker()];
+      workers.forEach((worker) => {
+        worker.onmessage = (event) => this.receive(event.data);
+        worker.onerror = (event) => {
+          event.preventDefault?.();
+          this.fail(`The training worker failed${event.message ? `: ${event.message}` : ' to load'}.`);
+        };
+      });
+      this.workers = workers;
+    }
+    return this.workers;
+  }
+
+  private send(message: Command): void {
+    for (const worker of this.ensureWorkers()) worker.postMessage(message);
+  }
+
+  /** Starts a new run of the store's config from step 0; both arms from the same seed. */
+  start(running: boolean): void {
+    const { config, runId: previous } = this.store.getState();
+    const runId = previous + 1;
+    this.horizons = [Infinity, Infinity];
+    this.store.setState({
+      runId,
+      status: 'loading',
+      arms: [freshArm(), freshArm()],
+      series: freshSeries(config),
+      error: null,
+      runningSince: null,
+      stepsAtRunningSince: 0,
+      elapsedBeforeMs: 0,
+    });
+    this.pendingRunning = running;
+    const workers = this.ensureWorkers();
+    workers.forEach((worker, arm) =>
+      worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, assets: this.assets })),
+    );
+  }
+
+  /** Whether to train as soon as both arms are ready (play pressed before the data arrived). */
+  private pendingRunning = false;
+
+  setConfig(config: Config): void {
+    const wasRunning = this.store.getState().status === 'running' || this.pendingRunning;
+    this.store.setState({ config });
+    this.start(wasRunning);
+  }
+
+  play(): void {
+    const state = this.store.getState();
+    if (state.status === 'finished' || state.status === 'error') {
+      this.restart(true);
+      return;
+    }
+    if (state.status === 'loading') {
+      this.pendingRunning = true;
+      return;
+    }
+    if (state.status === 'running') return;
+    this.send(command({ type: 'resume', runId: state.runId }));
+    this.store.setState({ status: 'running', runningSince: performance.now(), stepsAtRunningSince: pairStep(state) });
+    this.updateHorizons();
+  }
+
+  pause(): void {
+    const state = this.store.getState();
+    this.pendingRunning = false;
+    if (state.status !== 'running') return;
+    this.send(command({ type: 'pause', runId: state.runId }));
+    this.store.setState({ status: 'paused', ...this.stopClock() });
+  }
+
+  /** Trains exactly one more step of each arm still training, then stays paused. */
+  stepOnce(): void {
+    const state = this.store.getState();
+    if (state.status !== 'paused') return;
+    this.horizons = [Infinity, Infinity];
+    this.send(command({ type: 'horizon', runId: state.runId, step: Infinity }));
+    this.send(command({ type: 'step', runId: state.runId, count: 1 }));
+  }
+
+  reset(): void {
+    this.pendingRunning = false;
+    this.start(false);
+  }
+
+  /** After a worker failed: fresh workers, same config, from step 0. */
+  restart(running: boolean): void {
+    this.workers?.forEach((worker) => worker.terminate());
+    this.workers = null;
+    this.start(running);
+  }
+
+  dispose(): void {
+    this.workers?.forEach((worker) => worker.terminate());
+    this.workers = null;
+  }
+
+  private stopClock(): { runningSince: null; elapsedBeforeMs: number } {
+    const { runningSince, elapsedBeforeMs } = this.store.getState();
+    return { runningSince: null, elapsedBeforeMs: elapsedBeforeMs + (runningSince === null ? 0 : performance.now() - runningSince) };
+  }
+
+  private fail(message: string): void {
+    this.pendingRunning = false;
+    this.store.setState({ status: 'error', error: message, ...this.stopClock() });
+  }
+
+  private updateArm(arm: number, patch: Partial<ArmStatus>): void {
+    const arms = [...this.store.getState().arms] as [ArmStatus, ArmStatus];
+    arms[arm] = { ...arms[arm], ...patch };
+    this.store.setState({ arms });
+  }
+
+  /** Lets each arm run at most `leadSteps` past the other; a stopped arm holds nobody back. */
+  private updateHorizons(): void {
+    const { arms, runId, config } = this.store.getState();
+    const lead = leadSteps(config);
+    arms.forEach((_, arm) => {
+      const other = arms[1 - arm];
+      const horizon = other.diverged !== null || other.finished ? Infinity : other.step + lead;
+      if (horizon !== this.horizons[arm]) {
+        this.horizons[arm] = horizon;
+        this.workers?.[arm].postMessage(command({ type: 'horizon', runId, step: horizon }));
+      }
+    });
+  }
+
+  private receive(message: Result): void {
+    const state = this.store.getState();
+    if (message.runId !== state.runId) return;
+    const arm = message.arm;
+    switch (message.type) {
+      case 'ready':
+        this.updateArm(arm, { backend: message.backend, fallbackReason: message.fallbackReason, startMs: message.startMs });
+        if (this.store.getState().arms.every((a) => a.backend !== null)) {
+          this.store.setState({ status: 'paused' });
+          if (this.pendingRunning) {
+            this.pendingRunning = false;
+            this.play();
+          }
+        }
+        break;
+      case 'records':
+        state.series[arm].pushMany(unpackRecords(message.packed, message.layers));
+        this.updateArm(arm, { step: message.step });
+        break;
+      case 'progress':
+        this.updateArm(arm, { step: message.step });
+        this.updateHorizons();
+        break;
+      case 'diverged':
+        state.series[arm].markDiverged(message.step);
+        this.updateArm(arm, { diverged: message.step, step: message.step });
+        this.updateHorizons();
+        this.checkFinished();
+        break;
+      case 'finished':
+        this.updateArm(arm, { finished: true, step: message.step });
+        this.updateHorizons();
+        this.checkFinished();
+        break;
+      case 'error':
+        this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped: ${message.message}`);
+        break;
+    }
+  }
+
+  private checkFinished(): void {
+    const { arms } = this.store.getState();
+    if (arms.every((arm) => arm.finished || arm.diverged !== null)) {
+      this.store.setState({ status: 'finished', ...this.stopClock() });
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The page's state: the config (mirrored in the URL), the run's status per arm, and the metric
+ * series. The store knows nothing of React. Series are mutable, bounded objects that panels read
+ * directly when their `version` changes; only small status fields go through zustand's set().
+ */
+import { createStore } from 'zustand/vanilla';
+import { DEFAULT_CONFIG, type Config } from '../config/schema';
+import type { Problem } from '../config/schema';
+import { ArmSeries } from './series';
+
+export type RunStatus = 'idle' | 'loading' | 'running' | 'paused' | 'finished' | 'error';
+
+export interface ArmStatus {
+  step: number;
+  diverged: number | null;
+  finished: boolean;
+  /** The tfjs backend in use, once the worker is ready. */
+  backend: string | null;
+  fallbackReason: string | null;
+  /** Milliseconds from start to the first record (data load + backend start). */
+  startMs: number | null;
+}
+
+/** How the panels show the run; not part of the experiment, so not in the config. */
+export interface ViewState {
+  /** The tracked unit's input, or every unit of the layer pooled. */
+  distribution: 'unit' | 'pooled';
+  logLoss: boolean;
+  /** The step under the pointer on any time chart; all of them show their values there. */
+  hoverStep: number | null;
+}
+
+export interface LabState {
+  config: Config;
+  /** Fields of a link that were bad, and what was used instead; each dismissible. */
+  problems: Problem[];
+  runId: number;
+  status: RunStatus;
+  arms: [ArmStatus, ArmStatus];
+  series: [ArmSeries, ArmSeries];
+  view: ViewState;
+  error: string | null;
+  /** Wall-clock time and the pair-step count when the current stretch of running began. */
+  runningSince: number | null;
+  stepsAtRunningSince: number;
+  /** Training time accumulated before the current stretch (pauses excluded). */
+  elapsedBeforeMs: number;
+}
+
+export function freshArm(): ArmStatus {
+  return { step: 0, diverged: null, finished: false, backend: null, fallbackReason: null, startMs: null };
+}
+
+export function freshSeries(config: Config): [ArmSeries, ArmSeries] {
+  return [new ArmSeries(config.hiddenLayers), new ArmSeries(config.hiddenLayers)];
+}
+
+export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[] = []): LabState {
+  return {
+    config,
+    problems,
+    runId: 0,
+    status: 'idle',
+    arms: [freshArm(), freshArm()],
+    series: freshSeries(config),
+    view: { distribution: 'unit', logLoss: true, hoverStep: null },
+    error: null,
+    runningSince: null,
+    stepsAtRunningSince: 0,
+    elapsedBeforeMs: 0,
+  };
+}
+
+export const createLabStore = (config?: Config, problems?: Problem[]) => createStore<LabState>()(() => initialState(config, problems));
+export type LabStore = ReturnType<typeof createLabStore>;
+
+/** Steps both arms have completed (a diverged arm no longer holds the other back). */
+export function pairStep(state: Pick<LabState, 'arms'>): number {
+  const live = state.arms.filter((arm) => arm.diverged === null);
+  return live.length > 0 ? Math.min(...live.map((arm) => arm.step)) : Math.max(...state.arms.map((arm) => arm.step));
+}

@@ -1,0 +1,175 @@
+/**
+ * The life of one arm inside a worker: load once, train in time slices, report in batches.
+ * Kept apart from the worker's message plumbing so Node tests can drive it directly.
+ */
+import type { Config } from '../config/schema';
+import { useBackend } from './backend';
+import { result, type Command, type Result } from './protocol';
+import { packRecords, type ArmRecord } from './records';
+import { ArmTrainer, type ArmIndex, type ExperimentData } from './trainer';
+
+/** Train this long before looking at the inbox again: short enough for pause to feel instant. */
+const SLICE_MS = 12;
+/** Send buffered records at most this often: fewer, larger messages keep the page smooth. */
+const FLUSH_MS = 40;
+
+export interface RunnerHost {
+  post(message: Result, transfer?: Transferable[]): void;
+  /** Runs `task` soon, after pending messages have been handled. */
+  schedule(task: () => void): void;
+  now(): number;
+  loadData(dataUrl: string): Promise<ExperimentData>;
+  /** Points tfjs at its wasm binaries before the wasm backend starts (a no-op in Node). */
+  prepareBackend(wasmDir: string): void;
+}
+
+export class ArmRunner {
+  private trainer: ArmTrainer | null = null;
+  private runId = -1;
+  private arm: ArmIndex = 0;
+  private config: Config | null = null;
+  private running = false;
+  private stepsLeft = Infinity;
+  private horizon = Infinity;
+  private scheduled = false;
+  private pending: ArmRecord[] = [];
+  private lastFlush = 0;
+  private data: Promise<ExperimentData> | null = null;
+  private dataUrl = '';
+  private backend: string | null = null;
+  private requestedBackend: string | null = null;
+
+  constructor(private readonly host: RunnerHost) {}
+
+  async handle(message: Command): Promise<void> {
+    if (message.type === 'start') {
+      await this.start(message);
+      return;
+    }
+    if (message.runId !== this.runId) return;
+    switch (message.type) {
+      case 'pause':
+        this.running = false;
+        this.flush(true);
+        break;
+      case 'resume':
+        this.running = true;
+        this.stepsLeft = Infinity;
+        break;
+      case 'step':
+        this.running = true;
+        this.stepsLeft = message.count;
+        break;
+      case 'horizon':
+        this.horizon = message.step;
+        break;
+      case 'stop':
+        this.running = false;
+        this.trainer?.dispose();
+        this.trainer = null;
+        break;
+    }
+    this.wake();
+  }
+
+  private async start(message: Extract<Command, { type: 'start' }>): Promise<void> {
+    this.trainer?.dispose();
+    this.trainer = null;
+    this.runId = message.runId;
+    this.arm = message.arm;
+    this.config = message.config;
+    this.running = message.running;
+    this.stepsLeft = Infinity;
+    this.horizon = Infinity;
+    this.pending = [];
+    const runId = message.runId;
+    try {
+      const began = this.host.now();
+      if (this.data === null || this.dataUrl !== message.assets.dataUrl) {
+        this.dataUrl = message.assets.dataUrl;
+        this.data = this.host.loadData(message.assets.dataUrl);
+        this.data.catch(() => (this.data = null));
+      }
+      let fallbackReason: string | null = null;
+      if (this.requestedBackend !== message.config.backend) {
+        this.host.prepareBackend(message.assets.wasmDir);
+        const choice = await useBackend(message.config.backend);
+        this.requestedBackend = message.config.backend;
+        this.backend = choice.backend;
+        fallbackReason = choice.fallbackReason;
+      }
+      const data = await this.data;
+      // A newer start may have arrived while this one waited for data or backend.
+      if (runId !== this.runId) return;
+      this.trainer = new ArmTrainer(message.config, message.arm, data);
+      this.pending.push(this.trainer.record());
+      this.host.post(result({ type: 'ready', runId, arm: this.arm, backend: this.backend ?? 'unknown', fallbackReason, startMs: this.host.now() - began }));
+      this.flush(true);
+      this.wake();
+    } catch (error) {
+      this.fail(runId, error);
+    }
+  }
+
+  private fail(runId: number, error: unknown): void {
+    this.running = false;
+    const message = error instanceof Error ? error.message : String(error);
+    this.host.post(result({ type: 'error', runId, arm: this.arm, message }));
+  }
+
+  private get canTrain(): boolean {
+    const trainer = this.trainer;
+    return trainer !== null && this.running && !trainer.done && this.stepsLeft > 0 && trainer.step < this.horizon;
+  }
+
+  private wake(): void {
+    if (this.scheduled || !this.canTrain) return;
+    this.scheduled = true;
+    this.host.schedule(() => {
+      this.scheduled = false;
+      this.slice();
+    });
+  }
+
+  private slice(): void {
+    const trainer = this.trainer;
+    if (trainer === null) return;
+    const runId = this.runId;
+    try {
+      const until = this.host.now() + SLICE_MS;
+      while (this.canTrain && this.host.now() < until) {
+        trainer.trainStep();
+        this.stepsLeft--;
+        if (trainer.diverged !== null) {
+          this.flush(true);
+          this.host.post(result({ type: 'diverged', runId, arm: this.arm, step: trainer.diverged }));
+          return;
+        }
+        if (trainer.recordDue) this.pending.push(trainer.record());
+      }
+      if (this.stepsLeft <= 0) this.running = false;
+      const finished = trainer.done;
+      this.flush(!this.canTrain);
+      if (finished) this.host.post(result({ type: 'finished', runId, arm: this.arm, step: trainer.step }));
+      this.wake();
+    } catch (error) {
+      this.fail(runId, error);
+    }
+  }
+
+  /** Sends buffered records (or, with none, where the arm is) if enough time has passed or `force`. */
+  private flush(force: boolean): void {
+    const trainer = this.trainer;
+    if (trainer === null || this.config === null) return;
+    const now = this.host.now();
+    if (!force && now - this.lastFlush < FLUSH_MS) return;
+    this.lastFlush = now;
+    const { runId, arm } = this;
+    if (this.pending.length > 0) {
+      const packed = packRecords(this.pending, this.config.hiddenLayers);
+      this.pending = [];
+      this.host.post(result({ type: 'records', runId, arm, layers: this.config.hiddenLayers, packed, step: trainer.step }), [packed.buffer]);
+    }
+    this.host.post(result({ type: 'progress', runId, arm, step: trainer.step, running: this.running }));
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Choosing the tfjs backend explicitly: where WebGPU initialises on a software adapter tfjs
+ * would pick it by default and train ~25x slower than wasm (NOTES.md).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import type { Backend } from '../config/schema';
+
+export interface BackendChoice {
+  /** The backend in use, recorded with every result. */
+  backend: string;
+  /** Why the requested backend is not the one in use, if it is not. */
+  fallbackReason: string | null;
+}
+
+/** Activates `requested`, falling back to `cpu` (always available) with the reason. */
+export async function useBackend(requested: Backend): Promise<BackendChoice> {
+  let fallbackReason: string | null = null;
+  try {
+    if (await tf.setBackend(requested)) {
+      await tf.ready();
+      return { backend: tf.getBackend(), fallbackReason };
+    }
+    fallbackReason = `the ${requested} backend did not initialise here`;
+  } catch (error) {
+    fallbackReason = `the ${requested} backend failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { backend: tf.getBackend(), fallbackReason };
+}

@@ -1,0 +1,50 @@
+/**
+ * The one message protocol between the page and a training worker. Every message names the run
+ * it belongs to: a result whose runId is not the page's current run is stale and dropped.
+ * One worker trains one arm; the page keeps the two arms in lockstep with `horizon`.
+ */
+import type { Config } from '../config/schema';
+import type { ArmIndex } from './trainer';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Absolute URLs of what a worker fetches; the page resolves them against its own address. */
+export interface Assets {
+  dataUrl: string;
+  /** Folder of the tfjs wasm binaries, ending in '/'. */
+  wasmDir: string;
+}
+
+export const COMMANDS = ['start', 'pause', 'resume', 'step', 'horizon', 'stop'] as const;
+
+export type Command =
+  /** Load data and backend if needed, build the arm from `config` at step 0, record step 0. */
+  | { type: 'start'; version: number; runId: number; config: Config; arm: ArmIndex; running: boolean; assets: Assets }
+  | { type: 'pause'; version: number; runId: number }
+  | { type: 'resume'; version: number; runId: number }
+  /** Train exactly `count` steps, then pause. */
+  | { type: 'step'; version: number; runId: number; count: number }
+  /** Train no further than this step until told otherwise (keeps the faster arm from running ahead). */
+  | { type: 'horizon'; version: number; runId: number; step: number }
+  /** Dispose the arm (the page is going away or restarts with a new run). */
+  | { type: 'stop'; version: number; runId: number };
+
+export type Result =
+  | { type: 'ready'; version: number; runId: number; arm: ArmIndex; backend: string; fallbackReason: string | null; startMs: number }
+  /** Records packed by `packRecords` (transferred, not copied), plus where the arm is now. */
+  | { type: 'records'; version: number; runId: number; arm: ArmIndex; layers: number; packed: Float64Array; step: number }
+  /** The arm's step advanced without a record falling due (so counters move on every step). */
+  | { type: 'progress'; version: number; runId: number; arm: ArmIndex; step: number; running: boolean }
+  | { type: 'diverged'; version: number; runId: number; arm: ArmIndex; step: number }
+  | { type: 'finished'; version: number; runId: number; arm: ArmIndex; step: number }
+  | { type: 'error'; version: number; runId: number; arm: ArmIndex; message: string };
+
+type WithoutVersion<T> = T extends unknown ? Omit<T, 'version'> : never;
+
+export function command(message: WithoutVersion<Command>): Command {
+  return { ...message, version: PROTOCOL_VERSION } as Command;
+}
+
+export function result(message: WithoutVersion<Result>): Result {
+  return { ...message, version: PROTOCOL_VERSION } as Result;
+}

@@ -1,0 +1,244 @@
+/**
+ * The experiment: two arms, A and B, that differ only in per-layer normalization. Both start
+ * from the same initial W and see the same mini-batches in the same order, so a run is a pure
+ * function of its config. An `ArmTrainer` is one arm with everything it needs; a worker runs one
+ * (both cores work), and `Experiment` steps two of them in lockstep in one thread (Node, tests).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Config, Normalization } from '../config/schema';
+import { fillBatch, splitMnist, type MnistData } from './data';
+import { initialWeights, Network, type NetworkSpec } from './network';
+import type { ArmRecord, LayerRecord } from './records';
+import { createRng, deriveSeed, shuffle } from './rng';
+import { column, describeInPlace, saturationFraction } from './statistics';
+
+export type ArmIndex = 0 | 1;
+export const ARM_NAMES = ['A', 'B'] as const;
+
+const INPUT_SIZE = 784;
+const CLASSES = 10;
+/** Independent random streams derived from the seed (stream 0, the weights, is the network's). */
+const BATCH_STREAM = 1;
+const POPULATION_STREAM = 2;
+
+/** The train digits and the held-out test digits (whose first `probeSize` are the probe set). */
+export interface ExperimentData {
+  train: MnistData;
+  test: MnistData;
+}
+
+/**
+ * Fixed for every run, unlike the seed: the order of the test digits, so that the probe set (its
+ * first `probeSize`) mixes all ten classes and is the same digits whatever the seed.
+ */
+const PROBE_ORDER_SEED = 0x5eed;
+
+/** Splits the digits and shuffles the test set once, so any prefix of it is a fair probe set. */
+export function experimentData(digits: MnistData): ExperimentData {
+  const { train, test } = splitMnist(digits);
+  const order = shuffle(Uint32Array.from({ length: test.count }, (_, i) => i), createRng(PROBE_ORDER_SEED));
+  const pixelsPerDigit = test.rows * test.cols;
+  const shuffled: MnistData = { ...test, labels: new Uint8Array(test.count), pixels: new Uint8Array(test.pixels.length) };
+  order.forEach((from, to) => {
+    shuffled.labels[to] = test.labels[from];
+    shuffled.pixels.set(test.pixels.subarray(from * pixelsPerDigit, (from + 1) * pixelsPerDigit), to * pixelsPerDigit);
+  });
+  return { train, test: shuffled };
+}
+
+export function normalizationOf(config: Config, arm: ArmIndex): Normalization[] {
+  return arm === 0 ? config.normalizationA : config.normalizationB;
+}
+
+export function networkSpec(config: Config, arm: ArmIndex): NetworkSpec {
+  return {
+    inputSize: INPUT_SIZE,
+    outputSize: CLASSES,
+    hiddenLayers: config.hiddenLayers,
+    hiddenUnits: config.hiddenUnits,
+    activation: config.activation,
+    normalization: normalizationOf(config, arm),
+    epsilon: config.epsilon,
+    inferenceStatistics: config.inferenceStatistics,
+    movingAverageDecay: config.movingAverageDecay,
+  };
+}
+
+/** Mini-batch order: a fresh permutation of the training digits every epoch, drawn from the seed. */
+export class BatchSequence {
+  private readonly order: Uint32Array;
+  private readonly uniform: () => number;
+  private position: number;
+
+  constructor(seed: number, count: number, private readonly batchSize: number) {
+    this.order = Uint32Array.from({ length: count }, (_, i) => i);
+    this.uniform = createRng(deriveSeed(seed, BATCH_STREAM));
+    this.position = count; // forces the first shuffle
+  }
+
+  /** Start of the next batch within `order`; the tail of an epoch shorter than a batch is skipped. */
+  next(): { order: Uint32Array; start: number } {
+    if (this.position + this.batchSize > this.order.length) {
+      shuffle(this.order, this.uniform);
+      this.position = 0;
+    }
+    const start = this.position;
+    this.position += this.batchSize;
+    return { order: this.order, start };
+  }
+}
+
+function tensorsOf(data: MnistData, indices: ArrayLike<number>, start: number, count: number): [tf.Tensor2D, tf.Tensor2D] {
+  const x = new Float32Array(count * INPUT_SIZE);
+  const y = new Float32Array(count * CLASSES);
+  fillBatch(data, indices, start, count, x, y);
+  return [tf.tensor2d(x, [count, INPUT_SIZE]), tf.tensor2d(y, [count, CLASSES])];
+}
+
+export class ArmTrainer {
+  /** Steps trained so far. */
+  step = 0;
+  /** The step at which the loss became NaN or infinite; the arm trains no further. */
+  diverged: number | null = null;
+  readonly normalization: Normalization[];
+  private readonly network: Network;
+  private readonly batches: BatchSequence;
+  private readonly x: Float32Array;
+  private readonly yOneHot: Float32Array;
+  private readonly testX: tf.Tensor2D;
+  private readonly populationBatches: tf.Tensor2D[];
+  private lossSum = 0;
+  private lossCount = 0;
+
+  constructor(
+    private readonly config: Config,
+    readonly arm: ArmIndex,
+    private readonly data: ExperimentData,
+  ) {
+    const spec = networkSpec(config, arm);
+    this.normalization = spec.normalization;
+    this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}`);
+    this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
+    this.x = new Float32Array(config.batchSize * INPUT_SIZE);
+    this.yOneHot = new Float32Array(config.batchSize * CLASSES);
+    const everyTest = Uint32Array.from({ length: data.test.count }, (_, i) => i);
+    this.testX = tensorsOf(data.test, everyTest, 0, data.test.count)[0];
+    this.populationBatches = this.makePopulationBatches();
+  }
+
+  /**
+   * Algorithm 2 averages statistics over training mini-batches of size m. A fixed set of them,
+   * drawn once from the seed, keeps records comparable from one step to the next.
+   */
+  private makePopulationBatches(): tf.Tensor2D[] {
+    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.includes('batchnorm');
+    if (!usesPopulation) return [];
+    const m = this.config.batchSize;
+    const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
+    const order = shuffle(Uint32Array.from({ length: this.data.train.count }, (_, i) => i), createRng(deriveSeed(this.config.seed, POPULATION_STREAM)));
+    return Array.from({ length: count }, (_, b) => {
+      const [x, y] = tensorsOf(this.data.train, order, b * m, m);
+      y.dispose();
+      return x;
+    });
+  }
+
+  get done(): boolean {
+    return this.diverged !== null || this.step >= this.config.steps;
+  }
+
+  /** One SGD step on the next mini-batch. Returns its loss; a non-finite loss stops the arm. */
+  trainStep(learningRate = this.config.learningRate): number {
+    const { order, start } = this.batches.next();
+    fillBatch(this.data.train, order, start, this.config.batchSize, this.x, this.yOneHot);
+    const x = tf.tensor2d(this.x, [this.config.batchSize, INPUT_SIZE]);
+    const y = tf.tensor2d(this.yOneHot, [this.config.batchSize, CLASSES]);
+    const loss = this.network.trainStep(x, y, learningRate, this.config.momentum);
+    x.dispose();
+    y.dispose();
+    this.step++;
+    if (!Number.isFinite(loss)) {
+      this.diverged = this.step;
+    } else {
+      this.lossSum += loss;
+      this.lossCount++;
+    }
+    return loss;
+  }
+
+  /** Whether the metrics interval asks for a record now. */
+  get recordDue(): boolean {
+    return this.step % this.config.metricsInterval === 0 || this.step === this.config.steps;
+  }
+
+  /**
+   * Measures the arm now: the mean training loss since the last record, test accuracy, and the
+   * distribution of every hidden layer's input to the nonlinearity over the probe digits. All in
+   * inference mode, so a BN layer is the fixed affine map the network would use on test digits.
+   */
+  record(): ArmRecord {
+    if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
+    const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : this.initialLoss();
+    this.lossSum = 0;
+    this.lossCount = 0;
+
+    const { logits, nonlinearityInputs } = this.network.forward(this.testX, 'inference');
+    const predicted = tf.tidy(() => logits.argMax(1));
+    const labels = this.data.test.labels;
+    const classes = predicted.dataSync();
+    let correct = 0;
+    for (let i = 0; i < labels.length; i++) if (classes[i] === labels[i]) correct++;
+    const probeValues = this.config.probeSize * this.config.hiddenUnits;
+    const layers: LayerRecord[] = nonlinearityInputs.map((inputs) => {
+      const probe = (inputs.dataSync() as Float32Array).subarray(0, probeValues);
+      return {
+        unit: describeInPlace(column(probe, this.config.hiddenUnits, this.config.trackedUnit)),
+        saturation: saturationFraction(probe, this.config.activation),
+        pooled: describeInPlace(probe.slice()),
+      };
+    });
+    tf.dispose([logits, predicted, ...nonlinearityInputs]);
+    return { step: this.step, loss, testAccuracy: correct / labels.length, layers };
+  }
+
+  /** Before any step there is no training loss yet: use the loss of the first mini-batch to come. */
+  private initialLoss(): number {
+    const m = this.config.batchSize;
+    const peek = new BatchSequence(this.config.seed, this.data.train.count, m).next();
+    const [x, y] = tensorsOf(this.data.train, peek.order, peek.start, m);
+    const loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(y, this.network.forward(x, 'training').logits).dataSync()[0]);
+    tf.dispose([x, y]);
+    return loss;
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    tf.dispose([this.testX, ...this.populationBatches]);
+  }
+}
+
+/** Both arms stepped in lockstep in one thread: the headless experiment and the tests. */
+export class Experiment {
+  readonly arms: [ArmTrainer, ArmTrainer];
+
+  constructor(readonly config: Config, data: ExperimentData) {
+    this.arms = [new ArmTrainer(config, 0, data), new ArmTrainer(config, 1, data)];
+  }
+
+  get done(): boolean {
+    return this.arms.every((arm) => arm.done);
+  }
+
+  /** One step of every arm still training; then the records that fell due, per arm. */
+  advance(): (ArmRecord | null)[] {
+    return this.arms.map((arm) => {
+      if (arm.done) return null;
+      arm.trainStep();
+      return arm.diverged === null && arm.recordDue ? arm.record() : null;
+    });
+  }
+
+  dispose(): void {
+    for (const arm of this.arms) arm.dispose();
+  }
+}

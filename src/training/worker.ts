@@ -1,0 +1,39 @@
+/// <reference lib="webworker" />
+/** The training worker: a thin switch from messages to one ArmRunner. */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { ArmRunner } from './armRunner';
+import { loadMnist } from './data';
+import { PROTOCOL_VERSION, result, type Command } from './protocol';
+import { experimentData } from './trainer';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+// MessageChannel rather than setTimeout: nested timeouts are clamped to 4 ms, a quarter of a slice.
+const channel = new MessageChannel();
+const tasks: (() => void)[] = [];
+channel.port1.onmessage = () => tasks.shift()?.();
+
+const runner = new ArmRunner({
+  post: (message, transfer = []) => self.postMessage(message, transfer),
+  schedule: (task) => {
+    tasks.push(task);
+    channel.port2.postMessage(null);
+  },
+  now: () => performance.now(),
+  loadData: async (url) => experimentData(await loadMnist(url)),
+  prepareBackend: (wasmDir) => {
+    setWasmPaths(wasmDir);
+    // One worker per arm already uses both cores; wasm threads only slowed a step here (NOTES.md).
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  },
+});
+
+self.onmessage = (event: MessageEvent<Command>) => {
+  const message = event.data;
+  if (message.version !== PROTOCOL_VERSION) {
+    self.postMessage(result({ type: 'error', runId: message.runId, arm: 0, message: `protocol version ${message.version} is not ${PROTOCOL_VERSION}` }));
+    return;
+  }
+  void runner.handle(message);
+};
