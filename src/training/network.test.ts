@@ -287,6 +287,10 @@ describe('inference statistics', () => {
           expect(variance[j]).toBeCloseTo(remaining + (1 - remaining) * sampleVariance[j], 4);
         }
       }
+      // The trainer calls Algorithm 2 for every network: it must not overwrite the moving averages.
+      const before = net.populationStatistics()[0]!;
+      net.estimatePopulationStatistics([x]);
+      expect(net.populationStatistics()[0]).toEqual(before);
     });
     net.dispose();
   });

@@ -209,12 +209,15 @@ export class Network {
    * Algorithm 2, steps 8-10, with the network frozen: the population mean of each BN unit is the
    * mean of the batch means over these training mini-batches, the population variance
    * m/(m-1) x the mean of their biased batch variances. All batches must have the same size m.
+   * Does nothing under `moving` statistics (the moving averages, kept by trainStep, are what
+   * inference uses then) or without BN layers, so a caller may call it for every network.
    */
   estimatePopulationStatistics(batches: tf.Tensor2D[]): void {
     if (batches.length === 0) throw new Error('population statistics need at least one mini-batch');
     const m = batches[0].shape[0];
     if (m < 2) throw new Error('population variance needs mini-batches of at least 2 examples');
     if (batches.some((b) => b.shape[0] !== m)) throw new Error('population statistics need mini-batches of one size m');
+    if (this.spec.inferenceStatistics === 'moving' || this.hidden.every((l) => l.normalization === 'none')) return;
     tf.tidy(() => {
       const forwards = batches.map((batch) => this.trainingForward(batch).batchNorms);
       this.hidden.forEach((layer, index) => {
