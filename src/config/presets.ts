@@ -21,10 +21,10 @@ function preset(id: string, title: string, description: string, changes: Partial
 }
 
 /**
- * The saturation preset's init scale relative to the default: the first layer's sigmoid inputs
- * start about 5x wider, far into the flat tails for any scale at which the default trains.
+ * The saturation preset's init scale relative to the default: at 10x (sigma 1) the first layer's
+ * sigmoid inputs start with a spread of about 10, mostly in the flat tails beyond +-4.
  */
-const SATURATING_INIT_FACTOR = 5;
+const SATURATING_INIT_FACTOR = 10;
 
 export const PRESETS: readonly Preset[] = [
   preset(

@@ -20,6 +20,7 @@ const CLASSES = 10;
 /** Independent random streams derived from the seed (stream 0, the weights, is the network's). */
 const BATCH_STREAM = 1;
 const POPULATION_STREAM = 2;
+let nextInstance = 0;
 
 /** The train digits and the held-out test digits (whose first `probeSize` are the probe set). */
 export interface ExperimentData {
@@ -117,7 +118,8 @@ export class ArmTrainer {
   ) {
     const spec = networkSpec(config, arm);
     this.normalization = spec.normalization;
-    this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}`);
+    // tfjs variable names are global; a per-instance suffix keeps two runs in one process apart.
+    this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}-${nextInstance++}`);
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(config.batchSize * INPUT_SIZE);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
