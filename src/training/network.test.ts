@@ -171,9 +171,10 @@ describe('Network.trainStep', () => {
     const spec = smallSpec('sigmoid', ['batchnorm', 'none', 'batchnorm'], { inferenceStatistics: 'moving' });
     const net = new Network(spec, initialWeights(spec, 1, 9), 'leak');
     const count = withTensors(randomBatch(spec, 8, 10), (x, y) => {
-      for (let step = 0; step < 10; step++) net.trainStep(x, y, 0.1, 0.9);
+      // Alternating momentum exercises both update paths (plain SGD and with velocities).
+      for (let step = 0; step < 10; step++) net.trainStep(x, y, 0.1, (step % 2) * 0.9);
       const afterTen = tf.memory().numTensors;
-      for (let step = 10; step < 1000; step++) net.trainStep(x, y, 0.1, 0.9);
+      for (let step = 10; step < 1000; step++) net.trainStep(x, y, 0.1, (step % 2) * 0.9);
       net.estimatePopulationStatistics([x, x]);
       net.gradients(x, y);
       const { logits, nonlinearityInputs } = net.forward(x, 'inference');
