@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function experiment(...args: string[]) {
+  const run = spawnSync('npx', ['tsx', 'scripts/experiment.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('npm run experiment', () => {
+  it.each([
+    [['--nonsense', '1'], /--nonsense/],
+    [['--steps', 'many'], /--steps.*not a number/],
+    [['--hidden-units', '100000'], /--hidden-units.*2\.\.256/],
+    [['--learning-rate', '-1'], /--learning-rate.*0\.00001\.\.100/],
+  ])('rejects %j with a message naming the flag and writes nothing', (args, message) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'csl-')), 'run.json');
+    const run = experiment(...args, '--out', out);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('trains both arms from a link and writes every record in the documented format', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'csl-')), 'run.json');
+    const run = experiment('--url', 'https://example.org/?v=2&units=16&probe=100', '--steps', '20', '--metrics-interval', '10', '--out', out);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/A: no BN vs B: BN on all/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.config.hiddenUnits).toBe(16);
+    expect(json.backend).toBe('wasm');
+    expect(json.arms.map((arm: { name: string }) => arm.name)).toEqual(['A', 'B']);
+    for (const arm of json.arms) {
+      expect(arm.diverged).toBeNull();
+      expect(arm.records.map((r: { step: number }) => r.step)).toEqual([0, 10, 20]);
+      const layer = arm.records[2].layers[2];
+      expect(layer.unit.p15).toBeLessThanOrEqual(layer.unit.p50);
+      expect(layer.unit.p50).toBeLessThanOrEqual(layer.unit.p85);
+      expect(layer.pooled.histogram.reduce((a: number, b: number) => a + b, 0)).toBe(100 * 16);
+      expect(layer.saturation).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
