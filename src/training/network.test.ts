@@ -184,6 +184,15 @@ describe('Network.trainStep', () => {
     expect(count.afterThousand).toBe(count.afterTen);
     net.dispose();
   });
+
+  it('dispose frees every tensor the network made, velocities and statistics included', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm', 'none'], { inferenceStatistics: 'moving' });
+    const before = tf.memory().numTensors;
+    const net = new Network(spec, initialWeights(spec, 1, 23), 'disposed');
+    withTensors(randomBatch(spec, 8, 24), (x, y) => net.trainStep(x, y, 0.1, 0.9));
+    net.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('Network.forward', () => {

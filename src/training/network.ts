@@ -101,13 +101,14 @@ export class Network {
     });
     this.spec = spec;
     const units = spec.hiddenUnits;
-    const variable = (values: tf.Tensor, trainable: boolean, suffix: string) =>
-      tf.variable(values, trainable, `${name}/${suffix}`);
+    // A variable shares its initial tensor's data; the tidy disposes the initial tensor itself.
+    const variable = (values: () => tf.Tensor, trainable: boolean, suffix: string) =>
+      tf.tidy(() => tf.variable(values(), trainable, `${name}/${suffix}`));
     this.hidden = spec.normalization.map((normalization, layer): HiddenLayer => {
       const prefix = `hidden${layer + 1}`;
-      const w = variable(tf.tensor2d(weights[layer], [sizes[layer], units]), true, `${prefix}/weights`) as tf.Variable<tf.Rank.R2>;
+      const w = variable(() => tf.tensor2d(weights[layer], [sizes[layer], units]), true, `${prefix}/weights`) as tf.Variable<tf.Rank.R2>;
       const vector = (value: number, trainable: boolean, suffix: string) =>
-        variable(tf.fill([units], value), trainable, `${prefix}/${suffix}`) as tf.Variable<tf.Rank.R1>;
+        variable(() => tf.fill([units], value), trainable, `${prefix}/${suffix}`) as tf.Variable<tf.Rank.R1>;
       if (normalization === 'none') return { normalization, weights: w, bias: vector(0, true, 'bias') };
       return {
         normalization,
@@ -120,11 +121,11 @@ export class Network {
     });
     const last = sizes.length - 2;
     this.outputWeights = variable(
-      tf.tensor2d(weights[last], [sizes[last], spec.outputSize]),
+      () => tf.tensor2d(weights[last], [sizes[last], spec.outputSize]),
       true,
       'output/weights',
     ) as tf.Variable<tf.Rank.R2>;
-    this.outputBias = variable(tf.zeros([spec.outputSize]), true, 'output/bias') as tf.Variable<tf.Rank.R1>;
+    this.outputBias = variable(() => tf.zeros([spec.outputSize]), true, 'output/bias') as tf.Variable<tf.Rank.R1>;
     this.trainable = [
       ...this.hidden.flatMap((layer) =>
         layer.normalization === 'none' ? [layer.weights, layer.bias] : [layer.weights, layer.gamma, layer.beta],
@@ -145,7 +146,7 @@ export class Network {
    */
   trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
     if (momentum !== 0 && this.velocities === null) {
-      this.velocities = this.trainable.map((p) => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`));
+      this.velocities = this.trainable.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)));
     }
     return tf.tidy(() => {
       // Plain SGD takes its gradients already multiplied by the learning rate (folded into

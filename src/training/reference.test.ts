@@ -83,16 +83,18 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
     });
   }
 
-  it('the reference leaks no tensors per step', () => {
+  it('the reference leaks no tensors, per step or once disposed', () => {
     const s = spec('sigmoid', ['batchnorm', 'none']);
-    const reference = new ReferenceNetwork(s, initialWeights(s, 1, 6), 'reference');
     const { x, y } = randomBatch(s, 16, 7);
+    const before = tf.memory().numTensors;
+    const reference = new ReferenceNetwork(s, initialWeights(s, 1, 6), 'reference');
     for (let step = 0; step < 10; step++) reference.trainStep(x, y, 0.1, 0.9);
     const afterTen = tf.memory().numTensors;
     for (let step = 10; step < 200; step++) reference.trainStep(x, y, 0.1, 0.9);
     reference.gradients(x, y);
     expect(tf.memory().numTensors).toBe(afterTen);
-    tf.dispose([x, y]);
     reference.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
   });
 });

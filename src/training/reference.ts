@@ -1,11 +1,24 @@
 /**
  * The same network as Network (network.ts), written the obvious way: the forward pass in tfjs ops,
- * gradients from tfjs autodiff, the update from tf.train.momentum. It shares no math with Network,
+ * gradients from tfjs autodiff, the update from tfjs's MomentumOptimizer. It shares no math with Network,
  * so the tests can check one against the other, and it is the benchmark's "naive reference".
  * Training mode only: it has no inference statistics.
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerSizes, nonlinearity, type NetworkSpec } from './network';
+
+/** tfjs 4.22's MomentumOptimizer.dispose forgets its SGD base's learning-rate scalar. */
+class MomentumOptimizer extends tf.MomentumOptimizer {
+  override dispose(): void {
+    super.dispose();
+    this.c.dispose();
+  }
+}
+
+/** A trainable variable; the tidy disposes the initial tensor, whose data the variable keeps. */
+function variable(initialValue: () => tf.Tensor, name: string): tf.Variable {
+  return tf.tidy(() => tf.variable(initialValue(), true, name));
+}
 
 interface ReferenceLayer {
   weights: tf.Variable;
@@ -18,7 +31,7 @@ export class ReferenceNetwork {
   readonly spec: NetworkSpec;
   private readonly layers: ReferenceLayer[];
   private readonly trainable: tf.Variable[];
-  private optimizer: tf.MomentumOptimizer | null = null;
+  private optimizer: MomentumOptimizer | null = null;
   private optimizerMomentum = 0;
 
   constructor(spec: NetworkSpec, weights: Float32Array[], name: string) {
@@ -28,9 +41,9 @@ export class ReferenceNetwork {
       const normalized = layer < spec.hiddenLayers && spec.normalization[layer] === 'batchnorm';
       const prefix = `${name}/layer${layer + 1}`;
       return {
-        weights: tf.variable(tf.tensor2d(weights[layer], [sizes[layer], fanOut]), true, `${prefix}/weights`),
-        bias: tf.variable(tf.zeros([fanOut]), true, `${prefix}/${normalized ? 'beta' : 'bias'}`),
-        gamma: normalized ? tf.variable(tf.ones([fanOut]), true, `${prefix}/gamma`) : null,
+        weights: variable(() => tf.tensor2d(weights[layer], [sizes[layer], fanOut]), `${prefix}/weights`),
+        bias: variable(() => tf.zeros([fanOut]), `${prefix}/${normalized ? 'beta' : 'bias'}`),
+        gamma: normalized ? variable(() => tf.ones([fanOut]), `${prefix}/gamma`) : null,
       };
     });
     // Network.parameters() order: W, then b or (gamma, beta), per layer.
@@ -65,12 +78,12 @@ export class ReferenceNetwork {
     });
   }
 
-  /** One SGD step through tf.train.momentum (momentum 0 is plain SGD); returns the batch's loss. */
+  /** One SGD step through tfjs's MomentumOptimizer (momentum 0 is plain SGD); returns the batch's loss. */
   trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
     // tfjs's setMomentum does not reach the scalar the update uses: a new momentum needs a new optimizer.
     if (this.optimizer === null || momentum !== this.optimizerMomentum) {
       this.optimizer?.dispose();
-      this.optimizer = tf.train.momentum(learningRate, momentum);
+      this.optimizer = new MomentumOptimizer(learningRate, momentum);
       this.optimizerMomentum = momentum;
     }
     this.optimizer.setLearningRate(learningRate);
