@@ -150,7 +150,7 @@ export class Network {
     }
     return tf.tidy(() => {
       // Plain SGD takes its gradients already multiplied by the learning rate (folded into
-      // dLoss/dlogits): one kernel less per parameter, a few percent of a step.
+      // dLoss/dlogits): one kernel less per parameter.
       const plainSgd = momentum === 0;
       const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot, plainSgd ? learningRate : 1);
       this.trainable.forEach((p, i) => {
@@ -207,7 +207,7 @@ export class Network {
   }
 
   /**
-   * Algorithm 2, steps 8-10, with the network frozen: the population mean of each BN unit is the
+   * Algorithm 2, steps 9-10, with the network frozen: the population mean of each BN unit is the
    * mean of the batch means over these training mini-batches, the population variance
    * m/(m-1) x the mean of their biased batch variances. All batches must have the same size m.
    * Does nothing under `moving` statistics (the moving averages, kept by trainStep, are what
