@@ -36,8 +36,12 @@ function FieldControl({ field }: { field: EditableField }) {
       return;
     }
     const { config: next, problems } = updateConfig(config, { [field.name]: parsed.value } as Partial<Config>);
-    const own = problems.find((p) => p.field === field.name);
-    setMessage(own ? `${own.reason}; used ${own.used}` : null);
+    // A change can move another field too (fewer units than the tracked unit): say which, here,
+    // where the user is looking.
+    const said = problems.map((p) =>
+      p.field === field.name || p.field === null ? `${p.reason}; used ${p.used}` : `${fieldByName(p.field).label}: ${p.reason}; used ${p.used}`,
+    );
+    setMessage(said.length > 0 ? said.join('. ') : null);
     if (formatValue(field, next[field.name]) !== formatValue(field, value)) runner.setConfig(next);
     else setText(formatValue(field, value));
   };
@@ -64,7 +68,8 @@ function FieldControl({ field }: { field: EditableField }) {
           value={text}
           aria-describedby={message ? `${id}-message` : undefined}
           onChange={(e) => setText(e.target.value)}
-          onBlur={(e) => apply(e.target.value)}
+          // Leaving a field that was not edited since its last apply must not clear that apply's message.
+          onBlur={(e) => e.target.value !== formatValue(field, value) && apply(e.target.value)}
           onKeyDown={(e) => e.key === 'Enter' && apply(e.currentTarget.value)}
         />
       )}
