@@ -69,6 +69,30 @@ describe('links in Chromium', () => {
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('7');
   });
 
+  it('says so when lowering the units moves the tracked unit, and the address bar holds the unit used', async () => {
+    const { page } = await lab.open('?unit=50&seed=7');
+    const units = page.getByLabel('Units per layer');
+    await units.fill('10');
+    await units.press('Enter');
+    await vi.waitFor(() => expect(queryOf(page).get('units')).toBe('10'), WAIT);
+    expect(queryOf(page).get('unit')).toBe('9');
+    expect(await page.getByRole('textbox', { name: 'Tracked unit' }).inputValue()).toBe('9');
+    expect(await page.getByRole('status').filter({ hasText: 'Tracked unit' }).textContent()).toMatch(/Tracked unit.*used 9/);
+  });
+
+  it('keeps the reason a typed value was refused on screen after focus leaves the field', async () => {
+    const { page } = await lab.open();
+    const momentum = page.getByLabel('Momentum');
+    const before = await momentum.inputValue();
+    await momentum.fill('abc');
+    await momentum.press('Enter');
+    const reason = page.getByRole('status').filter({ hasText: 'not a number' });
+    await reason.waitFor();
+    await momentum.blur();
+    expect(await reason.count()).toBe(1);
+    expect(await momentum.inputValue()).toBe(before);
+  });
+
   it('copies the current link to the clipboard and says so', async () => {
     const { page } = await lab.open('?seed=7&units=50');
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(lab.app.url).origin });
