@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { serialize } from '../config/url';
 import type { Runner } from '../state/runner';
 import type { LabStore } from '../state/store';
@@ -24,6 +24,9 @@ function useConfigInAddressBar(store: LabStore): void {
 
 function CopyLink() {
   const [copied, setCopied] = useState<string | null>(null);
+  // One timer for the status: an earlier copy's timer must not clear a later copy's confirmation.
+  const clearTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(clearTimer.current), []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(window.location.href);
@@ -31,7 +34,8 @@ function CopyLink() {
     } catch {
       setCopied('Copy failed: copy the address bar instead');
     }
-    setTimeout(() => setCopied(null), 2500);
+    clearTimeout(clearTimer.current);
+    clearTimer.current = setTimeout(() => setCopied(null), 2500);
   };
   return (
     <span className="copy-link">
