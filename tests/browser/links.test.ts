@@ -103,6 +103,26 @@ describe('links in Chromium', () => {
     expect(new URL(copied).searchParams.get('units')).toBe('50');
   });
 
+  it('keeps a second copy\'s confirmation on screen for its full time', async () => {
+    const { page } = await lab.open('?seed=7');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(lab.app.url).origin });
+    await page.clock.install();
+    const copyLink = page.getByRole('button', { name: 'Copy link' });
+    const confirmation = page.getByRole('status').filter({ hasText: 'Link copied' });
+    await copyLink.click();
+    await confirmation.waitFor();
+    await page.clock.runFor(2_000);
+    await page.getByLabel('Learning rate').fill('0.1');
+    await page.getByLabel('Learning rate').press('Enter');
+    await copyLink.click();
+    // The second copy has finished once the clipboard holds the changed link.
+    await vi.waitFor(async () => expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(page.url()), WAIT);
+    await page.clock.runFor(1_000);
+    expect(await confirmation.count()).toBe(1);
+    await page.clock.runFor(2_000);
+    expect(await confirmation.count()).toBe(0);
+  });
+
   it('reports a hostile link field by field as plain text, clamps it, and still trains', async () => {
     const huge = '9'.repeat(100_000);
     const hostile =
