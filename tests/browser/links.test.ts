@@ -54,7 +54,7 @@ describe('links in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('writes a changed setting into the address bar without a history entry, and a reload restores it', async () => {
+  it('writes a changed setting or BN switch into the address bar without a history entry, and a reload restores them', async () => {
     const { page } = await lab.open('?seed=7');
     const historyLength = await page.evaluate(() => history.length);
     const learningRate = page.getByLabel('Learning rate');
@@ -62,11 +62,15 @@ describe('links in Chromium', () => {
     await learningRate.press('Enter');
     await vi.waitFor(() => expect(queryOf(page).get('lr')).toBe('0.1'), WAIT);
     expect(queryOf(page).get('seed')).toBe('7');
+    const bnSwitch = page.getByRole('button', { name: 'Arm A, hidden layer 2: batch normalization' });
+    await bnSwitch.click();
+    await vi.waitFor(() => expect(queryOf(page).get('bnA')).toBe('0,1,0'), WAIT);
     expect(await page.evaluate(() => history.length)).toBe(historyLength);
 
     await page.reload({ waitUntil: 'load' });
     expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.1');
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('7');
+    expect(await bnSwitch.getAttribute('aria-pressed')).toBe('true');
   });
 
   it('says so when lowering the units moves the tracked unit, and the address bar holds the unit used', async () => {
