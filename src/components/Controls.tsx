@@ -12,7 +12,7 @@ const GROUPS: { title: string; fields: EditableField['name'][] }[] = [
   { title: 'Network', fields: ['hiddenLayers', 'hiddenUnits', 'activation', 'initSigma'] },
   { title: 'Batch normalization', fields: ['epsilon', 'inferenceStatistics', 'movingAverageDecay', 'populationBatches'] },
   { title: 'Measurement', fields: ['metricsInterval', 'probeSize', 'trackedUnit'] },
-  { title: 'Run', fields: ['seed', 'backend'] },
+  { title: 'Run', fields: ['seed', 'backend', 'gradients'] },
 ];
 
 /**

@@ -20,6 +20,12 @@ export type Normalization = 'none' | 'batchnorm';
 export type InferenceStatistics = 'population' | 'moving';
 /** Backends the trainer may ask tfjs for; `wasm` is the fastest measured here. */
 export type Backend = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
+/**
+ * How training steps get their gradients: the hand-written backward pass (fast on wasm), or tfjs's
+ * automatic differentiation of a plainly written forward pass (the naive reference; the same
+ * numbers to float32 rounding, several times slower).
+ */
+export type Gradients = 'handwritten' | 'autodiff';
 
 export interface Config {
   /** Seeds the initial weights (shared by both arms) and the mini-batch order. */
@@ -52,6 +58,7 @@ export interface Config {
   normalizationA: Normalization[];
   normalizationB: Normalization[];
   backend: Backend;
+  gradients: Gradients;
 }
 
 /**
@@ -84,6 +91,7 @@ export const DEFAULT_CONFIG: Config = {
   normalizationA: ['none', 'none', 'none'],
   normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
   backend: 'wasm',
+  gradients: 'handwritten',
 };
 
 type NamesOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
@@ -245,6 +253,12 @@ export const FIELDS: readonly Field[] = [
     valueLabels: { wasm: 'WebAssembly', cpu: 'CPU (plain JS)', webgl: 'WebGL', webgpu: 'WebGPU' },
     label: 'Backend',
     help: 'The tfjs backend the worker trains on; wasm is the fastest measured, and results differ slightly between backends.',
+  },
+  {
+    name: 'gradients', key: 'grad', kind: 'enum', values: ['handwritten', 'autodiff'], restartsRun: true,
+    valueLabels: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)' },
+    label: 'Gradients',
+    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network: the same curves, several times slower.',
   },
 ];
 

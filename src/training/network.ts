@@ -167,6 +167,15 @@ export class Network {
     });
   }
 
+  /**
+   * Moves the moving averages toward x's batch statistics, as trainStep does before its update:
+   * for training paths that update the parameters by other means (the autodiff reference).
+   */
+  observeBatchStatistics(x: tf.Tensor2D): void {
+    if (this.spec.inferenceStatistics !== 'moving') return;
+    tf.tidy(() => this.updateMovingAverages(this.trainingForward(x).batchNorms, x.shape[0]));
+  }
+
   /** Loss and per-parameter gradients (ordered as parameters()), without updating anything. */
   gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; gradients: Float32Array[] } {
     const result = tf.tidy(() => {

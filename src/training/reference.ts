@@ -5,7 +5,7 @@
  * Training mode only: it has no inference statistics.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerSizes, nonlinearity, type NetworkSpec } from './network';
+import { layerSizes, nonlinearity, type Network, type NetworkSpec } from './network';
 
 /** tfjs 4.22's MomentumOptimizer.dispose forgets its SGD base's learning-rate scalar. */
 class MomentumOptimizer extends tf.MomentumOptimizer {
@@ -31,17 +31,39 @@ export class ReferenceNetwork {
   readonly spec: NetworkSpec;
   private readonly layers: ReferenceLayer[];
   private readonly trainable: tf.Variable[];
+  /** False when training another network's variables, which that network disposes. */
+  private readonly ownsVariables: boolean;
   private optimizer: MomentumOptimizer | null = null;
   private optimizerMomentum = 0;
 
-  constructor(spec: NetworkSpec, weights: Float32Array[], name: string) {
+  /**
+   * Trains `network`'s own variables (its parameters() order: W, b or W, gamma, beta per layer)
+   * by autodiff: the trainer's "tfjs autodiff" gradients, with the network still measuring.
+   */
+  static sharing(network: Network): ReferenceNetwork {
+    return new ReferenceNetwork(network.spec, network.parameters(), '');
+  }
+
+  constructor(spec: NetworkSpec, weights: Float32Array[] | readonly tf.Variable[], name: string) {
     this.spec = spec;
     const sizes = layerSizes(spec);
+    this.ownsVariables = weights[0] instanceof Float32Array;
+    if (!this.ownsVariables) {
+      const shared = [...(weights as readonly tf.Variable[])];
+      this.layers = sizes.slice(1).map((_, layer) => {
+        const normalized = layer < spec.hiddenLayers && spec.normalization[layer] === 'batchnorm';
+        const [w, first, second] = shared.splice(0, normalized ? 3 : 2);
+        return normalized ? { weights: w, gamma: first, bias: second } : { weights: w, bias: first, gamma: null };
+      });
+      this.trainable = [...(weights as readonly tf.Variable[])];
+      return;
+    }
+    const initial = weights as Float32Array[];
     this.layers = sizes.slice(1).map((fanOut, layer) => {
       const normalized = layer < spec.hiddenLayers && spec.normalization[layer] === 'batchnorm';
       const prefix = `${name}/layer${layer + 1}`;
       return {
-        weights: variable(() => tf.tensor2d(weights[layer], [sizes[layer], fanOut]), `${prefix}/weights`),
+        weights: variable(() => tf.tensor2d(initial[layer], [sizes[layer], fanOut]), `${prefix}/weights`),
         bias: variable(() => tf.zeros([fanOut]), `${prefix}/${normalized ? 'beta' : 'bias'}`),
         gamma: normalized ? variable(() => tf.ones([fanOut]), `${prefix}/gamma`) : null,
       };
@@ -105,7 +127,7 @@ export class ReferenceNetwork {
   }
 
   dispose(): void {
-    tf.dispose(this.trainable);
+    if (this.ownsVariables) tf.dispose(this.trainable);
     this.optimizer?.dispose();
   }
 }

@@ -71,6 +71,14 @@ describe('Experiment', () => {
     expect(b).toEqual(a);
   });
 
+  it('trains the same curves with tfjs autodiff gradients as with the hand-written ones', () => {
+    // Float32 rounding differs between the two formulations; 20 steps stay within 1e-4 relative.
+    const config: Config = { ...small, momentum: 0.9, inferenceStatistics: 'moving' };
+    const handwritten = losses(config, 20);
+    const autodiff = losses({ ...config, gradients: 'autodiff' }, 20);
+    autodiff.forEach((arm, i) => arm.forEach((loss, step) => expect(loss).toBeCloseTo(handwritten[i][step], 4)));
+  });
+
   it('records at step 0 and every metricsInterval steps, each layer measured over the probe digits', () => {
     const experiment = new Experiment(small, data);
     const records = [experiment.arms[0].record()];

@@ -9,6 +9,7 @@ import type { Config, Normalization } from '../config/schema';
 import { fillBatch, splitMnist, type MnistData } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import type { ArmRecord, LayerRecord } from './records';
+import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
 
@@ -103,6 +104,8 @@ export class ArmTrainer {
   diverged: number | null = null;
   readonly normalization: Normalization[];
   private readonly network: Network;
+  /** With `autodiff` gradients, trains the network's own variables; the network still measures. */
+  private readonly reference: ReferenceNetwork | null;
   private readonly batches: BatchSequence;
   private readonly x: Float32Array;
   private readonly yOneHot: Float32Array;
@@ -120,6 +123,7 @@ export class ArmTrainer {
     this.normalization = spec.normalization;
     // tfjs variable names are global; a per-instance suffix keeps two runs in one process apart.
     this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}-${nextInstance++}`);
+    this.reference = config.gradients === 'autodiff' ? ReferenceNetwork.sharing(this.network) : null;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(config.batchSize * INPUT_SIZE);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
@@ -155,7 +159,13 @@ export class ArmTrainer {
     fillBatch(this.data.train, order, start, this.config.batchSize, this.x, this.yOneHot);
     const x = tf.tensor2d(this.x, [this.config.batchSize, INPUT_SIZE]);
     const y = tf.tensor2d(this.yOneHot, [this.config.batchSize, CLASSES]);
-    const loss = this.network.trainStep(x, y, learningRate, this.config.momentum);
+    let loss: number;
+    if (this.reference) {
+      this.network.observeBatchStatistics(x);
+      loss = this.reference.trainStep(x, y, learningRate, this.config.momentum);
+    } else {
+      loss = this.network.trainStep(x, y, learningRate, this.config.momentum);
+    }
     x.dispose();
     y.dispose();
     this.step++;
@@ -214,6 +224,7 @@ export class ArmTrainer {
   }
 
   dispose(): void {
+    this.reference?.dispose();
     this.network.dispose();
     tf.dispose([this.testX, ...this.populationBatches]);
   }
