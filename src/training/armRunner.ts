@@ -87,9 +87,13 @@ export class ArmRunner {
       const began = this.host.now();
       if (this.data === null || this.dataUrl !== message.assets.dataUrl) {
         this.dataUrl = message.assets.dataUrl;
-        this.data = this.host.loadData(message.assets.dataUrl);
-        this.data.catch(() => (this.data = null));
+        const loading = this.host.loadData(message.assets.dataUrl);
+        // A failed load is forgotten so the next start tries again; a newer load is kept.
+        loading.catch(() => this.data === loading && (this.data = null));
+        this.data = loading;
       }
+      // Held locally: a failed load clears `this.data` while the backend is still starting.
+      const dataLoad = this.data;
       let fallbackReason: string | null = null;
       if (this.requestedBackend !== message.config.backend) {
         this.host.prepareBackend(message.assets.wasmDir);
@@ -98,7 +102,7 @@ export class ArmRunner {
         this.backend = choice.backend;
         fallbackReason = choice.fallbackReason;
       }
-      const data = await this.data;
+      const data = await dataLoad;
       // A newer start may have arrived while this one waited for data or backend.
       if (runId !== this.runId) return;
       this.trainer = new ArmTrainer(message.config, message.arm, data);
@@ -112,6 +116,8 @@ export class ArmRunner {
   }
 
   private fail(runId: number, error: unknown): void {
+    // A start superseded while it loaded must not stop the run that replaced it.
+    if (runId !== this.runId) return;
     this.running = false;
     const message = error instanceof Error ? error.message : String(error);
     this.host.post(result({ type: 'error', runId, arm: this.arm, message }));
