@@ -1,0 +1,271 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type Config } from '../config/schema';
+import { ArmRunner, type RunnerHost } from './armRunner';
+import { decodeMnist, MNIST_PATH } from './data';
+import { command, PROTOCOL_VERSION, type Command, type Result } from './protocol';
+import { packedRecordLength, unpackRecords } from './records';
+import { experimentData, type ArmIndex, type ExperimentData } from './trainer';
+
+let data: ExperimentData;
+
+beforeAll(async () => {
+  data = experimentData(await decodeMnist(readFileSync(`public/${MNIST_PATH}`), MNIST_PATH));
+});
+
+/** Small enough that a whole run takes well under a second. */
+const small: Config = {
+  ...DEFAULT_CONFIG,
+  hiddenLayers: 2,
+  hiddenUnits: 16,
+  normalizationA: ['none', 'none'],
+  normalizationB: ['batchnorm', 'batchnorm'],
+  probeSize: 100,
+  metricsInterval: 5,
+  steps: 60,
+};
+
+const assets = { dataUrl: 'memory://mnist', wasmDir: 'memory://wasm/' };
+
+/**
+ * A worker's surroundings without a worker. Its clock moves one millisecond each time it is read,
+ * so time slices and record batches depend on the runner's own logic, not on this machine's speed.
+ */
+class FakeHost implements RunnerHost {
+  readonly messages: Result[] = [];
+  readonly transfers: Transferable[][] = [];
+  loadData: RunnerHost['loadData'] = async () => data;
+  private clock = 0;
+  private queued = 0;
+
+  post(message: Result, transfer: Transferable[] = []): void {
+    this.messages.push(message);
+    this.transfers.push(transfer);
+  }
+
+  schedule(task: () => void): void {
+    this.queued++;
+    setImmediate(() => {
+      this.queued--;
+      task();
+    });
+  }
+
+  now(): number {
+    return this.clock++;
+  }
+
+  prepareBackend(): void {}
+
+  /** Resolves once the runner has nothing scheduled: it trained as far as it was allowed to. */
+  async settled(): Promise<void> {
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (this.queued > 0);
+  }
+
+  /** Runs scheduled slices until `done` holds of the messages so far (or nothing is left to run). */
+  async until(done: (messages: Result[]) => boolean): Promise<void> {
+    while (!done(this.messages)) {
+      if (this.queued === 0) throw new Error('the runner stopped before the awaited message');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  of<T extends Result['type']>(type: T): Extract<Result, { type: T }>[] {
+    return this.messages.filter((m): m is Extract<Result, { type: T }> => m.type === type);
+  }
+
+  /** Every record the runner sent, in order. */
+  recordedSteps(layers = small.hiddenLayers): number[] {
+    return this.of('records').flatMap((m) => unpackRecords(m.packed, layers).map((r) => r.step));
+  }
+
+  /** Where the arm said it was last. */
+  get step(): number {
+    const progress = this.of('progress');
+    return progress[progress.length - 1]?.step ?? -1;
+  }
+}
+
+function start(runId: number, config: Config = small, arm: ArmIndex = 0, running = false): Command {
+  return command({ type: 'start', runId, config, arm, running, assets });
+}
+
+async function started(config: Config = small, arm: ArmIndex = 0): Promise<{ host: FakeHost; runner: ArmRunner }> {
+  const host = new FakeHost();
+  const runner = new ArmRunner(host);
+  await runner.handle(start(1, config, arm));
+  await host.settled();
+  return { host, runner };
+}
+
+function stepsOf(from: number, to: number, every: number): number[] {
+  return Array.from({ length: Math.floor((to - from) / every) + 1 }, (_, i) => from + i * every);
+}
+
+describe('ArmRunner', () => {
+  it('on start reports ready with its backend, then the step-0 record, and trains nothing until told', async () => {
+    const { host } = await started();
+    expect(host.messages[0]).toMatchObject({ type: 'ready', version: PROTOCOL_VERSION, runId: 1, arm: 0, backend: 'wasm', fallbackReason: null });
+    expect(host.recordedSteps()).toEqual([0]);
+    const [record] = unpackRecords(host.of('records')[0].packed, small.hiddenLayers);
+    expect(record.layers).toHaveLength(small.hiddenLayers);
+    expect(record.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(record.loss)).toBe(true);
+    expect(host.step).toBe(0);
+    expect(host.of('progress').every((m) => !m.running)).toBe(true);
+  });
+
+  it('sends records as transferred Float64Arrays, one packed record per stride', async () => {
+    const { host } = await started();
+    const [message] = host.of('records');
+    const at = host.messages.indexOf(message);
+    expect(message.packed).toBeInstanceOf(Float64Array);
+    expect(message.packed.length % packedRecordLength(small.hiddenLayers)).toBe(0);
+    expect(host.transfers[at]).toEqual([message.packed.buffer]);
+  });
+
+  it('"step" with count 1 trains exactly one step and stays paused', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'step', runId: 1, count: 1 }));
+    await host.settled();
+    expect(host.step).toBe(1);
+    expect(host.of('progress').at(-1)!.running).toBe(false);
+    await runner.handle(command({ type: 'step', runId: 1, count: 1 }));
+    await host.settled();
+    expect(host.step).toBe(2);
+  });
+
+  it('"resume" trains to the end of the run, recording every metricsInterval steps in batches of records', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.settled();
+    expect(host.step).toBe(small.steps);
+    expect(host.recordedSteps()).toEqual(stepsOf(0, small.steps, small.metricsInterval));
+    // Fewer messages than records: the page gets batches, not a message per record.
+    const batches = host.of('records');
+    expect(batches.length).toBeLessThan(host.recordedSteps().length);
+    expect(batches.some((m) => unpackRecords(m.packed, small.hiddenLayers).length > 1)).toBe(true);
+    expect(host.of('finished')).toEqual([expect.objectContaining({ runId: 1, arm: 0, step: small.steps })]);
+  });
+
+  it('"pause" stops training; "resume" goes on from the same step', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.until(() => host.step >= 10);
+    await runner.handle(command({ type: 'pause', runId: 1 }));
+    await host.settled();
+    const pausedAt = host.step;
+    expect(pausedAt).toBeLessThan(small.steps);
+    expect(host.of('progress').at(-1)!.running).toBe(false);
+    const sent = host.messages.length;
+    await host.settled();
+    expect(host.messages.length).toBe(sent);
+
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.settled();
+    expect(host.recordedSteps()).toEqual(stepsOf(0, small.steps, small.metricsInterval));
+  });
+
+  it('"horizon" holds the arm at that step until the horizon moves', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'horizon', runId: 1, step: 22 }));
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.settled();
+    expect(host.step).toBe(22);
+    expect(host.recordedSteps()).toEqual(stepsOf(0, 20, small.metricsInterval));
+    await runner.handle(command({ type: 'horizon', runId: 1, step: 40 }));
+    await host.settled();
+    expect(host.step).toBe(40);
+  });
+
+  it('ignores commands that carry an older run id', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'resume', runId: 0 }));
+    await runner.handle(command({ type: 'step', runId: 0, count: 3 }));
+    await host.settled();
+    expect(host.step).toBe(0);
+    expect(host.recordedSteps()).toEqual([0]);
+  });
+
+  it('a new start discards the old run: its trainer, its settings and its unsent records', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'horizon', runId: 1, step: 12 }));
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.until(() => host.step >= 3);
+    const config: Config = { ...small, hiddenLayers: 3, normalizationA: ['none', 'none', 'batchnorm'], normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'] };
+    await runner.handle(start(2, config, 1));
+    await host.settled();
+    const second = host.messages.slice(host.messages.findIndex((m) => m.runId === 2));
+    expect(second.every((m) => m.runId === 2 && m.arm === 1)).toBe(true);
+    expect(second.filter((m) => m.type === 'records').flatMap((m) => unpackRecords(m.packed, 3).map((r) => r.step))).toEqual([0]);
+    // The old run's horizon and running state do not carry over: the new run waits at step 0.
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.settled();
+    expect(host.step).toBe(0);
+    await runner.handle(command({ type: 'resume', runId: 2 }));
+    await host.settled();
+    expect(host.step).toBe(small.steps);
+  });
+
+  it('an arm whose loss turns NaN reports "diverged" at its step and stops without an error', async () => {
+    const exploding: Config = {
+      ...small,
+      hiddenLayers: 3,
+      hiddenUnits: 32,
+      normalizationA: ['none', 'none', 'none'],
+      normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
+      activation: 'relu',
+      learningRate: 100,
+      initSigma: 10,
+    };
+    const { host, runner } = await started(exploding, 0);
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.settled();
+    const [diverged] = host.of('diverged');
+    expect(diverged).toMatchObject({ runId: 1, arm: 0 });
+    expect(diverged.step).toBeGreaterThan(0);
+    expect(diverged.step).toBeLessThan(small.steps);
+    expect(host.step).toBe(diverged.step);
+    expect(host.of('error')).toEqual([]);
+    expect(host.of('finished')).toEqual([]);
+    // A record is only ever taken of a finite network.
+    expect(host.recordedSteps(3).every((step) => step < diverged.step)).toBe(true);
+
+    // The runner still answers: a new run starts and trains.
+    await runner.handle(start(2));
+    await runner.handle(command({ type: 'step', runId: 2, count: 1 }));
+    await host.settled();
+    expect(host.step).toBe(1);
+  });
+
+  it('a failing data load reports "error" with its message, and a later start loads again', async () => {
+    const host = new FakeHost();
+    host.loadData = async () => {
+      throw new Error('GET data/mnist.bin.gz: 404 Not Found');
+    };
+    const runner = new ArmRunner(host);
+    await runner.handle(start(1, small, 1));
+    expect(host.messages).toEqual([expect.objectContaining({ type: 'error', runId: 1, arm: 1, message: 'GET data/mnist.bin.gz: 404 Not Found' })]);
+
+    host.loadData = async () => data;
+    await runner.handle(start(2, small, 1));
+    await host.settled();
+    expect(host.messages.map((m) => m.type)).toEqual(['error', 'ready', 'records', 'progress']);
+  });
+
+  it('a start superseded while its data load fails does not stop the run that replaced it', async () => {
+    const host = new FakeHost();
+    host.loadData = async (url) => {
+      if (url === assets.dataUrl) throw new Error('offline');
+      return data;
+    };
+    const runner = new ArmRunner(host);
+    const first = runner.handle(start(1));
+    const second = runner.handle(command({ type: 'start', runId: 2, config: small, arm: 0, running: true, assets: { ...assets, dataUrl: 'memory://other' } }));
+    await Promise.all([first, second]);
+    await host.settled();
+    expect(host.of('error')).toEqual([]);
+    expect(host.step).toBe(small.steps);
+  });
+});
