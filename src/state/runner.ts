@@ -141,7 +141,12 @@ export class Runner {
     return { runningSince: null, elapsedBeforeMs: elapsedBeforeMs + (runningSince === null ? 0 : performance.now() - runningSince) };
   }
 
+  /**
+   * Both workers go: the other arm alone is no comparison, and a worker that failed to load cannot
+   * take a start, so the next start (Reset, a config change, Play) begins on fresh ones.
+   */
   private fail(message: string): void {
+    this.dispose();
     this.pendingRunning = false;
     this.store.setState({ status: 'error', error: message, ...this.stopClock() });
   }
