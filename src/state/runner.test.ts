@@ -1,0 +1,329 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type Config } from '../config/schema';
+import { command, result, type Command, type Result } from '../training/protocol';
+import { HISTOGRAM, packRecords, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
+import type { ArmIndex } from '../training/trainer';
+import { leadSteps, Runner, type TrainingWorker } from './runner';
+import { createLabStore, pairStep, type LabStore } from './store';
+
+const config: Config = {
+  ...DEFAULT_CONFIG,
+  hiddenLayers: 2,
+  normalizationA: ['none', 'none'],
+  normalizationB: ['batchnorm', 'none'],
+  metricsInterval: 10,
+};
+const assets = { dataUrl: 'http://lab.test/data/mnist.bin.gz', wasmDir: 'http://lab.test/tfjs-wasm/' };
+
+/** Stands in for a worker: keeps what the page sent it and lets a test answer as the worker would. */
+class FakeWorker implements TrainingWorker {
+  readonly sent: Command[] = [];
+  terminated = false;
+  onmessage: TrainingWorker['onmessage'] = null;
+  onerror: TrainingWorker['onerror'] = null;
+
+  postMessage(message: Command): void {
+    this.sent.push(message);
+  }
+
+  terminate(): void {
+    this.terminated = true;
+  }
+
+  reply(message: Result): void {
+    this.onmessage?.({ data: message } as MessageEvent<Result>);
+  }
+
+  crash(message: string): void {
+    this.onerror?.({ message, preventDefault() {} } as ErrorEvent);
+  }
+
+  of<T extends Command['type']>(type: T): Extract<Command, { type: T }>[] {
+    return this.sent.filter((m): m is Extract<Command, { type: T }> => m.type === type);
+  }
+
+  /** The last step limit the page set for this arm. */
+  get horizon(): number | undefined {
+    return this.of('horizon').at(-1)?.step;
+  }
+}
+
+function distribution(value: number): Distribution {
+  return { percentiles: PERCENTILES.map(() => value), mean: value, std: 1, histogram: new Array<number>(HISTOGRAM.bins).fill(0) };
+}
+
+function record(step: number, loss: number): ArmRecord {
+  const layer = { unit: distribution(step), pooled: distribution(-step), saturation: 0 };
+  return { step, loss, testAccuracy: 0.5, layers: Array.from({ length: config.hiddenLayers }, () => layer) };
+}
+
+function setup(initial: Config = config): { store: LabStore; runner: Runner; workers: FakeWorker[] } {
+  const store = createLabStore(initial);
+  const workers: FakeWorker[] = [];
+  const runner = new Runner(
+    store,
+    () => {
+      const worker = new FakeWorker();
+      workers.push(worker);
+      return worker;
+    },
+    assets,
+  );
+  return { store, runner, workers };
+}
+
+/** The current pair of workers (the last two created). */
+function current(workers: FakeWorker[]): [FakeWorker, FakeWorker] {
+  return [workers[workers.length - 2], workers[workers.length - 1]];
+}
+
+function ready(worker: FakeWorker, runId: number, arm: ArmIndex): void {
+  worker.reply(result({ type: 'ready', runId, arm, backend: 'wasm', fallbackReason: null, startMs: 40 }));
+  worker.reply(result({ type: 'progress', runId, arm, step: 0, running: false }));
+}
+
+function progress(worker: FakeWorker, runId: number, arm: ArmIndex, step: number): void {
+  worker.reply(result({ type: 'progress', runId, arm, step, running: true }));
+}
+
+/** A started run whose two arms have reported ready. */
+function readyRun(initial: Config = config) {
+  const lab = setup(initial);
+  lab.runner.start(false);
+  const [a, b] = current(lab.workers);
+  const runId = lab.store.getState().runId;
+  ready(a, runId, 0);
+  ready(b, runId, 1);
+  return { ...lab, a, b, runId };
+}
+
+describe('Runner', () => {
+  it('start sends "start" to one worker per arm with a new run id and the same config', () => {
+    const { store, runner, workers } = setup();
+    runner.start(false);
+    expect(workers).toHaveLength(2);
+    const starts = workers.map((w) => w.of('start'));
+    expect(starts.map((s) => s.length)).toEqual([1, 1]);
+    const [[a], [b]] = starts;
+    expect(a.runId).toBe(store.getState().runId);
+    expect(a.runId).toBeGreaterThan(0);
+    expect(b.runId).toBe(a.runId);
+    expect([a.arm, b.arm]).toEqual([0, 1]);
+    expect(a.config).toEqual(config);
+    expect(b.config).toEqual(config);
+    expect(a.assets).toEqual(assets);
+    expect(store.getState().status).toBe('loading');
+
+    runner.start(false);
+    expect(workers).toHaveLength(2);
+    expect(workers[0].of('start')[1].runId).toBe(a.runId + 1);
+  });
+
+  it('is paused once both arms are ready, not before', () => {
+    const { store, runner, workers } = setup();
+    runner.start(false);
+    const [a, b] = current(workers);
+    const { runId } = store.getState();
+    ready(a, runId, 0);
+    expect(store.getState().status).toBe('loading');
+    ready(b, runId, 1);
+    expect(store.getState().status).toBe('paused');
+    expect(store.getState().arms.map((arm) => arm.backend)).toEqual(['wasm', 'wasm']);
+    expect(a.of('resume')).toEqual([]);
+  });
+
+  it('play pressed while loading starts both arms as soon as both are ready', () => {
+    const { store, runner, workers } = setup();
+    runner.start(false);
+    runner.play();
+    const [a, b] = current(workers);
+    const { runId } = store.getState();
+    expect(a.of('resume')).toEqual([]);
+    ready(a, runId, 0);
+    ready(b, runId, 1);
+    expect(store.getState().status).toBe('running');
+    expect(a.of('resume')).toEqual([command({ type: 'resume', runId })]);
+    expect(b.of('resume')).toEqual([command({ type: 'resume', runId })]);
+  });
+
+  it('pause pressed after play, while still loading, leaves the run paused when it is ready', () => {
+    const { store, runner, workers } = setup();
+    runner.start(false);
+    runner.play();
+    runner.pause();
+    const [a, b] = current(workers);
+    ready(a, store.getState().runId, 0);
+    ready(b, store.getState().runId, 1);
+    expect(store.getState().status).toBe('paused');
+    expect(a.of('resume')).toEqual([]);
+  });
+
+  it('puts each arm\'s records into that arm\'s series, and its step into that arm\'s status', () => {
+    const { store, a, b, runId } = readyRun();
+    b.reply(result({ type: 'records', runId, arm: 1, layers: config.hiddenLayers, packed: packRecords([record(0, 2.3), record(10, 1.9)], config.hiddenLayers), step: 12 }));
+    const [seriesA, seriesB] = store.getState().series;
+    expect(seriesA.length).toBe(0);
+    expect(Array.from(seriesB.steps())).toEqual([0, 10]);
+    expect(Array.from(seriesB.loss())).toEqual([Math.fround(2.3), Math.fround(1.9)]);
+    expect(Array.from(seriesB.percentile(1, 'pooled', 0))).toEqual([-0, -10]);
+    expect(store.getState().arms.map((arm) => arm.step)).toEqual([0, 12]);
+
+    a.reply(result({ type: 'records', runId, arm: 0, layers: config.hiddenLayers, packed: packRecords([record(0, 2.4)], config.hiddenLayers), step: 3 }));
+    expect(Array.from(seriesA.steps())).toEqual([0]);
+    expect(pairStep(store.getState())).toBe(3);
+  });
+
+  it('drops results of an older run', () => {
+    const { store, runner, workers } = setup();
+    runner.start(false);
+    const oldRun = store.getState().runId;
+    runner.start(false);
+    const [a, b] = current(workers);
+    ready(a, oldRun, 0);
+    ready(b, oldRun, 1);
+    a.reply(result({ type: 'records', runId: oldRun, arm: 0, layers: config.hiddenLayers, packed: packRecords([record(0, 2)], config.hiddenLayers), step: 40 }));
+    a.reply(result({ type: 'diverged', runId: oldRun, arm: 0, step: 41 }));
+    b.reply(result({ type: 'error', runId: oldRun, arm: 1, message: 'old news' }));
+    const state = store.getState();
+    expect(state.status).toBe('loading');
+    expect(state.series[0].length).toBe(0);
+    expect(state.arms.map((arm) => [arm.step, arm.diverged, arm.backend])).toEqual([
+      [0, null, null],
+      [0, null, null],
+    ]);
+    expect(state.error).toBeNull();
+  });
+
+  it(`keeps the arms within leadSteps of each other through "horizon"`, () => {
+    const { runner, a, b, runId } = readyRun();
+    const lead = leadSteps(config);
+    runner.play();
+    expect([a.horizon, b.horizon]).toEqual([lead, lead]);
+    progress(a, runId, 0, lead);
+    // A waits at its horizon until B catches up; B may now run ahead of A by the same lead.
+    expect(a.horizon).toBe(lead);
+    expect(b.horizon).toBe(2 * lead);
+    progress(b, runId, 1, 30);
+    expect(a.horizon).toBe(30 + lead);
+    progress(b, runId, 1, 2 * lead);
+    progress(a, runId, 0, 30 + lead);
+    expect(a.horizon).toBe(3 * lead);
+    expect(b.horizon).toBe(30 + 2 * lead);
+    for (const worker of [a, b]) {
+      expect(worker.of('horizon').every((h) => h.runId === runId)).toBe(true);
+    }
+  });
+
+  it('marks a diverged arm at its step and lets the other arm run on without a horizon', () => {
+    const { store, runner, a, b, runId } = readyRun();
+    runner.play();
+    progress(a, runId, 0, 3);
+    a.reply(result({ type: 'diverged', runId, arm: 0, step: 4 }));
+    const state = store.getState();
+    expect(state.arms[0].diverged).toBe(4);
+    expect(state.series[0].divergedStep).toBe(4);
+    expect(state.arms[1].diverged).toBeNull();
+    expect(b.horizon).toBe(Infinity);
+    expect(state.status).toBe('running');
+    progress(b, runId, 1, 900);
+    expect(pairStep(store.getState())).toBe(900);
+  });
+
+  it('is finished when every arm has finished or diverged', () => {
+    const { store, runner, a, b, runId } = readyRun();
+    runner.play();
+    b.reply(result({ type: 'diverged', runId, arm: 1, step: 7 }));
+    a.reply(result({ type: 'finished', runId, arm: 0, step: config.steps }));
+    expect(store.getState().status).toBe('finished');
+    expect(store.getState().runningSince).toBeNull();
+  });
+
+  it('pause sends "pause" to both arms; Step, while paused, asks each for exactly one step with no horizon in the way', () => {
+    const { store, runner, a, b, runId } = readyRun();
+    runner.play();
+    runner.pause();
+    expect(store.getState().status).toBe('paused');
+    expect([a.of('pause'), b.of('pause')]).toEqual([[command({ type: 'pause', runId })], [command({ type: 'pause', runId })]]);
+    runner.stepOnce();
+    for (const worker of [a, b]) {
+      expect(worker.sent.slice(-2)).toEqual([command({ type: 'horizon', runId, step: Infinity }), command({ type: 'step', runId, count: 1 })]);
+    }
+    expect(store.getState().status).toBe('paused');
+  });
+
+  it('a worker that fails puts the page in "error" with a message, and keeps the config', () => {
+    const { store, a } = readyRun();
+    a.crash('wasm memory exhausted');
+    const state = store.getState();
+    expect(state.status).toBe('error');
+    expect(state.error).toMatch(/wasm memory exhausted/);
+    expect(state.config).toEqual(config);
+  });
+
+  it('an arm that reports an error names the arm in the message', () => {
+    const { store, b, runId } = readyRun();
+    b.reply(result({ type: 'error', runId, arm: 1, message: 'GET data/mnist.bin.gz: 404 Not Found' }));
+    expect(store.getState().status).toBe('error');
+    expect(store.getState().error).toBe('Arm B stopped: GET data/mnist.bin.gz: 404 Not Found');
+  });
+
+  it('restart after a failure terminates the workers and starts fresh ones with the same config', () => {
+    const { store, runner, workers, a, b } = readyRun();
+    a.crash('boom');
+    runner.restart(true);
+    expect(workers).toHaveLength(4);
+    expect(a.terminated && b.terminated).toBe(true);
+    const [freshA, freshB] = current(workers);
+    const { runId } = store.getState();
+    expect(freshA.of('start')).toEqual([expect.objectContaining({ runId, config, arm: 0 })]);
+    expect(freshB.of('start')).toEqual([expect.objectContaining({ runId, config, arm: 1 })]);
+    expect(store.getState()).toMatchObject({ status: 'loading', error: null });
+    ready(freshA, runId, 0);
+    ready(freshB, runId, 1);
+    expect(store.getState().status).toBe('running');
+  });
+
+  it('Reset or a new config after a failure starts on fresh workers, not on the failed ones', () => {
+    const { store, runner, workers, a } = readyRun();
+    a.crash('the worker script failed to load');
+    runner.reset();
+    expect(workers).toHaveLength(4);
+    const [freshA] = current(workers);
+    expect(freshA.of('start')).toEqual([expect.objectContaining({ runId: store.getState().runId })]);
+
+    freshA.crash('again');
+    runner.setConfig({ ...config, learningRate: 0.1 });
+    expect(workers).toHaveLength(6);
+    expect(current(workers)[1].of('start')[0].config.learningRate).toBe(0.1);
+  });
+
+  it('a failure of one arm stops the other arm too', () => {
+    const { runner, a, b } = readyRun();
+    runner.play();
+    a.crash('out of memory');
+    expect(b.terminated).toBe(true);
+  });
+
+  it('a config change while running restarts both arms from step 0 and keeps running', () => {
+    const { store, runner, workers, a, runId } = readyRun();
+    runner.play();
+    progress(a, runId, 0, 120);
+    const changed: Config = { ...config, normalizationA: ['none', 'batchnorm'] };
+    runner.setConfig(changed);
+    const state = store.getState();
+    expect(state.runId).toBe(runId + 1);
+    expect(state.config).toBe(changed);
+    expect(state.arms.map((arm) => arm.step)).toEqual([0, 0]);
+    const [a2, b2] = current(workers);
+    expect(a2.of('start').at(-1)!.config).toEqual(changed);
+    ready(a2, runId + 1, 0);
+    ready(b2, runId + 1, 1);
+    expect(store.getState().status).toBe('running');
+  });
+
+  it('dispose terminates both workers', () => {
+    const { runner, a, b } = readyRun();
+    runner.dispose();
+    expect([a.terminated, b.terminated]).toEqual([true, true]);
+  });
+});
