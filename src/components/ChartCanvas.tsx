@@ -17,8 +17,8 @@ export interface ChartCanvasProps {
   label: string;
   height: number;
   /**
-   * What the chart depends on, as one string or number per input; the chart repaints only when
-   * one of them changes (series versions, view options, hover step).
+   * What the chart depends on besides the series (labels, view options, hover step), one value
+   * per input; a change repaints at once. New series data repaints at the scheduler's pace.
    */
   inputs: (state: LabState) => unknown[];
   /** Draws everything; returns the step scale when the chart's x axis is training steps. */
@@ -43,7 +43,11 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
     const canvas = canvasRef.current!;
     const ctx = canvas.getContext('2d')!;
     let width = 0;
+    let visible = true;
     let drawn: unknown[] | null = null;
+    let drawnData: unknown[] = [];
+    const dataOf = (state: LabState) => [...state.series, state.series[0].version, state.series[1].version];
+    const differs = (now: unknown[], before: unknown[]) => now.length !== before.length || now.some((value, i) => value !== before[i]);
     const observer = new ResizeObserver(([entry]) => {
       width = Math.floor(entry.contentRect.width);
       const ratio = window.devicePixelRatio || 1;
@@ -53,15 +57,23 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
       requestPaint();
     });
     observer.observe(canvas.parentElement!);
+    // A chart scrolled out of view does not paint: its main-thread time goes to the workers.
+    const visibility = new IntersectionObserver(([entry]) => {
+      visible = entry.isIntersecting;
+      if (visible) requestPaint();
+    });
+    visibility.observe(canvas);
     const unregister = registerChart({
-      isDirty: () => {
-        if (width === 0) return false;
-        const now = inputsRef.current(store.getState());
-        return drawn === null || now.length !== drawn.length || now.some((value, i) => value !== drawn![i]);
+      dirty: () => {
+        if (width === 0 || !visible) return false;
+        const state = store.getState();
+        if (drawn === null || differs(inputsRef.current(state), drawn)) return 'user';
+        return differs(dataOf(state), drawnData) ? 'data' : false;
       },
       paint: () => {
         const state = store.getState();
         drawn = inputsRef.current(state);
+        drawnData = dataOf(state);
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
         layoutRef.current = paintRef.current({ ctx, width, height, state }) ?? null;
@@ -71,6 +83,7 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
     const unsubscribe = store.subscribe(requestPaint);
     return () => {
       observer.disconnect();
+      visibility.disconnect();
       unregister();
       unsubscribe();
     };

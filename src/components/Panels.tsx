@@ -17,9 +17,9 @@ export function armLabel(state: LabState, arm: number): string {
   return `${ARM_NAMES[arm]}: ${describeNormalization(list)}`;
 }
 
-/** Inputs every time chart depends on: both arms' data, their labels and the hover step. */
+/** What every time chart depends on besides the data: the arms' labels and the hover step. */
 function timeInputs(state: LabState): unknown[] {
-  return [...state.series, state.series[0].version, state.series[1].version, armLabel(state, 0), armLabel(state, 1), state.view.hoverStep];
+  return [armLabel(state, 0), armLabel(state, 1), state.view.hoverStep];
 }
 
 /** Both arms' charts share the step axis, so a step lines up across every panel. */
