@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormBackward, batchNormInference, batchNormTraining, unbiasedVariance } from './batchNorm';
+import { batchNormBackward, batchNormGroups, batchNormInference, batchNormTraining, unbiasedVariance } from './batchNorm';
 import { createGaussian, createRng } from './rng';
 
 beforeAll(async () => {
@@ -74,6 +74,26 @@ describe('batchNormTraining (Algorithm 1)', () => {
       for (let i = 0; i < M; i++) expect(rows[i][j]).toBeCloseTo(expected[i][j], 4);
     }
     normalized.dispose();
+  });
+});
+
+describe('batchNormGroups', () => {
+  it('normalizes each stacked mini-batch with its own statistics, as Algorithm 1 on each alone', () => {
+    const batches = [randomBatch(11), randomBatch(12), randomBatch(13)];
+    const gamma = randomVector(14);
+    const beta = randomVector(15);
+    const result = tf.tidy(() => {
+      const bn = batchNormGroups(tf.tensor2d(batches.flat()), batches.length, tf.tensor1d(gamma), tf.tensor1d(beta), EPSILON);
+      return { normalized: bn.normalized.arraySync(), means: bn.batchMeans.arraySync(), variances: bn.batchVariances.arraySync() };
+    });
+    batches.forEach((batch, g) => {
+      const expected = batchNorm64(batch, gamma, beta);
+      expected.forEach((row, r) => row.forEach((v, j) => expect(result.normalized[g * M + r][j]).toBeCloseTo(v, 4)));
+      gamma.forEach((_, j) => {
+        expect(result.means[g][j]).toBeCloseTo(mean(column(batch, j)), 4);
+        expect(result.variances[g][j]).toBeCloseTo(biasedVariance(column(batch, j)), 3);
+      });
+    });
   });
 });
 

@@ -35,6 +35,26 @@ export function batchNormTraining(
 }
 
 /**
+ * Algorithm 1 on `groups` consecutive mini-batches stacked in x ([groups * m, units]) at once:
+ * each group normalized with its own statistics, as if each were run alone, in one set of kernels
+ * instead of one per group (Algorithm 2 needs the statistics of many mini-batches).
+ */
+export function batchNormGroups(
+  x: tf.Tensor2D,
+  groups: number,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): { normalized: tf.Tensor2D; batchMeans: tf.Tensor2D; batchVariances: tf.Tensor2D } {
+  const [rows, units] = x.shape;
+  const grouped = tf.reshape<tf.Tensor3D>(x, [groups, rows / groups, units]);
+  const { mean, variance } = tf.moments(grouped, 1, true);
+  const xhat = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon)));
+  const normalized = tf.reshape<tf.Tensor2D>(tf.add(tf.mul(xhat, gamma), beta), [rows, units]);
+  return { normalized, batchMeans: tf.reshape(mean, [groups, units]), batchVariances: tf.reshape(variance, [groups, units]) };
+}
+
+/**
  * Gradients of Algorithm 1 given dLoss/dBN(x), with the mini-batch mean and variance treated as
  * functions of x (the paper's backward pass). The paper's three sums collapse because
  * sum(dxhat) = gamma * dbeta and sum(dxhat * xhat) = gamma * dgamma:

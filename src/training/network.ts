@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, InferenceStatistics, Normalization } from '../config/schema';
-import { batchNormBackward, batchNormInference, batchNormTraining, unbiasedVariance, type BatchNormTraining } from './batchNorm';
+import { batchNormBackward, batchNormGroups, batchNormInference, batchNormTraining, unbiasedVariance, type BatchNormTraining } from './batchNorm';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
 export interface NetworkSpec {
@@ -229,14 +229,18 @@ export class Network {
     if (batches.some((b) => b.shape[0] !== m)) throw new Error('population statistics need mini-batches of one size m');
     if (this.spec.inferenceStatistics === 'moving' || this.hidden.every((l) => l.normalization === 'none')) return;
     tf.tidy(() => {
-      const forwards = batches.map((batch) => this.trainingForward(batch).batchNorms);
-      this.hidden.forEach((layer, index) => {
-        if (layer.normalization === 'none') return;
-        const batchNorms = forwards.map((batchNorm) => batchNorm[index]!);
-        layer.populationMean.assign(tf.div(tf.addN(batchNorms.map((bn) => bn.batchMean)), batches.length));
-        const meanBatchVariance = tf.div(tf.addN(batchNorms.map((bn) => bn.batchVariance)), batches.length) as tf.Tensor1D;
-        layer.populationVariance.assign(unbiasedVariance(meanBatchVariance, m));
-      });
+      // All mini-batches in one forward pass, each normalized with its own statistics.
+      let h = tf.concat2d(batches, 0);
+      for (const layer of this.hidden) {
+        if (layer.normalization === 'none') {
+          h = nonlinearity(this.spec.activation, dense(h, layer.weights, layer.bias, 'linear'));
+          continue;
+        }
+        const bn = batchNormGroups(tf.matMul<tf.Tensor2D>(h, layer.weights), batches.length, layer.gamma, layer.beta, this.spec.epsilon);
+        layer.populationMean.assign(tf.mean(bn.batchMeans, 0));
+        layer.populationVariance.assign(unbiasedVariance(tf.mean(bn.batchVariances, 0) as tf.Tensor1D, m));
+        h = nonlinearity(this.spec.activation, bn.normalized);
+      }
     });
   }
 
