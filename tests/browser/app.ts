@@ -152,8 +152,8 @@ export interface OpenedPage {
 
 export interface OpenPageOptions {
   viewport?: { width: number; height: number };
-  /** Runs in the page before any of its own scripts (e.g. an observer that must see start-up). */
-  initScript?: () => void;
+  /** Script text run in the page before any of its own scripts (e.g. an observer that must see start-up). */
+  initScript?: string;
 }
 
 /**

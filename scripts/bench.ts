@@ -1,0 +1,160 @@
+/**
+ * The benchmark: the production page in headless Chromium, driven through its own UI.
+ * `npm run bench` (`-- --quick` for smaller numbers while trying things out, `-- --help` for flags).
+ *
+ * Runs, each in a fresh browser context at 1400x1000 with every panel live and the default metrics
+ * interval: the "Paper, Figure 1" link with hand-written gradients on wasm (and memory at two step
+ * counts), the same link through tfjs autodiff on wasm (the naive reference), then the link on every
+ * other backend. Prints one table and writes artifacts/bench.json. It asserts nothing.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { DEFAULT_CONFIG, type Backend, type Config } from '../src/config/schema';
+import { serialize } from '../src/config/url';
+import { artifactsDir, launchBrowser, startApp, withTimeout, CLOSE_TIMEOUT_MS, type RunningApp } from '../tests/browser/app';
+import { measureRun, type RunSpec, type Timing } from './bench/measureRun';
+import { renderTable, type BenchEnvironment, type RunResult } from './bench/report';
+
+const BACKENDS: readonly Backend[] = ['wasm', 'webgl', 'cpu', 'webgpu'];
+/** WebGPU is off by default in Chromium; with this flag headless Chromium offers a software adapter. */
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
+
+interface Settings {
+  timing: Timing;
+  /** Memory is read when the main run reaches these steps. */
+  memoryAtSteps: number[];
+}
+
+/**
+ * Full: 3 windows of 7 s (21 s of steady state) per run; memory at 2,000 and 20,000 steps of the main
+ * run, ~70 s at ~300 pair-steps/s. The step limits bound the whole benchmark to minutes on 2 cores
+ * even when other processes slow it.
+ */
+const FULL: Settings = {
+  timing: { warmupSeconds: 3, windowSeconds: 7, windowCount: 3, firstStepTimeoutSeconds: 90, memoryStepTimeoutSeconds: 150 },
+  memoryAtSteps: [2_000, 20_000],
+};
+const QUICK: Settings = {
+  timing: { warmupSeconds: 1, windowSeconds: 2, windowCount: 3, firstStepTimeoutSeconds: 60, memoryStepTimeoutSeconds: 30 },
+  memoryAtSteps: [200, 2_000],
+};
+
+const HELP = `npm run bench [-- flags]
+  --quick               smaller numbers for trying things out (3 x 2 s windows, memory at 200 and 2,000 steps)
+  --backends <list>     comma-separated subset of ${BACKENDS.join(',')} (default: all); the autodiff
+                        reference runs when wasm is in the list
+  --out <file>          where to write the JSON (default: artifacts/bench.json)
+  --help                this text`;
+
+interface Options {
+  quick: boolean;
+  backends: Backend[];
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options | { error: string } | 'help' {
+  const options: Options = { quick: false, backends: [...BACKENDS], out: join(artifactsDir, 'bench.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--help' || flag === '-h') return 'help';
+    if (flag === '--quick') options.quick = true;
+    else if (flag === '--backends' || flag === '--out') {
+      const value = argv[++i];
+      if (value === undefined) return { error: `${flag} needs a value` };
+      if (flag === '--out') options.out = resolve(value);
+      else {
+        const listed = value.split(',').map((name) => name.trim());
+        const unknown = listed.filter((name) => !(BACKENDS as readonly string[]).includes(name));
+        if (unknown.length > 0 || listed.length === 0) return { error: `--backends: ${unknown.join(',') || 'empty'} is not one of ${BACKENDS.join(',')}` };
+        options.backends = BACKENDS.filter((backend) => listed.includes(backend));
+      }
+    } else return { error: `unknown flag ${flag}` };
+  }
+  return options;
+}
+
+function runSpec(id: string, label: string, changes: Partial<Config>, memoryAtSteps: readonly number[]): RunSpec {
+  const config: Config = { ...DEFAULT_CONFIG, ...changes };
+  return { id, label, query: serialize(config), requestedBackend: config.backend, gradients: config.gradients, memoryAtSteps };
+}
+
+function plannedRuns(options: Options, settings: Settings): RunSpec[] {
+  const runs: RunSpec[] = [];
+  if (options.backends.includes('wasm')) {
+    runs.push(runSpec('handwritten-wasm', 'hand-written, wasm', { backend: 'wasm' }, settings.memoryAtSteps));
+    runs.push(runSpec('autodiff-wasm', 'autodiff, wasm', { backend: 'wasm', gradients: 'autodiff' }, []));
+  }
+  for (const backend of options.backends.filter((b) => b !== 'wasm')) {
+    runs.push(runSpec(`handwritten-${backend}`, `hand-written, ${backend}`, { backend }, []));
+  }
+  return runs;
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseArgs(argv);
+  if (options === 'help') {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if ('error' in options) {
+    process.stderr.write(`bench: ${options.error}\n${HELP}\n`);
+    return 2;
+  }
+  const settings = options.quick ? QUICK : FULL;
+  const startedAt = new Date();
+  log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; building and serving the page`);
+  const app: RunningApp = await startApp();
+  const browsers: Browser[] = [];
+  try {
+    const browser = await launchBrowser();
+    browsers.push(browser);
+    const probeContext = await browser.newContext();
+    const hardwareConcurrency = await (await probeContext.newPage()).evaluate(() => navigator.hardwareConcurrency);
+    await probeContext.close();
+
+    const results: RunResult[] = [];
+    let webgpuBrowser: Browser | undefined;
+    for (const spec of plannedRuns(options, settings)) {
+      if (spec.requestedBackend === 'webgpu') {
+        webgpuBrowser = await launchBrowser(WEBGPU_ARGS);
+        browsers.push(webgpuBrowser);
+      }
+      results.push(await measureRun(spec.requestedBackend === 'webgpu' && webgpuBrowser ? webgpuBrowser : browser, app, spec, settings.timing, log));
+    }
+
+    const environment: BenchEnvironment = {
+      date: startedAt.toISOString(),
+      nodeCpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      hardwareConcurrency,
+      chromium: browser.version(),
+      quick: options.quick,
+      windowSeconds: settings.timing.windowSeconds,
+      windowCount: settings.timing.windowCount,
+    };
+    const table = renderTable(results, environment, settings.memoryAtSteps);
+    process.stdout.write(`${table}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(
+      options.out,
+      JSON.stringify({ environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results }, null, 2) + '\n',
+    );
+    log(`wrote ${options.out}`);
+    return 0;
+  } finally {
+    for (const browser of browsers) await withTimeout(browser.close(), CLOSE_TIMEOUT_MS, 'closing the browser');
+    await withTimeout(app.close(), CLOSE_TIMEOUT_MS, 'closing the preview server');
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
