@@ -75,7 +75,7 @@ describe('parseFlags', () => {
   });
 
   it('checks cross-field rules on the final config', () => {
-    expect(errorOf(['--url', 'units=50&unit=40', '--hidden-units', '20'])).toMatch(/^--tracked-unit '40': must be below hiddenUnits \(20\)/);
+    expect(errorOf(['--url', 'units=50&unit=40', '--hidden-units', '20'])).toMatch(/^--tracked-unit '40': must be below units per layer \(20\)/);
   });
 });
 

@@ -82,7 +82,7 @@ describe('validateConfig', () => {
     const narrow = validateConfig({ hiddenUnits: 10, trackedUnit: 50 });
     expect(narrow.config.trackedUnit).toBe(9);
     expect(narrow.problems).toEqual([
-      { field: 'trackedUnit', key: 'trackedUnit', received: '50', used: '9', reason: 'must be below hiddenUnits (10)' },
+      { field: 'trackedUnit', key: 'trackedUnit', received: '50', used: '9', reason: 'must be below units per layer (10)' },
     ]);
     expect(validateConfig({ hiddenUnits: 10_000, trackedUnit: 200 }).config.trackedUnit).toBe(200);
   });

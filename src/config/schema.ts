@@ -364,7 +364,7 @@ export function parseValue(field: Field, text: string): { value: Config[keyof Co
 export function describeAllowed(field: Field): string {
   switch (field.kind) {
     case 'integer':
-      return `integer ${formatNumber(field.min)}..${formatNumber(field.max)}${field.below ? `, below ${field.below}` : ''}`;
+      return `integer ${formatNumber(field.min)}..${formatNumber(field.max)}${field.below ? `, below ${fieldByName(field.below).label.toLowerCase()}` : ''}`;
     case 'number':
       return `number ${formatNumber(field.min)}..${formatNumber(field.max)}`;
     case 'enum':
@@ -411,7 +411,7 @@ function checkNumeric(field: IntegerField | NumberField, raw: unknown, context: 
   }
   if (field.kind === 'integer' && field.below && value >= context[field.below]) {
     value = context[field.below] - 1;
-    reasons.push(`must be below ${field.below} (${formatNumber(context[field.below])})`);
+    reasons.push(`must be below ${fieldByName(field.below).label.toLowerCase()} (${formatNumber(context[field.below])})`);
   }
   // -0 (from "-0" or Math.round(-0.2)) would print as 0 and compare unequal to 0 in tests.
   return { value: value === 0 ? 0 : value, reasons };

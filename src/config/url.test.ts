@@ -158,7 +158,7 @@ describe('hostile links', () => {
 
   it('keeps the tracked unit below the units, and the BN lists as long as the layers', () => {
     expect(parse('units=10&unit=50').problems).toEqual([
-      { field: 'trackedUnit', key: 'unit', received: '50', used: '9', reason: 'must be below hiddenUnits (10)' },
+      { field: 'trackedUnit', key: 'unit', received: '50', used: '9', reason: 'must be below units per layer (10)' },
     ]);
     const { config, problems } = parse('layers=2&bnB=1,0,1');
     expect(config.normalizationB).toEqual(['batchnorm', 'none']);
