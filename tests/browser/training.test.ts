@@ -1,0 +1,208 @@
+/**
+ * Training in the page: Play trains both arms and feeds every panel, Pause holds, Step takes one
+ * step, Reset goes back to step 0, a BN switch restarts the run, and a diverging arm is reported
+ * while the other trains on. Small networks through the link keep each test a few seconds long.
+ */
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ACTION_TIMEOUT_MS, screenshot, useBrowserApp } from './harness';
+
+const SMALL = '?units=32&probe=200&every=10';
+/** Arm A (no BN) overflows within a few steps; arm B (BN on every layer) trains on. */
+const EXPLODING = `${SMALL}&act=relu&lr=100&sigma=10`;
+const LAYERS = 3;
+
+const WAIT = { timeout: ACTION_TIMEOUT_MS, polling: 50 };
+
+const CHARTS = [
+  'chart-loss',
+  'chart-accuracy',
+  ...Array.from({ length: LAYERS }, (_, layer) => [
+    `chart-bands-${layer}-A`,
+    `chart-bands-${layer}-B`,
+    `chart-histogram-${layer}`,
+    `chart-heatmap-${layer}-A`,
+    `chart-heatmap-${layer}-B`,
+  ]).flat(),
+];
+
+async function stepCount(page: Page): Promise<number> {
+  return Number(await page.getByTestId('step').textContent());
+}
+
+async function waitForStep(page: Page, atLeast: number): Promise<void> {
+  await page.waitForFunction((min) => Number(document.querySelector('[data-testid=step]')!.textContent) >= min, atLeast, WAIT);
+}
+
+/** Both arms are loaded and the run is paused: the Step button is enabled only then. */
+async function waitUntilPaused(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const step = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Step');
+    return step !== undefined && !step.disabled;
+  }, undefined, WAIT);
+}
+
+/** Waits until the step counter holds still for `ms` (results in flight when Pause was pressed may land first). */
+async function settledStep(page: Page, ms = 300): Promise<number> {
+  let previous = await stepCount(page);
+  for (;;) {
+    await page.waitForTimeout(ms);
+    const now = await stepCount(page);
+    if (now === previous) return now;
+    previous = now;
+  }
+}
+
+function button(page: Page, name: string) {
+  return page.getByRole('button', { name, exact: true });
+}
+
+/** Per chart: how often it was painted, and its pixels. */
+async function charts(page: Page): Promise<Record<string, { painted: number; pixels: string }>> {
+  return page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll<HTMLCanvasElement>('canvas[data-testid^=chart-]')].map((canvas) => [
+        canvas.dataset.testid!,
+        { painted: Number(canvas.dataset.painted ?? 0), pixels: canvas.toDataURL() },
+      ]),
+    ),
+  );
+}
+
+/** Waits until every chart has painted more often than `since` says. */
+async function waitForPaints(page: Page, since: Record<string, { painted: number }>): Promise<void> {
+  const counts = Object.fromEntries(Object.entries(since).map(([id, chart]) => [id, chart.painted]));
+  await page.waitForFunction(
+    (painted) => Object.entries(painted).every(([id, count]) => Number(document.querySelector<HTMLElement>(`[data-testid="${id}"]`)!.dataset.painted ?? 0) > count),
+    counts,
+    WAIT,
+  );
+}
+
+/** Pixels of a chart drawn in each arm's colour (ARM_COLORS: A #E69F00, B #0072B2): curves, not just axes. */
+async function armPixels(page: Page, testId: string): Promise<[number, number]> {
+  return page.evaluate((id) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid="${id}"]`)!;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const near = (i: number, [r, g, b]: number[]) => Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 30;
+    const counts: [number, number] = [0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      if (near(i, [0xe6, 0x9f, 0x00])) counts[0]++;
+      if (near(i, [0x00, 0x72, 0xb2])) counts[1]++;
+    }
+    return counts;
+  }, testId);
+}
+
+describe('training in Chromium', () => {
+  const lab = useBrowserApp();
+
+  it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
+    const { page, errors } = await lab.open(SMALL);
+    // Tall enough for every panel to be on screen: charts out of view do not paint.
+    await page.setViewportSize({ width: 1280, height: 2600 });
+    await waitUntilPaused(page);
+    const ready = await charts(page);
+    expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());
+    expect(await page.getByTestId('backend').textContent()).toBe('wasm');
+
+    await button(page, 'Play').click();
+    await waitForStep(page, 60);
+    await waitForPaints(page, ready);
+    const early = await charts(page);
+    await waitForStep(page, (await stepCount(page)) + 100);
+    await waitForPaints(page, early);
+    const later = await charts(page);
+    const unchanged = CHARTS.filter((id) => later[id].pixels === early[id].pixels);
+    expect(unchanged).toEqual([]);
+
+    const [lossA, lossB] = await armPixels(page, 'chart-loss');
+    expect(Math.min(lossA, lossB)).toBeGreaterThan(50);
+    for (let layer = 0; layer < LAYERS; layer++) {
+      expect((await armPixels(page, `chart-bands-${layer}-A`))[0]).toBeGreaterThan(50);
+      expect((await armPixels(page, `chart-bands-${layer}-B`))[1]).toBeGreaterThan(50);
+      expect(Math.min(...(await armPixels(page, `chart-histogram-${layer}`)))).toBeGreaterThan(20);
+    }
+    expect(await page.getByTestId('steps-per-second').textContent()).toMatch(/^\d+$/);
+
+    await screenshot(page, 'running');
+    expect(errors).toEqual([]);
+  });
+
+  it('Pause holds the step counter, Step adds exactly one step, Reset returns to step 0', async () => {
+    const { page, errors } = await lab.open(SMALL);
+    await waitUntilPaused(page);
+    await button(page, 'Play').click();
+    await waitForStep(page, 30);
+    await button(page, 'Pause').click();
+    await waitUntilPaused(page);
+    const paused = await settledStep(page);
+    expect(paused).toBeGreaterThanOrEqual(30);
+    await page.waitForTimeout(1000);
+    expect(await stepCount(page)).toBe(paused);
+
+    await button(page, 'Step').click();
+    await waitForStep(page, paused + 1);
+    expect(await settledStep(page)).toBe(paused + 1);
+
+    // A chart below the fold paints once scrolled into view, with the run's data so far.
+    const lastBands = `chart-bands-${LAYERS - 1}-A`;
+    const offscreen = (await charts(page))[lastBands];
+    await page.getByTestId(lastBands).scrollIntoViewIfNeeded();
+    await waitForPaints(page, { [lastBands]: offscreen });
+    expect((await armPixels(page, lastBands))[0]).toBeGreaterThan(50);
+
+    await button(page, 'Reset').click();
+    await waitUntilPaused(page);
+    expect(await stepCount(page)).toBe(0);
+    expect(await button(page, 'Play').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('a BN switch restarts both arms from step 0, keeps training, and relabels that arm', async () => {
+    const { page, errors } = await lab.open(SMALL);
+    await waitUntilPaused(page);
+    expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: no BN');
+    await button(page, 'Play').click();
+    await waitForStep(page, 150);
+
+    const bnSwitch = page.getByRole('button', { name: 'Arm A, hidden layer 2: batch normalization' });
+    await bnSwitch.click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) < 100, undefined, WAIT);
+    expect(await bnSwitch.getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: BN on 2');
+    expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on all');
+    // The new run trains on by itself: it was running when the switch was flipped.
+    const restartedAt = await stepCount(page);
+    await waitForStep(page, restartedAt + 50);
+    expect(await button(page, 'Pause').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('an arm that diverges is marked at its step while the other arm trains on, and the controls still work', async () => {
+    const { page, errors } = await lab.open(EXPLODING);
+    await waitUntilPaused(page);
+    await button(page, 'Play').click();
+    const divergedA = page.getByTestId('diverged-A');
+    await divergedA.waitFor({ state: 'visible' });
+    expect(await divergedA.textContent()).toMatch(/^Arm A diverged at step \d+$/);
+    const divergedAt = Number((await divergedA.textContent())!.match(/\d+$/)![0]);
+    expect(divergedAt).toBeGreaterThan(0);
+
+    // The counter follows arm B, which keeps training past the step where A stopped.
+    await waitForStep(page, divergedAt + 100);
+    expect(await page.getByTestId('diverged-B').count()).toBe(0);
+
+    await button(page, 'Pause').click();
+    await waitUntilPaused(page);
+    const paused = await settledStep(page);
+    await page.waitForTimeout(1000);
+    expect(await stepCount(page)).toBe(paused);
+
+    await button(page, 'Reset').click();
+    await waitUntilPaused(page);
+    expect(await stepCount(page)).toBe(0);
+    expect(await divergedA.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
