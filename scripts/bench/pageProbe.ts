@@ -25,6 +25,9 @@ export interface PageSample {
   backend: string;
   /** The status bar's fallback warning, if the requested backend did not load. */
   warning: string | null;
+  /** Chart canvases at least partly inside the viewport (the page paints only those), and all of them. */
+  chartsInView: number;
+  charts: number;
   playClickedAt: number | null;
   firstStepAt: number | null;
 }
@@ -90,6 +93,11 @@ function installPageProbe(): void {
       displayedRate: document.querySelector('[data-testid="steps-per-second"]')?.textContent ?? '',
       backend: document.querySelector('[data-testid="backend"]')?.textContent ?? '',
       warning: document.querySelector('.status-bar .warning')?.textContent ?? null,
+      chartsInView: [...document.querySelectorAll('canvas')].filter((canvas) => {
+        const { top, bottom, left, right } = canvas.getBoundingClientRect();
+        return bottom > 0 && top < innerHeight && right > 0 && left < innerWidth;
+      }).length,
+      charts: document.querySelectorAll('canvas').length,
       playClickedAt,
       firstStepAt,
     }),

@@ -3,13 +3,15 @@ import type { PageSample } from './pageProbe';
 import { median, rateWindows, renderTable, speedUp, summarizeLongTasks, type BenchEnvironment, type RunResult } from './report';
 
 function sampleAt(seconds: number, step: number, frames: number): PageSample {
-  return { now: seconds * 1000, step, frames, displayedRate: '0', backend: 'wasm', warning: null, playClickedAt: 0, firstStepAt: 500 };
+  return {
+    now: seconds * 1000, step, frames, displayedRate: '0', backend: 'wasm', warning: null, chartsInView: 4, charts: 17, playClickedAt: 0, firstStepAt: 500,
+  };
 }
 
 function run(changes: Partial<RunResult>): RunResult {
   return {
-    id: 'r', label: 'run', query: 'v=2', requestedBackend: 'wasm', gradients: 'handwritten', backendInUse: 'wasm', fallbackWarning: null,
-    skipped: null, timeToFirstStepMs: 1200, clickToFirstStepMs: 400, windows: [], pairStepsPerSecond: null, framesPerSecond: null,
+    id: 'r', label: 'run', query: 'v=2', viewport: { width: 1400, height: 1000 }, chartsInView: [4, 17], requestedBackend: 'wasm', gradients: 'handwritten', backendInUse: 'wasm', fallbackWarning: null,
+    skipped: null, firstStepLoads: [{ navigationMs: 1200, clickMs: 400 }], timeToFirstStepMs: 1200, clickToFirstStepMs: 400, windows: [], pairStepsPerSecond: null, framesPerSecond: null,
     longTasks: null, memory: [], errors: [], loadAverage: [1, 1], ...changes,
   };
 }
