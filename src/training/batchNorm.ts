@@ -47,11 +47,11 @@ export function batchNormGroups(
   epsilon: number,
 ): { normalized: tf.Tensor2D; batchMeans: tf.Tensor2D; batchVariances: tf.Tensor2D } {
   const [rows, units] = x.shape;
-  const grouped = tf.reshape<tf.Tensor3D>(x, [groups, rows / groups, units]);
+  const grouped = tf.reshape(x, [groups, rows / groups, units]) as tf.Tensor3D;
   const { mean, variance } = tf.moments(grouped, 1, true);
   const xhat = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, epsilon)));
-  const normalized = tf.reshape<tf.Tensor2D>(tf.add(tf.mul(xhat, gamma), beta), [rows, units]);
-  return { normalized, batchMeans: tf.reshape(mean, [groups, units]), batchVariances: tf.reshape(variance, [groups, units]) };
+  const normalized = tf.reshape(tf.add(tf.mul(xhat, gamma), beta), [rows, units]) as tf.Tensor2D;
+  return { normalized, batchMeans: tf.reshape(mean, [groups, units]) as tf.Tensor2D, batchVariances: tf.reshape(variance, [groups, units]) as tf.Tensor2D };
 }
 
 /**
