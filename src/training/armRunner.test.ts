@@ -136,6 +136,15 @@ describe('ArmRunner', () => {
     expect(host.step).toBe(2);
   });
 
+  it('"step" presses that arrive before the previous step ran add up', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'step', runId: 1, count: 1 }));
+    await runner.handle(command({ type: 'step', runId: 1, count: 1 }));
+    await runner.handle(command({ type: 'step', runId: 1, count: 1 }));
+    await host.settled();
+    expect(host.step).toBe(3);
+  });
+
   it('"resume" trains to the end of the run, recording every metricsInterval steps in batches of records', async () => {
     const { host, runner } = await started();
     await runner.handle(command({ type: 'resume', runId: 1 }));

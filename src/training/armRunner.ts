@@ -57,8 +57,9 @@ export class ArmRunner {
         this.stepsLeft = Infinity;
         break;
       case 'step':
+        // Presses that come faster than steps run add up rather than replace each other.
+        this.stepsLeft = (this.running && Number.isFinite(this.stepsLeft) ? this.stepsLeft : 0) + message.count;
         this.running = true;
-        this.stepsLeft = message.count;
         break;
       case 'horizon':
         this.horizon = message.step;
@@ -147,6 +148,7 @@ export class ArmRunner {
         trainer.trainStep();
         this.stepsLeft--;
         if (trainer.diverged !== null) {
+          this.running = false;
           this.flush(true);
           this.host.post(result({ type: 'diverged', runId, arm: this.arm, step: trainer.diverged }));
           return;
