@@ -3,6 +3,7 @@ import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
 import { ARM_COLORS } from '../charts/colors';
 import { drawHeatmap, sharedFractionMax } from '../charts/heatmap';
 import { drawHistogramChart } from '../charts/histogramChart';
+import { nearestIndex } from '../charts/hover';
 import { drawLineChart, type LineSeries } from '../charts/lineChart';
 import { LOSS_AXIS, ACCURACY_AXIS, stepDomain, type Domain } from '../charts/axes';
 import type { ArmSeries } from '../state/series';
@@ -108,13 +109,27 @@ function TrainingPanel() {
   );
 }
 
+/**
+ * The step at which "the distribution now" compares the arms: the latest step both have recorded
+ * (the faster arm runs a little ahead), or the furthest any reached when the others diverged.
+ */
+function comparedStep(state: LabState): number {
+  const last = (s: ArmSeries) => (s.length > 0 ? s.steps()[s.length - 1] : 0);
+  const live = state.series.filter((s) => s.divergedStep === null);
+  return live.length > 0 ? Math.min(...live.map(last)) : Math.max(...state.series.map(last));
+}
+
 function distributionTitle(state: LabState, layer: number): string {
   return state.view.distribution === 'unit' ? `layer ${layer + 1}, unit ${state.config.trackedUnit}` : `layer ${layer + 1}, all units`;
 }
 
 function LayerPanel({ layer }: { layer: number }) {
   const inputs = (s: LabState) => [...timeInputs(s), s.view.distribution];
-  const percentiles = (state: LabState) => state.series.map((s) => ({ percentiles: s.percentiles(layer, state.view.distribution) }));
+  // A diverged arm's values run off to huge numbers; a shared axis spanning them would flatten the other arm.
+  const percentiles = (state: LabState) => {
+    const live = state.series.filter((s) => s.divergedStep === null);
+    return (live.length > 0 ? live : state.series).map((s) => ({ percentiles: s.percentiles(layer, state.view.distribution) }));
+  };
   return (
     <section className="panel layer-panel" aria-labelledby={`layer-${layer}-title`}>
       <h3 id={`layer-${layer}-title`}>Hidden layer {layer + 1}: input to the nonlinearity</h3>
@@ -146,12 +161,15 @@ function LayerPanel({ layer }: { layer: number }) {
           paint={({ ctx, width, height, state }) =>
             void drawHistogramChart(
               ctx,
-              state.series.map((s, arm) => ({
-                label: armLabel(state, arm),
-                color: ARM_COLORS[arm],
-                histogram: s.length > 0 ? s.histogramAt(layer, state.view.distribution, s.length - 1) : null,
-                step: s.length > 0 ? s.steps()[s.length - 1] : null,
-              })),
+              state.series.map((s, arm) => {
+                const at = s.length > 0 ? nearestIndex(s.steps(), comparedStep(state)) : -1;
+                return {
+                  label: armLabel(state, arm),
+                  color: ARM_COLORS[arm],
+                  histogram: at >= 0 ? s.histogramAt(layer, state.view.distribution, at) : null,
+                  step: at >= 0 ? s.steps()[at] : null,
+                };
+              }),
               { width, height, title: `now, ${distributionTitle(state, layer)}` },
             )
           }

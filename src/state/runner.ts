@@ -23,7 +23,7 @@ export interface TrainingWorker {
  * be a comparison of two different moments of the run.
  */
 export function leadSteps(config: Config): number {
-  return Math.max(200, 2 * config.metricsInterval);
+  return Math.max(100, 2 * config.metricsInterval);
 }
 
 export class Runner {
