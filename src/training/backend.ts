@@ -17,6 +17,8 @@ export interface BackendChoice {
 export async function useBackend(requested: Backend): Promise<BackendChoice> {
   let fallbackReason: string | null = null;
   try {
+    // Loaded only when asked for: it is large, and where there is no GPU adapter it cannot start.
+    if (requested === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
     if (await tf.setBackend(requested)) {
       await tf.ready();
       return { backend: tf.getBackend(), fallbackReason };
