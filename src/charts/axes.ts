@@ -229,6 +229,18 @@ export function drawAxes(ctx: CanvasRenderingContext2D, area: PlotArea, options:
 }
 
 /** Restricts drawing to the plot area until the matching ctx.restore(). */
+/** The hover crosshair: a dashed vertical line through the plot area at x = px (CSS pixels). */
+export function drawCrosshair(ctx: CanvasRenderingContext2D, area: PlotArea, px: number, color: string): void {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1;
+  ctx.setLineDash([3, 3]);
+  ctx.beginPath();
+  ctx.moveTo(Math.round(px) + 0.5, area.top);
+  ctx.lineTo(Math.round(px) + 0.5, area.bottom);
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
 export function clipToArea(ctx: CanvasRenderingContext2D, area: PlotArea): void {
   ctx.save();
   ctx.beginPath();

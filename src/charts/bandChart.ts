@@ -24,6 +24,7 @@ import {
   type Margins,
   type PlotArea,
   type ValueScale,
+  drawCrosshair,
 } from './axes';
 import { CHART_THEME, withAlpha } from './colors';
 import { nearestIndex } from './hover';
@@ -132,14 +133,7 @@ function drawHover(ctx: CanvasRenderingContext2D, series: BandSeries, layout: Ba
   const n = series.steps.length;
   const px = x(step);
   if (n === 0 || !(px >= area.left && px <= area.right)) return;
-  ctx.strokeStyle = CHART_THEME.crosshair;
-  ctx.lineWidth = 1;
-  ctx.setLineDash([3, 3]);
-  ctx.beginPath();
-  ctx.moveTo(Math.round(px) + 0.5, area.top);
-  ctx.lineTo(Math.round(px) + 0.5, area.bottom);
-  ctx.stroke();
-  ctx.setLineDash([]);
+  drawCrosshair(ctx, area, px, CHART_THEME.crosshair);
   const inRange = step >= series.steps[0] && step <= series.steps[n - 1];
   const i = nearestIndex(series.steps, step);
   const lines = PERCENTILE_LINES.map(({ percentile }) => {

@@ -23,6 +23,7 @@ import {
   type Margins,
   type PlotArea,
   type ValueScale,
+  drawCrosshair,
 } from './axes';
 import { CHART_THEME, colorLookupTable, lookupIndex } from './colors';
 import { nearestIndex } from './hover';
@@ -246,14 +247,7 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries
     const shown = series.steps[nearestIndex(series.steps, hover)];
     const px = x(hover);
     if (px >= area.left && px <= area.right) {
-      ctx.strokeStyle = '#ffffff';
-      ctx.lineWidth = 1;
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      ctx.moveTo(Math.round(px) + 0.5, area.top);
-      ctx.lineTo(Math.round(px) + 0.5, area.bottom);
-      ctx.stroke();
-      ctx.setLineDash([]);
+      drawCrosshair(ctx, area, px, '#ffffff');
       const onRight = px < area.left + area.width * 0.6;
       ctx.textAlign = onRight ? 'left' : 'right';
       ctx.fillStyle = '#ffffff';

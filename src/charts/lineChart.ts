@@ -24,6 +24,7 @@ import {
   type Margins,
   type PlotArea,
   type ValueScale,
+  drawCrosshair,
 } from './axes';
 import { CHART_THEME } from './colors';
 import { hoverText, valuesAtStep } from './hover';
@@ -108,7 +109,7 @@ function drawDivergedMarks(ctx: CanvasRenderingContext2D, series: readonly LineS
   }
 }
 
-function drawCrosshair(
+function drawHover(
   ctx: CanvasRenderingContext2D,
   series: readonly LineSeries[],
   layout: LineChartLayout,
@@ -118,14 +119,7 @@ function drawCrosshair(
   const { area, x, y, log } = layout;
   const px = x(step);
   if (!(px >= area.left && px <= area.right)) return;
-  ctx.strokeStyle = CHART_THEME.crosshair;
-  ctx.lineWidth = 1;
-  ctx.setLineDash([3, 3]);
-  ctx.beginPath();
-  ctx.moveTo(Math.round(px) + 0.5, area.top);
-  ctx.lineTo(Math.round(px) + 0.5, area.bottom);
-  ctx.stroke();
-  ctx.setLineDash([]);
+  drawCrosshair(ctx, area, px, CHART_THEME.crosshair);
 
   const hovered = valuesAtStep(step, series);
   hovered.forEach((h, i) => {
@@ -195,7 +189,7 @@ export function drawLineChart(
     ctx.stroke();
   }
   drawDivergedMarks(ctx, series, layout);
-  if (options.hoverStep != null) drawCrosshair(ctx, series, layout, options.hoverStep, options.yAxis.format);
+  if (options.hoverStep != null) drawHover(ctx, series, layout, options.hoverStep, options.yAxis.format);
   ctx.restore();
 
   drawLegend(ctx, lineChartLegend(series), area);
