@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { DEFAULT_CONFIG, type Backend, type Config } from '../src/config/schema';
 import { serialize } from '../src/config/url';
 import { artifactsDir, launchBrowser, startApp, withTimeout, CLOSE_TIMEOUT_MS, type RunningApp } from '../tests/browser/app';
+import { describeCores, measureCores } from './bench/cores';
 import { measureRun, type RunSpec, type Timing } from './bench/measureRun';
 import { renderTable, type BenchEnvironment, type RunResult } from './bench/report';
 
@@ -28,6 +29,8 @@ interface Settings {
   memoryAtSteps: number[];
   /** Page loads of the main link beyond its run that only time the first step (a median of 1 + these). */
   extraFirstStepLoads: number;
+  /** Steps per arm for the one-thread-or-two comparison. */
+  coreSteps: number;
 }
 
 /**
@@ -39,11 +42,13 @@ const FULL: Settings = {
   timing: { warmupSeconds: 3, windowSeconds: 7, windowCount: 3, firstStepTimeoutSeconds: 90, memoryStepTimeoutSeconds: 210 },
   memoryAtSteps: [2_000, 20_000],
   extraFirstStepLoads: 2,
+  coreSteps: 2_000,
 };
 const QUICK: Settings = {
   timing: { warmupSeconds: 1, windowSeconds: 2, windowCount: 3, firstStepTimeoutSeconds: 60, memoryStepTimeoutSeconds: 30 },
   memoryAtSteps: [200, 2_000],
   extraFirstStepLoads: 2,
+  coreSteps: 300,
 };
 
 const HELP = `npm run bench [-- flags]
@@ -164,12 +169,14 @@ async function main(argv: string[]): Promise<number> {
       windowSeconds: settings.timing.windowSeconds,
       windowCount: settings.timing.windowCount,
     };
+    log('one thread for both arms against a thread per arm (Node)');
+    const cores = await measureCores(settings.coreSteps);
     const table = renderTable(results, environment, settings.memoryAtSteps);
-    process.stdout.write(`${table}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`${table}\n${describeCores(cores)}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(
       options.out,
-      JSON.stringify({ environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results }, null, 2) + '\n',
+      JSON.stringify({ environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, cores }, null, 2) + '\n',
     );
     log(`wrote ${options.out}`);
     return 0;
