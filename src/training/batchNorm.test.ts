@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormBackward, batchNormGroups, batchNormInference, batchNormTraining, unbiasedVariance } from './batchNorm';
+import { batchNormBackward, batchNormGroups, batchNormInference, batchNormTraining, batchNormTrainingArrays, unbiasedVariance } from './batchNorm';
 import { createGaussian, createRng } from './rng';
 
 beforeAll(async () => {
@@ -97,6 +97,25 @@ describe('batchNormGroups', () => {
   });
 });
 
+describe('batchNormTrainingArrays (Algorithm 1 on plain arrays)', () => {
+  it('computes what batchNormTraining computes in tfjs: statistics, xhat and gamma * xhat + beta', () => {
+    const x = randomBatch(21);
+    const gamma = randomVector(22);
+    const beta = randomVector(23);
+    const arrays = batchNormTrainingArrays(Float32Array.from(x.flat()), Float32Array.from(gamma), Float32Array.from(beta), EPSILON);
+    const tensors = tf.tidy(() => {
+      const bn = batchNormTraining(tf.tensor2d(x), tf.tensor1d(gamma), tf.tensor1d(beta), EPSILON);
+      return [bn.normalized, bn.xhat, bn.inverseStd, bn.batchMean, bn.batchVariance].map((t) => t.dataSync());
+    });
+    const expected = batchNorm64(x, gamma, beta).flat();
+    [arrays.normalized, arrays.xhat, arrays.inverseStd, arrays.batchMean, arrays.batchVariance].forEach((values, k) => {
+      expect(values.length).toBe(tensors[k].length);
+      values.forEach((v, i) => expect(v).toBeCloseTo(tensors[k][i], 4));
+    });
+    arrays.normalized.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 4));
+  });
+});
+
 describe('batchNormBackward', () => {
   it('matches central finite differences of a float64 Algorithm 1, through the batch mean and variance', () => {
     const x = randomBatch(3);
@@ -107,12 +126,9 @@ describe('batchNormBackward', () => {
     const loss = (xs: number[][], g: number[], b: number[]) =>
       batchNorm64(xs, g, b).reduce((s, row, i) => s + row.reduce((t, v, j) => t + c[i][j] * v, 0), 0);
 
-    const [dx, dGamma, dBeta] = tf.tidy(() => {
-      const gammaTensor = tf.tensor1d(gamma);
-      const forward = batchNormTraining(tf.tensor2d(x), gammaTensor, tf.tensor1d(beta), EPSILON);
-      const grads = batchNormBackward(tf.tensor2d(c), forward, gammaTensor);
-      return [grads.dx, grads.dGamma, grads.dBeta];
-    });
+    const gammaArray = Float32Array.from(gamma);
+    const forward = batchNormTrainingArrays(Float32Array.from(x.flat()), gammaArray, Float32Array.from(beta), EPSILON);
+    const { dx, dGamma, dBeta } = batchNormBackward(Float32Array.from(c.flat()), forward, gammaArray);
 
     // Float64 central differences with h = 1e-6 are exact to ~1e-9 here (rounding 1e-16/h, truncation
     // h^2 x third derivative); the float32 analytic gradients are sums of ~16 terms of size <= ~5,
@@ -120,7 +136,6 @@ describe('batchNormBackward', () => {
     // through the batch mean) would be off by O(1).
     const h = 1e-6;
     const tolerance = 1e-4;
-    const dxRows = dx.arraySync() as number[][];
     let largest = 0;
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < UNITS; j++) {
@@ -129,7 +144,7 @@ describe('batchNormBackward', () => {
         plus[i][j] += h;
         minus[i][j] -= h;
         const numeric = (loss(plus, gamma, beta) - loss(minus, gamma, beta)) / (2 * h);
-        expect(Math.abs(dxRows[i][j] - numeric)).toBeLessThan(tolerance);
+        expect(Math.abs(dx[i * UNITS + j] - numeric)).toBeLessThan(tolerance);
         largest = Math.max(largest, Math.abs(numeric));
       }
     }
@@ -139,10 +154,9 @@ describe('batchNormBackward', () => {
       const shifted = (values: number[], delta: number) => values.map((v, k) => (k === j ? v + delta : v));
       const numericGamma = (loss(x, shifted(gamma, h), beta) - loss(x, shifted(gamma, -h), beta)) / (2 * h);
       const numericBeta = (loss(x, gamma, shifted(beta, h)) - loss(x, gamma, shifted(beta, -h))) / (2 * h);
-      expect(Math.abs(dGamma.dataSync()[j] - numericGamma)).toBeLessThan(tolerance);
-      expect(Math.abs(dBeta.dataSync()[j] - numericBeta)).toBeLessThan(tolerance);
+      expect(Math.abs(dGamma[j] - numericGamma)).toBeLessThan(tolerance);
+      expect(Math.abs(dBeta[j] - numericBeta)).toBeLessThan(tolerance);
     }
-    tf.dispose([dx, dGamma, dBeta]);
   });
 });
 

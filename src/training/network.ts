@@ -3,13 +3,27 @@
  * per hidden layer, trained by mini-batch SGD with momentum.
  *
  * The backward pass is written by hand rather than taken from tfjs's tape: on the wasm backend the
- * default gradients multiply with transposeA/transposeB flags, which run 9-12x slower than an
- * explicit transpose followed by a plain matMul, and they compute an input gradient for the first
- * layer that nobody needs. See ReferenceNetwork (reference.ts) for the same network through autodiff.
+ * default gradients multiply with transposeA/transposeB flags, which run 9-12x slower than plain
+ * matMuls, and they compute an input gradient for the first layer that nobody needs. See
+ * ReferenceNetwork (reference.ts) for the same network through autodiff.
+ *
+ * A training step keeps in tfjs only the matMuls, the nonlinearity and the updates of the weight
+ * matrices; everything else (BN, softmax cross-entropy, the per-unit vectors and their updates) runs
+ * in plain JS on the [m x units] mini-batch. On wasm a kernel launch costs more than such arithmetic,
+ * and every matMul packs its right operand afresh (XNNPACK, ~3 ns a value), so each product is
+ * ordered to make the packed operand the small one: W x dA^T rather than dA x W^T.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, InferenceStatistics, Normalization } from '../config/schema';
-import { batchNormBackward, batchNormGroups, batchNormInference, batchNormTraining, unbiasedVariance, type BatchNormTraining } from './batchNorm';
+import {
+  batchNormBackward,
+  batchNormGroups,
+  batchNormInference,
+  batchNormTraining,
+  batchNormTrainingArrays,
+  unbiasedVariance,
+  type BatchNormArrays,
+} from './batchNorm';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
 export interface NetworkSpec {
@@ -62,13 +76,16 @@ type HiddenLayer =
 
 /** What the training-mode forward pass keeps for the backward pass. */
 interface TrainingForward {
-  /** The input of each hidden layer and, last, of the output layer. */
+  /** The input of each hidden layer and, last, of the output layer ([m, units] tensors). */
   layerInputs: tf.Tensor2D[];
   /** Per hidden layer, the output of the nonlinearity (its derivative is cheapest from it). */
-  activations: tf.Tensor2D[];
-  batchNorms: (BatchNormTraining | null)[];
-  logits: tf.Tensor2D;
+  activations: Float32Array[];
+  batchNorms: (BatchNormArrays | null)[];
+  logits: Float32Array;
 }
+
+/** A gradient per parameter: a tensor for a weight matrix, an array for a per-unit vector. */
+type Gradient = tf.Tensor2D | Float32Array;
 
 /** Population statistics of one BN layer, as inference uses them. */
 export interface PopulationStatistics {
@@ -83,8 +100,11 @@ export class Network {
   private readonly outputBias: tf.Variable<tf.Rank.R1>;
   /** Trainable parameters in the order of parameters() and of every gradient list. */
   private readonly trainable: tf.Variable[];
-  /** Created on the first step with momentum > 0; plain SGD never needs them. */
-  private velocities: tf.Variable[] | null = null;
+  /**
+   * Created on the first step with momentum > 0 (plain SGD never needs them): a variable for a
+   * weight matrix, an array for a per-unit vector, like the gradients.
+   */
+  private velocities: (tf.Variable | Float32Array)[] | null = null;
 
   constructor(spec: NetworkSpec, weights: Float32Array[], name: string) {
     const sizes = layerSizes(spec);
@@ -145,26 +165,15 @@ export class Network {
    * mean cross-entropy before the update; it may be NaN or Infinity once training diverges.
    */
   trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
-    if (momentum !== 0 && this.velocities === null) {
-      this.velocities = this.trainable.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)));
-    }
-    return tf.tidy(() => {
-      // Plain SGD takes its gradients already multiplied by the learning rate (folded into
-      // dLoss/dlogits): one kernel less per parameter.
-      const plainSgd = momentum === 0;
-      const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot, plainSgd ? learningRate : 1);
-      this.trainable.forEach((p, i) => {
-        if (plainSgd) {
-          p.assign(tf.sub(p, gradients[i]));
-          return;
-        }
-        const velocity = this.velocities![i];
-        velocity.assign(tf.add(tf.mul(velocity, momentum), gradients[i]));
-        p.assign(tf.sub(p, tf.mul(velocity, learningRate)));
-      });
-      if (this.spec.inferenceStatistics === 'moving') this.updateMovingAverages(forward.batchNorms, x.shape[0]);
-      return loss.dataSync()[0];
-    });
+    return tf.tidy(() => this.step(x, yOneHot.dataSync() as Float32Array, learningRate, momentum));
+  }
+
+  /**
+   * trainStep on the mini-batch as row-major arrays (x [m x inputSize], yOneHot [m x outputSize]):
+   * the labels need no tensor at all.
+   */
+  trainStepArrays(x: Float32Array, yOneHot: Float32Array, m: number, learningRate: number, momentum: number): number {
+    return tf.tidy(() => this.step(tf.tensor2d(x, [m, this.spec.inputSize]), yOneHot, learningRate, momentum));
   }
 
   /**
@@ -178,13 +187,10 @@ export class Network {
 
   /** Loss and per-parameter gradients (ordered as parameters()), without updating anything. */
   gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; gradients: Float32Array[] } {
-    const result = tf.tidy(() => {
-      const { loss, gradients } = this.lossAndGradients(x, yOneHot, 1);
-      return { loss, gradients };
+    return tf.tidy(() => {
+      const { loss, gradients } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, 1);
+      return { loss, gradients: gradients.map((g) => (g instanceof Float32Array ? g : (g.dataSync() as Float32Array))) };
     });
-    const read = { loss: result.loss.dataSync()[0], gradients: result.gradients.map((g) => g.dataSync() as Float32Array) };
-    tf.dispose(result);
-    return read;
   }
 
   /**
@@ -265,12 +271,55 @@ export class Network {
     this.velocities = null;
   }
 
-  /** Must run inside a tf.tidy. */
+  /** trainStep's work. Must run inside a tf.tidy. */
+  private step(x: tf.Tensor2D, yOneHot: Float32Array, learningRate: number, momentum: number): number {
+    if (momentum !== 0 && this.velocities === null) {
+      this.velocities = this.trainable.map((p) =>
+        p.rank === 1 ? new Float32Array(p.size) : tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)),
+      );
+    }
+    // Plain SGD takes its gradients already multiplied by the learning rate (folded into
+    // dLoss/dlogits): one kernel less per weight matrix.
+    const plainSgd = momentum === 0;
+    const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot, plainSgd ? learningRate : 1);
+    this.trainable.forEach((p, i) => {
+      const gradient = gradients[i];
+      if (gradient instanceof Float32Array) {
+        const values = p.dataSync() as Float32Array;
+        if (plainSgd) {
+          for (let k = 0; k < values.length; k++) values[k] -= gradient[k];
+        } else {
+          const velocity = this.velocities![i] as Float32Array;
+          for (let k = 0; k < values.length; k++) {
+            velocity[k] = momentum * velocity[k] + gradient[k];
+            values[k] -= learningRate * velocity[k];
+          }
+        }
+        p.assign(tf.tensor1d(values));
+        return;
+      }
+      if (plainSgd) {
+        p.assign(tf.sub(p, gradient));
+        return;
+      }
+      const velocity = this.velocities![i] as tf.Variable;
+      velocity.assign(tf.add(tf.mul(velocity, momentum), gradient));
+      p.assign(tf.sub(p, tf.mul(velocity, learningRate)));
+    });
+    if (this.spec.inferenceStatistics === 'moving') this.updateMovingAverages(forward.batchNorms, x.shape[0]);
+    return loss;
+  }
+
+  /**
+   * Algorithm 1 forward pass, keeping what the backward pass needs in plain arrays; only the
+   * matMuls and the nonlinearity run in tfjs. Must run inside a tf.tidy.
+   */
   private trainingForward(x: tf.Tensor2D): TrainingForward {
     const layerInputs: tf.Tensor2D[] = [];
-    const activations: tf.Tensor2D[] = [];
-    const batchNorms: (BatchNormTraining | null)[] = [];
+    const activations: Float32Array[] = [];
+    const batchNorms: (BatchNormArrays | null)[] = [];
     const fusedActivation = FUSED_ACTIVATION[this.spec.activation];
+    const m = x.shape[0];
     let h = x;
     for (const layer of this.hidden) {
       layerInputs.push(h);
@@ -280,14 +329,15 @@ export class Network {
         h = fusedActivation === 'linear' ? nonlinearity(this.spec.activation, z) : z;
         batchNorms.push(null);
       } else {
-        const bn = batchNormTraining(tf.matMul<tf.Tensor2D>(h, layer.weights), layer.gamma, layer.beta, this.spec.epsilon);
-        h = nonlinearity(this.spec.activation, bn.normalized);
+        const wx = tf.matMul<tf.Tensor2D>(h, layer.weights).dataSync() as Float32Array;
+        const bn = batchNormTrainingArrays(wx, layer.gamma.dataSync() as Float32Array, layer.beta.dataSync() as Float32Array, this.spec.epsilon);
+        h = nonlinearity(this.spec.activation, tf.tensor2d(bn.normalized, [m, this.spec.hiddenUnits]));
         batchNorms.push(bn);
       }
-      activations.push(h);
+      activations.push(h.dataSync() as Float32Array);
     }
     layerInputs.push(h);
-    const logits = dense(h, this.outputWeights, this.outputBias, 'linear');
+    const logits = dense(h, this.outputWeights, this.outputBias, 'linear').dataSync() as Float32Array;
     return { layerInputs, activations, batchNorms, logits };
   }
 
@@ -297,52 +347,58 @@ export class Network {
    */
   private lossAndGradients(
     x: tf.Tensor2D,
-    yOneHot: tf.Tensor2D,
+    yOneHot: Float32Array,
     gradientScale: number,
-  ): { loss: tf.Scalar; gradients: tf.Tensor[]; forward: TrainingForward } {
+  ): { loss: number; gradients: Gradient[]; forward: TrainingForward } {
     const m = x.shape[0];
     const forward = this.trainingForward(x);
-    const { layerInputs, activations, batchNorms, logits } = forward;
-    const shifted = tf.sub(logits, tf.max(logits, 1, true));
-    const logSoftmax = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));
-    const loss = tf.mul(tf.sum(tf.mul(yOneHot, logSoftmax)), -1 / m) as tf.Scalar;
-
+    const { layerInputs, activations, batchNorms } = forward;
+    const gradientsByLayer: Gradient[][] = [];
     // d(mean cross-entropy)/d(logits) = (softmax - y) / m; every later gradient is linear in it.
-    const dLogits = tf.mul(tf.sub(tf.exp(logSoftmax), yOneHot), gradientScale / m) as tf.Tensor2D;
-    const gradientsByLayer: tf.Tensor[][] = [];
-    gradientsByLayer[this.hidden.length] = [
-      tf.matMul<tf.Tensor2D>(tf.transpose(layerInputs[this.hidden.length]), dLogits),
-      tf.sum(dLogits, 0),
-    ];
-    let dActivation = tf.matMul<tf.Tensor2D>(dLogits, tf.transpose(this.outputWeights));
-    for (let index = this.hidden.length - 1; index >= 0; index--) {
-      const layer = this.hidden[index];
-      const dNonlinearityInput = nonlinearityBackward(this.spec.activation, dActivation, activations[index]);
-      let dWx: tf.Tensor2D;
-      if (layer.normalization === 'none') {
-        dWx = dNonlinearityInput;
-        gradientsByLayer[index] = [tf.matMul<tf.Tensor2D>(tf.transpose(layerInputs[index]), dWx), tf.sum(dWx, 0)];
-      } else {
-        const bn = batchNormBackward(dNonlinearityInput, batchNorms[index]!, layer.gamma);
+    const { loss, dLogits } = softmaxCrossEntropy(forward.logits, yOneHot, this.spec.outputSize, gradientScale);
+    // dLoss/d(the layer's nonlinearity input) [m, fanOut]; for the output layer, the logits.
+    let dNonlinearityInput = dLogits;
+    for (let index = this.hidden.length; index >= 0; index--) {
+      const layer = index < this.hidden.length ? this.hidden[index] : null;
+      const weights = layer === null ? this.outputWeights : layer.weights;
+      const [fanIn, fanOut] = weights.shape;
+      let dWx: Float32Array;
+      let vectorGradients: Float32Array[];
+      if (layer?.normalization === 'batchnorm') {
+        const bn = batchNormBackward(dNonlinearityInput, batchNorms[index]!, layer.gamma.dataSync() as Float32Array);
         dWx = bn.dx;
-        gradientsByLayer[index] = [tf.matMul<tf.Tensor2D>(tf.transpose(layerInputs[index]), dWx), bn.dGamma, bn.dBeta];
+        vectorGradients = [bn.dGamma, bn.dBeta];
+      } else {
+        dWx = dNonlinearityInput;
+        vectorGradients = [columnSums(dWx, fanOut)];
       }
+      // h^T dWx rather than dWx^T h: XNNPACK packs the right operand, and dWx is the small one.
+      const inputT = index === 0 ? tf.transpose(layerInputs[0]) : tf.tensor2d(transpose(activations[index - 1], m, fanIn), [fanIn, m]);
+      gradientsByLayer[index] = [tf.matMul<tf.Tensor2D>(inputT, tf.tensor2d(dWx, [m, fanOut])), ...vectorGradients];
       // The first layer's input is the data: its gradient is never needed.
-      if (index > 0) dActivation = tf.matMul<tf.Tensor2D>(dWx, tf.transpose(layer.weights));
+      if (index === 0) break;
+      // dLoss/dh transposed ([fanIn, m]) as W dWx^T, which packs dWx^T where dWx W^T would pack W^T.
+      const dActivationT = tf.matMul(weights, tf.tensor2d(transpose(dWx, m, fanOut), [fanOut, m])).dataSync() as Float32Array;
+      dNonlinearityInput = nonlinearityBackward(this.spec.activation, dActivationT, activations[index - 1], m);
     }
     return { loss, gradients: gradientsByLayer.flat(), forward };
   }
 
-  /** Moving averages of the batch mean and the unbiased batch variance. Must run inside a tf.tidy. */
-  private updateMovingAverages(batchNorms: (BatchNormTraining | null)[], m: number): void {
+  /** Moves the moving averages toward the batch mean and the unbiased batch variance. */
+  private updateMovingAverages(batchNorms: (BatchNormArrays | null)[], m: number): void {
     const decay = this.spec.movingAverageDecay;
+    const unbiased = m / (m - 1);
     this.hidden.forEach((layer, index) => {
       const bn = batchNorms[index];
       if (layer.normalization === 'none' || bn === null) return;
-      layer.populationMean.assign(tf.add(tf.mul(layer.populationMean, decay), tf.mul(bn.batchMean, 1 - decay)));
-      layer.populationVariance.assign(
-        tf.add(tf.mul(layer.populationVariance, decay), tf.mul(unbiasedVariance(bn.batchVariance, m), 1 - decay)),
-      );
+      const mean = layer.populationMean.dataSync() as Float32Array;
+      const variance = layer.populationVariance.dataSync() as Float32Array;
+      for (let j = 0; j < mean.length; j++) {
+        mean[j] = decay * mean[j] + (1 - decay) * bn.batchMean[j];
+        variance[j] = decay * variance[j] + (1 - decay) * unbiased * bn.batchVariance[j];
+      }
+      layer.populationMean.assign(tf.tensor1d(mean));
+      layer.populationVariance.assign(tf.tensor1d(variance));
     });
   }
 }
@@ -372,14 +428,60 @@ export function nonlinearity(activation: Activation, x: tf.Tensor2D): tf.Tensor2
   }
 }
 
-/** dLoss/d(input of the nonlinearity) from dLoss/d(output) and the output z itself. */
-function nonlinearityBackward(activation: Activation, dOutput: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor2D {
-  switch (activation) {
-    case 'sigmoid':
-      return tf.mul<tf.Tensor2D>(dOutput, tf.mul(z, tf.sub(1, z)));
-    case 'tanh':
-      return tf.mul<tf.Tensor2D>(dOutput, tf.sub(1, tf.square(z)));
-    case 'relu':
-      return tf.mul<tf.Tensor2D>(dOutput, tf.step(z));
+/**
+ * dLoss/d(input of the nonlinearity) [m, units] from dLoss/d(output) transposed ([units, m], as
+ * the backward matMul gives it) and the output z itself [m, units].
+ */
+function nonlinearityBackward(activation: Activation, dOutputT: Float32Array, z: Float32Array, m: number): Float32Array {
+  const units = z.length / m;
+  const dInput = new Float32Array(z.length);
+  // One loop per activation: a switch per value would cost as much as the arithmetic.
+  for (let j = 0, from = 0; j < units; j++) {
+    if (activation === 'sigmoid') {
+      for (let at = j; at < z.length; at += units, from++) dInput[at] = dOutputT[from] * z[at] * (1 - z[at]);
+    } else if (activation === 'tanh') {
+      for (let at = j; at < z.length; at += units, from++) dInput[at] = dOutputT[from] * (1 - z[at] * z[at]);
+    } else {
+      for (let at = j; at < z.length; at += units, from++) dInput[at] = z[at] > 0 ? dOutputT[from] : 0;
+    }
   }
+  return dInput;
+}
+
+/**
+ * Mean softmax cross-entropy of logits [m, classes] against one-hot labels, and its gradient
+ * (softmax - y) / m times `gradientScale`.
+ */
+function softmaxCrossEntropy(logits: Float32Array, yOneHot: Float32Array, classes: number, gradientScale: number): { loss: number; dLogits: Float32Array } {
+  const m = logits.length / classes;
+  const dLogits = new Float32Array(logits.length);
+  const scale = gradientScale / m;
+  let total = 0;
+  for (let i = 0, row = 0; i < m; i++, row += classes) {
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]);
+    let sumExp = 0;
+    for (let k = 0; k < classes; k++) sumExp += Math.exp(logits[row + k] - max);
+    const logSumExp = Math.log(sumExp);
+    for (let k = 0; k < classes; k++) {
+      const logSoftmax = logits[row + k] - max - logSumExp;
+      total -= yOneHot[row + k] * logSoftmax;
+      dLogits[row + k] = (Math.exp(logSoftmax) - yOneHot[row + k]) * scale;
+    }
+  }
+  return { loss: total / m, dLogits };
+}
+
+/** values [rows, cols] row-major, transposed to [cols, rows]. */
+function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
+  const transposed = new Float32Array(values.length);
+  for (let j = 0; j < cols; j++) for (let i = 0, at = j * rows; i < rows; i++) transposed[at + i] = values[i * cols + j];
+  return transposed;
+}
+
+/** Sums over the rows of values [rows, cols]: a bias gradient from the gradient of Wx + b. */
+function columnSums(values: Float32Array, cols: number): Float32Array {
+  const sums = new Float64Array(cols);
+  for (let at = 0; at < values.length; at += cols) for (let j = 0; j < cols; j++) sums[j] += values[at + j];
+  return Float32Array.from(sums);
 }
