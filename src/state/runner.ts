@@ -28,7 +28,9 @@ export function leadSteps(config: Config): number {
 
 export class Runner {
   private workers: [TrainingWorker, TrainingWorker] | null = null;
-  private horizons: [number, number] = [0, 0];
+  private horizons: [number, number] = [Infinity, Infinity];
+  /** Whether to train as soon as both arms are ready (play pressed before the data arrived). */
+  private pendingRunning = false;
 
   constructor(
     private readonly store: LabStore,
@@ -76,9 +78,6 @@ export class Runner {
       worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, assets: this.assets })),
     );
   }
-
-  /** Whether to train as soon as both arms are ready (play pressed before the data arrived). */
-  private pendingRunning = false;
 
   setConfig(config: Config): void {
     const wasRunning = this.store.getState().status === 'running' || this.pendingRunning;
