@@ -8,10 +8,12 @@
  * ReferenceNetwork (reference.ts) for the same network through autodiff.
  *
  * A training step keeps in tfjs only the matMuls, the nonlinearity and the updates of the weight
- * matrices; everything else (BN, softmax cross-entropy, the per-unit vectors and their updates) runs
- * in plain JS on the [m x units] mini-batch. On wasm a kernel launch costs more than such arithmetic,
- * and every matMul packs its right operand afresh (XNNPACK, ~3 ns a value), so each product is
- * ordered to make the packed operand the small one: W x dA^T rather than dA x W^T.
+ * matrices; BN, softmax cross-entropy and the per-unit vectors (bias, gamma, beta) and their
+ * updates run in plain JS on the [m x units] mini-batch, where a few passes over 6,000 values
+ * replace ~20 small kernels per BN layer. (The nonlinearity stays in tfjs: Math.exp over the batch
+ * costs more than the kernel.) The matMuls and the packing of their right operand, which XNNPACK
+ * redoes for every new tensor (~3 ns a value), dominate the step; each product is therefore ordered
+ * so that the packed operand is the small one: W dA^T rather than dA W^T.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, InferenceStatistics, Normalization } from '../config/schema';
@@ -76,8 +78,6 @@ type HiddenLayer =
 
 /** What the training-mode forward pass keeps for the backward pass. */
 interface TrainingForward {
-  /** The input of each hidden layer and, last, of the output layer ([m, units] tensors). */
-  layerInputs: tf.Tensor2D[];
   /** Per hidden layer, the output of the nonlinearity (its derivative is cheapest from it). */
   activations: Float32Array[];
   batchNorms: (BatchNormArrays | null)[];
@@ -165,15 +165,43 @@ export class Network {
    * mean cross-entropy before the update; it may be NaN or Infinity once training diverges.
    */
   trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
-    return tf.tidy(() => this.step(x, yOneHot.dataSync() as Float32Array, learningRate, momentum));
-  }
-
-  /**
-   * trainStep on the mini-batch as row-major arrays (x [m x inputSize], yOneHot [m x outputSize]):
-   * the labels need no tensor at all.
-   */
-  trainStepArrays(x: Float32Array, yOneHot: Float32Array, m: number, learningRate: number, momentum: number): number {
-    return tf.tidy(() => this.step(tf.tensor2d(x, [m, this.spec.inputSize]), yOneHot, learningRate, momentum));
+    if (momentum !== 0 && this.velocities === null) {
+      this.velocities = this.trainable.map((p) =>
+        p.rank === 1 ? new Float32Array(p.size) : tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)),
+      );
+    }
+    return tf.tidy(() => {
+      // Plain SGD takes its gradients already multiplied by the learning rate (folded into
+      // dLoss/dlogits): one kernel less per weight matrix.
+      const plainSgd = momentum === 0;
+      const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, plainSgd ? learningRate : 1);
+      this.trainable.forEach((p, i) => {
+        const gradient = gradients[i];
+        if (gradient instanceof Float32Array) {
+          const values = p.dataSync() as Float32Array;
+          if (plainSgd) {
+            for (let k = 0; k < values.length; k++) values[k] -= gradient[k];
+          } else {
+            const velocity = this.velocities![i] as Float32Array;
+            for (let k = 0; k < values.length; k++) {
+              velocity[k] = momentum * velocity[k] + gradient[k];
+              values[k] -= learningRate * velocity[k];
+            }
+          }
+          p.assign(tf.tensor1d(values));
+          return;
+        }
+        if (plainSgd) {
+          p.assign(tf.sub(p, gradient));
+          return;
+        }
+        const velocity = this.velocities![i] as tf.Variable;
+        velocity.assign(tf.add(tf.mul(velocity, momentum), gradient));
+        p.assign(tf.sub(p, tf.mul(velocity, learningRate)));
+      });
+      if (this.spec.inferenceStatistics === 'moving') this.updateMovingAverages(forward.batchNorms, x.shape[0]);
+      return loss;
+    });
   }
 
   /**
@@ -271,58 +299,17 @@ export class Network {
     this.velocities = null;
   }
 
-  /** trainStep's work. Must run inside a tf.tidy. */
-  private step(x: tf.Tensor2D, yOneHot: Float32Array, learningRate: number, momentum: number): number {
-    if (momentum !== 0 && this.velocities === null) {
-      this.velocities = this.trainable.map((p) =>
-        p.rank === 1 ? new Float32Array(p.size) : tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)),
-      );
-    }
-    // Plain SGD takes its gradients already multiplied by the learning rate (folded into
-    // dLoss/dlogits): one kernel less per weight matrix.
-    const plainSgd = momentum === 0;
-    const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot, plainSgd ? learningRate : 1);
-    this.trainable.forEach((p, i) => {
-      const gradient = gradients[i];
-      if (gradient instanceof Float32Array) {
-        const values = p.dataSync() as Float32Array;
-        if (plainSgd) {
-          for (let k = 0; k < values.length; k++) values[k] -= gradient[k];
-        } else {
-          const velocity = this.velocities![i] as Float32Array;
-          for (let k = 0; k < values.length; k++) {
-            velocity[k] = momentum * velocity[k] + gradient[k];
-            values[k] -= learningRate * velocity[k];
-          }
-        }
-        p.assign(tf.tensor1d(values));
-        return;
-      }
-      if (plainSgd) {
-        p.assign(tf.sub(p, gradient));
-        return;
-      }
-      const velocity = this.velocities![i] as tf.Variable;
-      velocity.assign(tf.add(tf.mul(velocity, momentum), gradient));
-      p.assign(tf.sub(p, tf.mul(velocity, learningRate)));
-    });
-    if (this.spec.inferenceStatistics === 'moving') this.updateMovingAverages(forward.batchNorms, x.shape[0]);
-    return loss;
-  }
-
   /**
    * Algorithm 1 forward pass, keeping what the backward pass needs in plain arrays; only the
    * matMuls and the nonlinearity run in tfjs. Must run inside a tf.tidy.
    */
   private trainingForward(x: tf.Tensor2D): TrainingForward {
-    const layerInputs: tf.Tensor2D[] = [];
     const activations: Float32Array[] = [];
     const batchNorms: (BatchNormArrays | null)[] = [];
     const fusedActivation = FUSED_ACTIVATION[this.spec.activation];
     const m = x.shape[0];
     let h = x;
     for (const layer of this.hidden) {
-      layerInputs.push(h);
       if (layer.normalization === 'none') {
         // Bias and (where wasm can) the nonlinearity run inside the matMul kernel.
         const z = dense(h, layer.weights, layer.bias, fusedActivation);
@@ -336,9 +323,8 @@ export class Network {
       }
       activations.push(h.dataSync() as Float32Array);
     }
-    layerInputs.push(h);
     const logits = dense(h, this.outputWeights, this.outputBias, 'linear').dataSync() as Float32Array;
-    return { layerInputs, activations, batchNorms, logits };
+    return { activations, batchNorms, logits };
   }
 
   /**
@@ -352,7 +338,7 @@ export class Network {
   ): { loss: number; gradients: Gradient[]; forward: TrainingForward } {
     const m = x.shape[0];
     const forward = this.trainingForward(x);
-    const { layerInputs, activations, batchNorms } = forward;
+    const { activations, batchNorms } = forward;
     const gradientsByLayer: Gradient[][] = [];
     // d(mean cross-entropy)/d(logits) = (softmax - y) / m; every later gradient is linear in it.
     const { loss, dLogits } = softmaxCrossEntropy(forward.logits, yOneHot, this.spec.outputSize, gradientScale);
@@ -373,7 +359,7 @@ export class Network {
         vectorGradients = [columnSums(dWx, fanOut)];
       }
       // h^T dWx rather than dWx^T h: XNNPACK packs the right operand, and dWx is the small one.
-      const inputT = index === 0 ? tf.transpose(layerInputs[0]) : tf.tensor2d(transpose(activations[index - 1], m, fanIn), [fanIn, m]);
+      const inputT = index === 0 ? tf.transpose(x) : tf.tensor2d(transpose(activations[index - 1], m, fanIn), [fanIn, m]);
       gradientsByLayer[index] = [tf.matMul<tf.Tensor2D>(inputT, tf.tensor2d(dWx, [m, fanOut])), ...vectorGradients];
       // The first layer's input is the data: its gradient is never needed.
       if (index === 0) break;
