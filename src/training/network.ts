@@ -215,10 +215,13 @@ export class Network {
 
   /** Loss and per-parameter gradients (ordered as parameters()), without updating anything. */
   gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; gradients: Float32Array[] } {
-    return tf.tidy(() => {
+    let read: { loss: number; gradients: Float32Array[] } | undefined;
+    // Read inside the tidy but not returned from it: tidy walks every element of a returned array.
+    tf.tidy(() => {
       const { loss, gradients } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, 1);
-      return { loss, gradients: gradients.map((g) => (g instanceof Float32Array ? g : (g.dataSync() as Float32Array))) };
+      read = { loss, gradients: gradients.map((g) => (g instanceof Float32Array ? g : (g.dataSync() as Float32Array))) };
     });
+    return read!;
   }
 
   /**
