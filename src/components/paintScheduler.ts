@@ -22,24 +22,37 @@ export interface Paintable {
 
 const charts = new Map<Paintable, { paintedAt: number }>();
 let frame = 0;
+let timer: ReturnType<typeof setTimeout> | null = null;
 
 function paintDirty(now: number): void {
   frame = 0;
   const start = performance.now();
-  let pending = false;
+  let overBudget = false;
+  let nextDue = Infinity;
   // Map iteration follows insertion order; a chart painted moves to the back so none starves.
   for (const [chart, timing] of [...charts]) {
     const dirt = chart.dirty();
     if (!dirt) continue;
-    if ((dirt === 'data' && now - timing.paintedAt < DATA_REPAINT_MS) || performance.now() - start > FRAME_BUDGET_MS) {
-      pending = true;
+    if (dirt === 'data' && now - timing.paintedAt < DATA_REPAINT_MS) {
+      nextDue = Math.min(nextDue, timing.paintedAt + DATA_REPAINT_MS);
+      continue;
+    }
+    if (performance.now() - start > FRAME_BUDGET_MS) {
+      overBudget = true;
       continue;
     }
     chart.paint();
     charts.delete(chart);
     charts.set(chart, { paintedAt: now });
   }
-  if (pending) requestPaint();
+  if (overBudget) requestPaint();
+  // Waiting charts wake the loop when they are due, not every frame: idle frames still cost CPU.
+  else if (nextDue < Infinity && timer === null) {
+    timer = setTimeout(() => {
+      timer = null;
+      requestPaint();
+    }, nextDue - now);
+  }
 }
 
 /** Asks for a frame in which dirty charts paint; many requests in one frame make one paint. */

@@ -85,7 +85,7 @@ export const DEFAULT_CONFIG: Config = {
   inferenceStatistics: 'population',
   movingAverageDecay: 0.99,
   populationBatches: 10,
-  metricsInterval: 50,
+  metricsInterval: 100,
   probeSize: 1000,
   trackedUnit: 0,
   normalizationA: ['none', 'none', 'none'],

@@ -200,14 +200,15 @@ export class ArmTrainer {
     const classes = predicted.dataSync();
     let correct = 0;
     for (let i = 0; i < labels.length; i++) if (classes[i] === labels[i]) correct++;
-    const probeValues = this.config.probeSize * this.config.hiddenUnits;
+    const { probeSize, hiddenUnits, trackedUnit, activation } = this.config;
     const layers: LayerRecord[] = nonlinearityInputs.map((inputs) => {
-      const probe = (inputs.dataSync() as Float32Array).subarray(0, probeValues);
-      return {
-        unit: describeInPlace(column(probe, this.config.hiddenUnits, this.config.trackedUnit)),
-        saturation: saturationFraction(probe, this.config.activation),
-        pooled: describeInPlace(probe.slice()),
-      };
+      // Only the probe digits' rows cross from the backend; their tensor is gone before they are reordered in place.
+      const probeRows = inputs.slice([0, 0], [probeSize, hiddenUnits]);
+      const probe = probeRows.dataSync() as Float32Array;
+      probeRows.dispose();
+      const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
+      const saturation = saturationFraction(probe, activation);
+      return { unit, saturation, pooled: describeInPlace(probe) };
     });
     tf.dispose([logits, predicted, ...nonlinearityInputs]);
     return { step: this.step, loss, testAccuracy: correct / labels.length, layers };
