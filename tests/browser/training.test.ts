@@ -1,7 +1,8 @@
 /**
  * Training in the page: Play trains both arms and feeds every panel, Pause holds, Step takes one
- * step, Reset goes back to step 0, a BN switch restarts the run, and a diverging arm is reported
- * while the other trains on. Small networks through the link keep each test a few seconds long.
+ * step, Reset goes back to step 0, a BN switch restarts the run, a diverging arm is reported
+ * while the other trains on, and a missing data file stops the run with a way to restart it.
+ * Small networks through the link keep each test a few seconds long.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -204,5 +205,23 @@ describe('training in Chromium', () => {
     expect(await stepCount(page)).toBe(0);
     expect(await divergedA.count()).toBe(0);
     expect(errors).toEqual([]);
+  });
+
+  it('a missing data file stops the run with a message naming it and a restart button; the settings stay', async () => {
+    const { page } = await lab.open(SMALL);
+    // The page's own origin answers 404 for the digits, as if the file had not been deployed.
+    await page.route('**/data/mnist.bin.gz', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await page.reload();
+    const alert = page.getByRole('alert').filter({ hasText: 'mnist.bin.gz' });
+    await alert.waitFor({ state: 'visible' });
+    expect(await alert.textContent()).toMatch(/HTTP 404/);
+    expect(await page.getByLabel('Units per layer').inputValue()).toBe('32');
+
+    await page.unroute('**/data/mnist.bin.gz');
+    await button(page, 'Restart training').click();
+    await waitUntilPaused(page);
+    await button(page, 'Play').click();
+    await waitForStep(page, 5);
+    expect(await alert.count()).toBe(0);
   });
 });
