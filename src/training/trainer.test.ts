@@ -90,6 +90,14 @@ describe('Experiment', () => {
     expect(Math.abs(plainBn[1][19] - handwritten[1][19])).toBeGreaterThan(1e-3);
   });
 
+  it('with noise of strength 0 a noisy-BN arm trains and records exactly as the BN arm', () => {
+    const experiment = new Experiment({ ...small, noiseStrength: 0, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['noisy', 'noisy'] }, data);
+    const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+    expect(records.length).toBe(2);
+    for (const [bn, noisy] of records) expect(noisy).toEqual(bn);
+    experiment.dispose();
+  });
+
   it('records at step 0 and every metricsInterval steps, each layer measured over the probe digits', () => {
     const experiment = new Experiment(small, data);
     const records = [experiment.arms[0].record()];
