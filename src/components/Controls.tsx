@@ -10,7 +10,7 @@ type EditableField = Exclude<Field, { kind: 'normalization' }>;
 const GROUPS: { title: string; fields: EditableField['name'][] }[] = [
   { title: 'Training', fields: ['learningRate', 'momentum', 'batchSize', 'steps'] },
   { title: 'Network', fields: ['hiddenLayers', 'hiddenUnits', 'activation', 'initSigma'] },
-  { title: 'Batch normalization', fields: ['epsilon', 'inferenceStatistics', 'movingAverageDecay', 'populationBatches'] },
+  { title: 'Batch normalization', fields: ['epsilon', 'inferenceStatistics', 'movingAverageDecay', 'populationBatches', 'noiseStrength'] },
   { title: 'Measurement', fields: ['metricsInterval', 'probeSize', 'trackedUnit'] },
   { title: 'Run', fields: ['seed', 'backend', 'gradients'] },
 ];

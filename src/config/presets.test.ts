@@ -37,6 +37,12 @@ describe('presets', () => {
     expect(config.normalizationA).toEqual(DEFAULT_CONFIG.normalizationA);
   });
 
+  it('"Santurkar et al.: BN with noise" sets arm A to BN and arm B to noisy BN on every layer, nothing else', () => {
+    const config = configOf('santurkar-noisy-bn');
+    expect(config).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['batchnorm', 'batchnorm', 'batchnorm'], normalizationB: ['noisy', 'noisy', 'noisy'] });
+    expect(PRESETS.find((preset) => preset.id === 'santurkar-noisy-bn')!.query).toContain('bnB=2,2,2');
+  });
+
   it('have a title and a description to show in the picker', () => {
     for (const preset of PRESETS) {
       expect(preset.title.length).toBeGreaterThan(0);

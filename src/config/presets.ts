@@ -51,4 +51,17 @@ export const PRESETS: readonly Preset[] = [
     'Arm B normalizes only the layer whose distribution Figure 1 plots, to separate what BN does there from what it does below.',
     { normalizationB: DEFAULT_CONFIG.normalizationB.map((_, index, layers) => (index === layers.length - 1 ? 'batchnorm' : 'none')) },
   ),
+  // BN against noisy BN rather than plain against noisy BN: the claim is that the noise leaves BN's
+  // speed intact, which shows best as two nearly equal accuracy curves beside two very different
+  // input distributions (steady under BN, jumping at every record under noisy BN). The plain
+  // network's slower curve is the first preset's.
+  preset(
+    'santurkar-noisy-bn',
+    'Santurkar et al.: BN with noise',
+    "Arm A has BN on every layer, arm B the same BN followed by noise that shifts each layer's input distribution at every step: if BN helped by removing that shift, arm B would fall back to the plain network's pace. It does not.",
+    {
+      normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm'),
+      normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'noisy'),
+    },
+  ),
 ];

@@ -103,7 +103,7 @@ describe('validateConfig', () => {
   it("replaces an unknown layer normalization by the arm's default", () => {
     const { config, problems } = validateConfig({ normalizationA: ['none', 'layernorm', 'batchnorm'] });
     expect(config.normalizationA).toEqual(['none', 'none', 'batchnorm']);
-    expect(problems[0].reason).toBe('layer 2 is neither none nor batchnorm');
+    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy');
   });
 
   it('rejects an enum value outside the allowed ones', () => {
@@ -172,11 +172,11 @@ describe('text values', () => {
     }
   });
 
-  it('writes and reads a normalization list as 0/1 per layer', () => {
+  it('writes and reads a normalization list as 0/1/2 per layer (2: noisy BN)', () => {
     const bn = fieldByName('normalizationB');
-    expect(formatValue(bn, ['batchnorm', 'none', 'batchnorm'])).toBe('1,0,1');
-    expect(parseValue(bn, '1,0,1')).toEqual({ value: ['batchnorm', 'none', 'batchnorm'] });
-    expect(parseValue(bn, '1,2')).toHaveProperty('reason');
+    expect(formatValue(bn, ['batchnorm', 'none', 'noisy'])).toBe('1,0,2');
+    expect(parseValue(bn, '1,0,2')).toEqual({ value: ['batchnorm', 'none', 'noisy'] });
+    expect(parseValue(bn, '1,3')).toHaveProperty('reason');
   });
 
   it('reads enum values case-insensitively', () => {
@@ -189,6 +189,10 @@ describe('describeNormalization', () => {
     expect(describeNormalization(['none', 'none', 'none'])).toBe('no BN');
     expect(describeNormalization(['batchnorm', 'batchnorm', 'batchnorm'])).toBe('BN on all');
     expect(describeNormalization(['batchnorm', 'none', 'batchnorm'])).toBe('BN on 1, 3');
+    expect(describeNormalization(['noisy', 'noisy', 'noisy'])).toBe('noisy BN on all');
+    expect(describeNormalization(['noisy', 'none', 'noisy'])).toBe('noisy BN on 1, 3');
+    expect(describeNormalization(['batchnorm', 'noisy', 'batchnorm'])).toBe('BN on all, noisy on 2');
+    expect(describeNormalization(['none', 'noisy', 'batchnorm'])).toBe('BN on 2, 3, noisy on 2');
   });
 });
 

@@ -10,8 +10,21 @@
  */
 
 export type Activation = 'sigmoid' | 'tanh' | 'relu';
-/** Per hidden layer: whether the input to the nonlinearity is batch-normalized (Algorithm 1). */
-export type Normalization = 'none' | 'batchnorm';
+/**
+ * Per hidden layer: whether the input to the nonlinearity is batch-normalized (Algorithm 1), and
+ * `noisy`: BN followed, in training mode only, by a random affine map per unit that changes at
+ * every step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input distribution
+ * shifts all the time although BN is there. Inference mode is plain BN.
+ */
+export type Normalization = 'none' | 'batchnorm' | 'noisy';
+
+/** The normalizations in the order of their digit in links and flags: 0, 1, 2. */
+export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy'];
+
+/** Whether a layer batch-normalizes (with or without noise after BN). */
+export function isBatchNormalized(layer: Normalization): boolean {
+  return layer !== 'none';
+}
 /**
  * How a BN layer normalizes at inference (test accuracy, probe distributions):
  * `population` is Algorithm 2 (mean of batch means, m/(m-1) x mean of batch variances over
@@ -57,6 +70,8 @@ export interface Config {
   /** Per hidden layer normalization of arm A (default: none) and arm B (default: BN everywhere). */
   normalizationA: Normalization[];
   normalizationB: Normalization[];
+  /** Strength n of the noise after noisy BN layers: per unit and step, shift ~ U(-n, n), scale ~ U(1, 1 + n). */
+  noiseStrength: number;
   backend: Backend;
   gradients: Gradients;
 }
@@ -90,6 +105,9 @@ export const DEFAULT_CONFIG: Config = {
   trackedUnit: 0,
   normalizationA: ['none', 'none', 'none'],
   normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
+  // At 1 a BN unit's input (about N(0, 1) at the start) gets a mean anywhere in -1..1 and a standard
+  // deviation anywhere in 1..2, redrawn every step: a shift the percentile bands show plainly.
+  noiseStrength: 1,
   backend: 'wasm',
   gradients: 'handwritten',
 };
@@ -241,12 +259,17 @@ export const FIELDS: readonly Field[] = [
   {
     name: 'normalizationA', key: 'bnA', kind: 'normalization', fill: 'none', restartsRun: true,
     label: 'Arm A: BN on layers',
-    help: 'Hidden layers of arm A that batch-normalize the input to their nonlinearity (default none: the baseline).',
+    help: 'Per hidden layer of arm A: 0 no BN, 1 BN before the nonlinearity, 2 BN with noise after it (default none: the baseline).',
   },
   {
     name: 'normalizationB', key: 'bnB', kind: 'normalization', fill: 'batchnorm', restartsRun: true,
     label: 'Arm B: BN on layers',
-    help: "Hidden layers of arm B that batch-normalize the input to their nonlinearity (default all: the paper's BN network).",
+    help: "Per hidden layer of arm B: 0 no BN, 1 BN before the nonlinearity, 2 BN with noise after it (default all BN: the paper's BN network).",
+  },
+  {
+    name: 'noiseStrength', key: 'noise', kind: 'number', min: 0, max: 5, scale: 'linear', restartsRun: true,
+    label: 'Noise after noisy BN',
+    help: "Strength n of noisy BN (Santurkar et al.): each step, every unit's BN output y becomes y·s + b with s drawn from U(1, 1+n) and b from U(-n, n), training only.",
   },
   {
     name: 'backend', key: 'backend', kind: 'enum', values: ['wasm', 'cpu', 'webgl', 'webgpu'], restartsRun: true,
@@ -320,10 +343,10 @@ export function formatNumber(value: number): string {
   return String(value === 0 ? 0 : value);
 }
 
-/** The text form of a value in links and flags: numbers, enum words, lists like `1,0,1` (1 = BN). */
+/** The text form of a value in links and flags: numbers, enum words, lists like `1,0,2` (1 = BN, 2 = noisy BN). */
 export function formatValue(field: Field, value: Config[keyof Config]): string {
   if (field.kind === 'normalization') {
-    return (value as Normalization[]).map((layer) => (layer === 'batchnorm' ? '1' : '0')).join(',');
+    return (value as Normalization[]).map((layer) => String(NORMALIZATIONS.indexOf(layer))).join(',');
   }
   return typeof value === 'number' ? formatNumber(value) : String(value);
 }
@@ -352,10 +375,10 @@ export function parseValue(field: Field, text: string): { value: Config[keyof Co
     }
     case 'normalization': {
       const layers = text.split(',');
-      if (!layers.every((layer) => layer === '0' || layer === '1')) {
-        return { reason: 'expected 0 (no BN) or 1 (BN) per hidden layer, comma-separated, e.g. 1,1,1' };
+      if (!layers.every((layer) => layer === '0' || layer === '1' || layer === '2')) {
+        return { reason: 'expected 0 (no BN), 1 (BN) or 2 (noisy BN) per hidden layer, comma-separated, e.g. 1,1,1' };
       }
-      return { value: layers.map((layer): Normalization => (layer === '1' ? 'batchnorm' : 'none')) };
+      return { value: layers.map((layer) => NORMALIZATIONS[Number(layer)]) };
     }
   }
 }
@@ -370,16 +393,23 @@ export function describeAllowed(field: Field): string {
     case 'enum':
       return field.values.join(' | ');
     case 'normalization':
-      return '0 or 1 per hidden layer, e.g. 1,0,1';
+      return '0, 1 or 2 (noisy BN) per hidden layer, e.g. 1,0,2';
   }
 }
 
-/** An arm's normalization as a short label: "no BN", "BN on all", "BN on 1, 3" (layers from 1). */
+/**
+ * An arm's normalization as a short label (layers from 1): "no BN", "BN on all", "BN on 1, 3",
+ * "noisy BN on all", "BN on all, noisy on 2". A noisy layer counts among the BN layers.
+ */
 export function describeNormalization(layers: readonly Normalization[]): string {
-  const normalized = layers.flatMap((layer, index) => (layer === 'batchnorm' ? [index + 1] : []));
+  const numbers = (kinds: readonly Normalization[]) => layers.flatMap((layer, index) => (kinds.includes(layer) ? [index + 1] : []));
+  const normalized = numbers(['batchnorm', 'noisy']);
+  const noisy = numbers(['noisy']);
   if (normalized.length === 0) return 'no BN';
-  if (normalized.length === layers.length) return 'BN on all';
-  return `BN on ${normalized.join(', ')}`;
+  const which = (list: number[]) => (list.length === layers.length ? 'all' : list.join(', '));
+  if (noisy.length === 0) return `BN on ${which(normalized)}`;
+  if (noisy.length === normalized.length) return `noisy BN on ${which(noisy)}`;
+  return `BN on ${which(normalized)}, noisy on ${noisy.join(', ')}`;
 }
 
 /** A normalization list cut or extended to `hiddenLayers` entries; new layers get `fill`. */
@@ -423,9 +453,10 @@ function checkNormalization(field: NormalizationListField, raw: unknown, context
     return { value: resizeNormalization(DEFAULT_CONFIG[field.name], layers, field.fill), reasons: ['not a list'] };
   }
   const reasons: string[] = [];
-  const invalid = raw.findIndex((layer) => layer !== 'none' && layer !== 'batchnorm');
-  const cleaned = raw.slice(0, layers).map((layer): Normalization => (layer === 'none' || layer === 'batchnorm' ? layer : field.fill));
-  if (invalid >= 0) reasons.push(`layer ${invalid + 1} is neither none nor batchnorm`);
+  const known = (layer: unknown): layer is Normalization => NORMALIZATIONS.includes(layer as Normalization);
+  const invalid = raw.findIndex((layer) => !known(layer));
+  const cleaned = raw.slice(0, layers).map((layer): Normalization => (known(layer) ? layer : field.fill));
+  if (invalid >= 0) reasons.push(`layer ${invalid + 1} is none of ${NORMALIZATIONS.join(', ')}`);
   if (raw.length !== layers) {
     reasons.push(`has ${raw.length} entries for ${layers} hidden layers (extra layers dropped, missing ones get ${field.fill})`);
   }

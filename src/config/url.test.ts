@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, FIELDS, RECEIVED_MAX_LENGTH, validateConfig, type Config, type Normalization } from './schema';
+import { DEFAULT_CONFIG, FIELDS, NORMALIZATIONS, RECEIVED_MAX_LENGTH, validateConfig, type Config } from './schema';
 import { URL_VERSION, parse, serialize } from './url';
 
 /** Any valid Config, drawn from the table's own bounds. */
@@ -26,8 +26,8 @@ const validConfig: fc.Arbitrary<Config> = fc
       ),
     ),
     unitFraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-    layersA: fc.array(fc.constantFrom<Normalization>('none', 'batchnorm'), { minLength: 6, maxLength: 6 }),
-    layersB: fc.array(fc.constantFrom<Normalization>('none', 'batchnorm'), { minLength: 6, maxLength: 6 }),
+    layersA: fc.array(fc.constantFrom(...NORMALIZATIONS), { minLength: 6, maxLength: 6 }),
+    layersB: fc.array(fc.constantFrom(...NORMALIZATIONS), { minLength: 6, maxLength: 6 }),
   })
   .map(({ hiddenLayers, hiddenUnits, rest, unitFraction, layersA, layersB }) => ({
     ...(rest as unknown as Config),

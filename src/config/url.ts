@@ -19,6 +19,9 @@
  *   and Santurkar-style comparisons, written as comma lists `bnB=1,1,0` that stay readable as
  *   layers are added; epsilon defaults to 1e-5, small beside any unit's batch variance, as the
  *   paper's "constant added for numerical stability" intends.
+ *   Adding a value or a field is not a change of format: noisy BN (`bnB=2,2,2`) and its strength
+ *   (`noise`) came within v2 with no migration, since a v2 link written before them has no `2`
+ *   in its lists and the noise acts on noisy layers only, so it replays the same run.
  *
  * Hostile links never throw: unknown keys, bad numbers, NaN/Infinity, out-of-range sizes, broken
  * percent-encoding and huge values each give a Problem and a default or clamped value. When a

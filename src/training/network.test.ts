@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, Normalization } from '../config/schema';
 import { initialWeights, layerSizes, Network, type NetworkSpec } from './network';
+import { applyNoise, drawNoise } from './noise';
 import { createRng } from './rng';
 
 beforeAll(async () => {
@@ -222,6 +223,52 @@ describe('Network.forward', () => {
       tf.dispose([logits, ...nonlinearityInputs]);
     });
     net.dispose();
+  });
+});
+
+describe('noisy BN', () => {
+  it("in training mode maps each unit's BN output y to y * scale + shift; in inference mode it is plain BN", () => {
+    const noisySpec = smallSpec('sigmoid', ['noisy', 'noisy']);
+    const bnSpec = smallSpec('sigmoid', ['batchnorm', 'batchnorm']);
+    const weights = initialWeights(noisySpec, 1, 21);
+    const noisy = new Network(noisySpec, weights, 'noisy');
+    const bn = new Network(bnSpec, weights, 'bn');
+    const noise = drawNoise(noisySpec.normalization, noisySpec.hiddenUnits, 1, 4, 0);
+    withTensors(randomBatch(noisySpec, 8, 22), (x) => {
+      noisy.estimatePopulationStatistics([x]);
+      bn.estimatePopulationStatistics([x]);
+      // The first layer's input does not depend on the layers above: BN's output, then the noise.
+      const training = noisy.forward(x, 'training', noise);
+      const clean = bn.forward(x, 'training');
+      const expected = applyNoise(clean.nonlinearityInputs[0].dataSync() as Float32Array, noise[0]!);
+      const actual = training.nonlinearityInputs[0].dataSync();
+      expected.forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 5));
+      // Inference ignores the noise, given or not, and equals the BN network's inference.
+      const inference = noisy.forward(x, 'inference', noise);
+      const plain = bn.forward(x, 'inference');
+      expect(inference.logits.arraySync()).toEqual(plain.logits.arraySync());
+      expect(inference.nonlinearityInputs[1].arraySync()).toEqual(plain.nonlinearityInputs[1].arraySync());
+      tf.dispose([training, clean, inference, plain].flatMap((f) => [f.logits, ...f.nonlinearityInputs]));
+    });
+    noisy.dispose();
+    bn.dispose();
+  });
+
+  it('with noise of strength 0 trains exactly as plain BN', () => {
+    const noisySpec = smallSpec('tanh', ['noisy', 'batchnorm']);
+    const bnSpec = smallSpec('tanh', ['batchnorm', 'batchnorm']);
+    const weights = initialWeights(noisySpec, 1, 23);
+    const noisy = new Network(noisySpec, weights, 'noisy');
+    const bn = new Network(bnSpec, weights, 'bn');
+    withTensors(randomBatch(noisySpec, 8, 24), (x, y) => {
+      for (let step = 0; step < 5; step++) {
+        const identity = drawNoise(noisySpec.normalization, noisySpec.hiddenUnits, 0, 1, step);
+        expect(noisy.trainStep(x, y, 0.3, 0.5, identity)).toBe(bn.trainStep(x, y, 0.3, 0.5));
+      }
+    });
+    expect(readParameters(noisy)).toEqual(readParameters(bn));
+    noisy.dispose();
+    bn.dispose();
   });
 });
 

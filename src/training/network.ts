@@ -26,6 +26,7 @@ import {
   unbiasedVariance,
   type BatchNormArrays,
 } from './batchNorm';
+import { applyNoise, type LayerNoise } from './noise';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
 export interface NetworkSpec {
@@ -64,7 +65,8 @@ export function initialWeights(spec: NetworkSpec, initSigma: number, seed: numbe
 type HiddenLayer =
   | { normalization: 'none'; weights: tf.Variable<tf.Rank.R2>; bias: tf.Variable<tf.Rank.R1> }
   | {
-      normalization: 'batchnorm';
+      /** `noisy` is BN whose output gets the step's noise in training mode (noise.ts). */
+      normalization: 'batchnorm' | 'noisy';
       weights: tf.Variable<tf.Rank.R2>;
       gamma: tf.Variable<tf.Rank.R1>;
       beta: tf.Variable<tf.Rank.R1>;
@@ -81,6 +83,8 @@ interface TrainingForward {
   /** Per hidden layer, the output of the nonlinearity (its derivative is cheapest from it). */
   activations: Float32Array[];
   batchNorms: (BatchNormArrays | null)[];
+  /** The noise applied after each noisy BN layer (null elsewhere): its scale multiplies the gradient. */
+  noise: (LayerNoise | null)[];
   logits: Float32Array;
 }
 
@@ -163,8 +167,9 @@ export class Network {
   /**
    * One SGD step on a mini-batch (x [m, inputSize], yOneHot [m, outputSize]). Returns the batch's
    * mean cross-entropy before the update; it may be NaN or Infinity once training diverges.
+   * `noise` is this step's noise per hidden layer (drawNoise), required for noisy layers.
    */
-  trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
+  trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
     if (momentum !== 0 && this.velocities === null) {
       this.velocities = this.trainable.map((p) =>
         p.rank === 1 ? new Float32Array(p.size) : tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)),
@@ -174,7 +179,7 @@ export class Network {
       // Plain SGD takes its gradients already multiplied by the learning rate (folded into
       // dLoss/dlogits): one kernel less per weight matrix.
       const plainSgd = momentum === 0;
-      const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, plainSgd ? learningRate : 1);
+      const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, plainSgd ? learningRate : 1, noise);
       this.trainable.forEach((p, i) => {
         const gradient = gradients[i];
         if (gradient instanceof Float32Array) {
@@ -210,15 +215,16 @@ export class Network {
    */
   observeBatchStatistics(x: tf.Tensor2D): void {
     if (this.spec.inferenceStatistics !== 'moving') return;
-    tf.tidy(() => this.updateMovingAverages(this.trainingForward(x).batchNorms, x.shape[0]));
+    // The batch statistics come before the noise: any noise gives the same ones.
+    tf.tidy(() => this.updateMovingAverages(this.trainingForward(x, this.hidden.map(() => null), false).batchNorms, x.shape[0]));
   }
 
-  /** Loss and per-parameter gradients (ordered as parameters()), without updating anything. */
-  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; gradients: Float32Array[] } {
+  /** Loss and per-parameter gradients (ordered as parameters()), without updating anything; `noise` as in trainStep. */
+  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): { loss: number; gradients: Float32Array[] } {
     let read: { loss: number; gradients: Float32Array[] } | undefined;
     // Read inside the tidy but not returned from it: tidy walks every element of a returned array.
     tf.tidy(() => {
-      const { loss, gradients } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, 1);
+      const { loss, gradients } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, 1, noise);
       read = { loss, gradients: gradients.map((g) => (g instanceof Float32Array ? g : (g.dataSync() as Float32Array))) };
     });
     return read!;
@@ -227,13 +233,19 @@ export class Network {
   /**
    * Forward pass. `training` normalizes with the batch's own statistics, `inference` with the
    * population (or moving) statistics. Returns the logits and, per hidden layer, the input to the
-   * nonlinearity: Wx + b without BN, BN(Wx) = gamma * xhat + beta with it. The caller disposes them.
+   * nonlinearity: Wx + b without BN, BN(Wx) = gamma * xhat + beta with it. In training mode a noisy
+   * layer adds its entry of `noise` where one is given; inference mode never adds noise. The caller
+   * disposes the tensors.
    */
-  forward(x: tf.Tensor2D, mode: 'training' | 'inference'): { logits: tf.Tensor2D; nonlinearityInputs: tf.Tensor2D[] } {
+  forward(
+    x: tf.Tensor2D,
+    mode: 'training' | 'inference',
+    noise: readonly (LayerNoise | null)[] = [],
+  ): { logits: tf.Tensor2D; nonlinearityInputs: tf.Tensor2D[] } {
     return tf.tidy(() => {
       const nonlinearityInputs: tf.Tensor2D[] = [];
       let h = x;
-      for (const layer of this.hidden) {
+      this.hidden.forEach((layer, index) => {
         let nonlinearityInput: tf.Tensor2D;
         if (layer.normalization === 'none') {
           nonlinearityInput = dense(h, layer.weights, layer.bias, 'linear');
@@ -243,10 +255,14 @@ export class Network {
             mode === 'training'
               ? batchNormTraining(wx, layer.gamma, layer.beta, this.spec.epsilon).normalized
               : batchNormInference(wx, layer.gamma, layer.beta, layer.populationMean, layer.populationVariance, this.spec.epsilon);
+          const layerNoise = noise[index];
+          if (mode === 'training' && layer.normalization === 'noisy' && layerNoise) {
+            nonlinearityInput = tf.add(tf.mul(nonlinearityInput, tf.tensor1d(layerNoise.scale)), tf.tensor1d(layerNoise.shift));
+          }
         }
         nonlinearityInputs.push(nonlinearityInput);
         h = nonlinearity(this.spec.activation, nonlinearityInput);
-      }
+      });
       const logits = dense(h, this.outputWeights, this.outputBias, 'linear');
       return { logits, nonlinearityInputs };
     });
@@ -296,7 +312,7 @@ export class Network {
   dispose(): void {
     tf.dispose(this.trainable);
     for (const layer of this.hidden) {
-      if (layer.normalization === 'batchnorm') tf.dispose([layer.populationMean, layer.populationVariance]);
+      if (layer.normalization !== 'none') tf.dispose([layer.populationMean, layer.populationVariance]);
     }
     if (this.velocities) tf.dispose(this.velocities);
     this.velocities = null;
@@ -304,15 +320,22 @@ export class Network {
 
   /**
    * Algorithm 1 forward pass, keeping what the backward pass needs in plain arrays; only the
-   * matMuls and the nonlinearity run in tfjs. Must run inside a tf.tidy.
+   * matMuls and the nonlinearity run in tfjs. A noisy layer's output gets its entry of `noise`,
+   * which must be there unless `requireNoise` is false. Must run inside a tf.tidy.
    */
-  private trainingForward(x: tf.Tensor2D): TrainingForward {
+  private trainingForward(x: tf.Tensor2D, noise: readonly (LayerNoise | null)[], requireNoise = true): TrainingForward {
     const activations: Float32Array[] = [];
     const batchNorms: (BatchNormArrays | null)[] = [];
+    const applied: (LayerNoise | null)[] = [];
     const fusedActivation = FUSED_ACTIVATION[this.spec.activation];
     const m = x.shape[0];
     let h = x;
-    for (const layer of this.hidden) {
+    for (const [index, layer] of this.hidden.entries()) {
+      const layerNoise = layer.normalization === 'noisy' ? (noise[index] ?? null) : null;
+      if (layer.normalization === 'noisy' && layerNoise === null && requireNoise) {
+        throw new Error(`hidden layer ${index + 1} is noisy BN: a training step needs its noise`);
+      }
+      applied.push(layerNoise);
       if (layer.normalization === 'none') {
         // Bias and (where wasm can) the nonlinearity run inside the matMul kernel.
         const z = dense(h, layer.weights, layer.bias, fusedActivation);
@@ -321,13 +344,15 @@ export class Network {
       } else {
         const wx = tf.matMul<tf.Tensor2D>(h, layer.weights).dataSync() as Float32Array;
         const bn = batchNormTrainingArrays(wx, layer.gamma.dataSync() as Float32Array, layer.beta.dataSync() as Float32Array, this.spec.epsilon);
-        h = nonlinearity(this.spec.activation, tf.tensor2d(bn.normalized, [m, this.spec.hiddenUnits]));
+        // The backward pass reads xhat, not the normalized output: the noise may overwrite it.
+        const nonlinearityInput = layerNoise ? applyNoise(bn.normalized, layerNoise) : bn.normalized;
+        h = nonlinearity(this.spec.activation, tf.tensor2d(nonlinearityInput, [m, this.spec.hiddenUnits]));
         batchNorms.push(bn);
       }
       activations.push(h.dataSync() as Float32Array);
     }
     const logits = dense(h, this.outputWeights, this.outputBias, 'linear').dataSync() as Float32Array;
-    return { activations, batchNorms, logits };
+    return { activations, batchNorms, noise: applied, logits };
   }
 
   /**
@@ -338,9 +363,10 @@ export class Network {
     x: tf.Tensor2D,
     yOneHot: Float32Array,
     gradientScale: number,
+    noise: readonly (LayerNoise | null)[],
   ): { loss: number; gradients: Gradient[]; forward: TrainingForward } {
     const m = x.shape[0];
-    const forward = this.trainingForward(x);
+    const forward = this.trainingForward(x, noise);
     const { activations, batchNorms } = forward;
     const gradientsByLayer: Gradient[][] = [];
     // d(mean cross-entropy)/d(logits) = (softmax - y) / m; every later gradient is linear in it.
@@ -353,8 +379,11 @@ export class Network {
       const [fanIn, fanOut] = weights.shape;
       let dWx: Float32Array;
       let vectorGradients: Float32Array[];
-      if (layer?.normalization === 'batchnorm') {
-        const bn = batchNormBackward(dNonlinearityInput, batchNorms[index]!, layer.gamma.dataSync() as Float32Array);
+      if (layer !== null && layer.normalization !== 'none') {
+        // d(y·s + b)/dy = s: the noise scales the gradient reaching BN's output.
+        const layerNoise = forward.noise[index];
+        const dNormalized = layerNoise ? scaleColumns(dNonlinearityInput, layerNoise.scale) : dNonlinearityInput;
+        const bn = batchNormBackward(dNormalized, batchNorms[index]!, layer.gamma.dataSync() as Float32Array);
         dWx = bn.dx;
         vectorGradients = [bn.dGamma, bn.dBeta];
       } else {
@@ -466,6 +495,14 @@ function transpose(values: Float32Array, rows: number, cols: number): Float32Arr
   const transposed = new Float32Array(values.length);
   for (let j = 0; j < cols; j++) for (let i = 0, at = j * rows; i < rows; i++) transposed[at + i] = values[i * cols + j];
   return transposed;
+}
+
+/** values [rows, cols] with column j times scale[j], as a new array. */
+function scaleColumns(values: Float32Array, scale: Float32Array): Float32Array {
+  const scaled = new Float32Array(values.length);
+  const cols = scale.length;
+  for (let at = 0; at < values.length; at += cols) for (let j = 0; j < cols; j++) scaled[at + j] = values[at + j] * scale[j];
+  return scaled;
 }
 
 /** Sums over the rows of values [rows, cols]: a bias gradient from the gradient of Wx + b. */

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, Normalization } from '../config/schema';
 import { initialWeights, Network, type NetworkSpec } from './network';
+import { drawNoise } from './noise';
 import { ReferenceNetwork } from './reference';
 import { createRng } from './rng';
 
@@ -82,6 +83,58 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
       reference.dispose();
     });
   }
+
+  it('compute the same gradients through noisy BN layers given the same noise, and the noise changes them', () => {
+    const s = spec('sigmoid', ['noisy', 'batchnorm', 'noisy']);
+    const weights = initialWeights(s, 1, 3);
+    const fast = new Network(s, weights, 'fast');
+    const reference = new ReferenceNetwork(s, weights, 'reference');
+    const { x, y } = randomBatch(s, 16, 4);
+    const noise = drawNoise(s.normalization, s.hiddenUnits, 1, 9, 0);
+    const a = fast.gradients(x, y, noise);
+    const b = reference.gradients(x, y, noise);
+    // The same float32 rounding bound as for plain BN above.
+    expect(a.loss).toBeCloseTo(b.loss, 5);
+    a.gradients.forEach((g, k) => {
+      const scale = Math.max(...Array.from(b.gradients[k], Math.abs));
+      expect(scale).toBeGreaterThan(1e-4);
+      g.forEach((v, i) => expect(Math.abs(v - b.gradients[k][i])).toBeLessThan(1e-4 * scale));
+    });
+    // Another step's noise gives another loss: the noise is applied, not ignored.
+    expect(Math.abs(fast.gradients(x, y, drawNoise(s.normalization, s.hiddenUnits, 1, 9, 1)).loss - a.loss)).toBeGreaterThan(1e-3);
+    tf.dispose([x, y]);
+    fast.dispose();
+    reference.dispose();
+  });
+
+  it('follow the same loss sequence over 20 noisy-BN steps, the noise redrawn at every step', () => {
+    const s = spec('tanh', ['noisy', 'none', 'noisy']);
+    const weights = initialWeights(s, 1, 5);
+    const fast = new Network(s, weights, 'fast');
+    const reference = new ReferenceNetwork(s, weights, 'reference');
+    const batches = Array.from({ length: 20 }, (_, step) => randomBatch(s, 16, 100 + step));
+    const noiseAt = (step: number) => drawNoise(s.normalization, s.hiddenUnits, 1, 9, step);
+    const fastLosses = batches.map(({ x, y }, step) => fast.trainStep(x, y, 0.2, 0.9, noiseAt(step)));
+    const referenceLosses = batches.map(({ x, y }, step) => reference.trainStep(x, y, 0.2, 0.9, noiseAt(step)));
+    fastLosses.forEach((loss, step) => expect(loss, `step ${step}`).toBeCloseTo(referenceLosses[step], 4));
+    expect(Math.abs(fastLosses[19] - fastLosses[0])).toBeGreaterThan(0.05);
+    tf.dispose(batches.flatMap(({ x, y }) => [x, y]));
+    fast.dispose();
+    reference.dispose();
+  });
+
+  it('refuse a training step of a noisy BN layer without its noise', () => {
+    const s = spec('sigmoid', ['none', 'noisy']);
+    const weights = initialWeights(s, 1, 3);
+    const fast = new Network(s, weights, 'fast');
+    const reference = new ReferenceNetwork(s, weights, 'reference');
+    const { x, y } = randomBatch(s, 16, 4);
+    expect(() => fast.trainStep(x, y, 0.1, 0)).toThrow(/hidden layer 2 is noisy BN/);
+    expect(() => reference.trainStep(x, y, 0.1, 0)).toThrow(/hidden layer 2 is noisy BN/);
+    tf.dispose([x, y]);
+    fast.dispose();
+    reference.dispose();
+  });
 
   it('the reference leaks no tensors, per step or once disposed', () => {
     const s = spec('sigmoid', ['batchnorm', 'none']);

@@ -2,10 +2,12 @@
  * The same network as Network (network.ts), written the obvious way: the forward pass in tfjs ops,
  * gradients from tfjs autodiff, the update from tfjs's MomentumOptimizer. It shares no math with Network,
  * so the tests can check one against the other, and it is the benchmark's "naive reference".
- * Training mode only: it has no inference statistics.
+ * Training mode only: it has no inference statistics. Noisy BN layers take the step's noise from
+ * the caller (drawNoise), as Network does, so both see the same noise at the same step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerSizes, nonlinearity, type Network, type NetworkSpec } from './network';
+import type { LayerNoise } from './noise';
 
 /** tfjs 4.22's MomentumOptimizer.dispose forgets its SGD base's learning-rate scalar. */
 class MomentumOptimizer extends tf.MomentumOptimizer {
@@ -51,7 +53,7 @@ export class ReferenceNetwork {
     if (!this.ownsVariables) {
       const shared = [...(weights as readonly tf.Variable[])];
       this.layers = sizes.slice(1).map((_, layer) => {
-        const normalized = layer < spec.hiddenLayers && spec.normalization[layer] === 'batchnorm';
+        const normalized = layer < spec.hiddenLayers && spec.normalization[layer] !== 'none';
         const [w, first, second] = shared.splice(0, normalized ? 3 : 2);
         return normalized ? { weights: w, gamma: first, bias: second } : { weights: w, bias: first, gamma: null };
       });
@@ -60,7 +62,7 @@ export class ReferenceNetwork {
     }
     const initial = weights as Float32Array[];
     this.layers = sizes.slice(1).map((fanOut, layer) => {
-      const normalized = layer < spec.hiddenLayers && spec.normalization[layer] === 'batchnorm';
+      const normalized = layer < spec.hiddenLayers && spec.normalization[layer] !== 'none';
       const prefix = `${name}/layer${layer + 1}`;
       return {
         weights: variable(() => tf.tensor2d(initial[layer], [sizes[layer], fanOut]), `${prefix}/weights`),
@@ -76,8 +78,11 @@ export class ReferenceNetwork {
     return this.trainable;
   }
 
-  /** Mean softmax cross-entropy of the batch, BN layers normalizing with the batch's own statistics. */
-  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D): tf.Scalar {
+  /**
+   * Mean softmax cross-entropy of the batch, BN layers normalizing with the batch's own statistics
+   * and noisy ones then applying their entry of `noise` (required for them).
+   */
+  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): tf.Scalar {
     return tf.tidy(() => {
       let h: tf.Tensor2D = x;
       this.layers.forEach((layer, index) => {
@@ -91,6 +96,11 @@ export class ReferenceNetwork {
           const { mean, variance } = tf.moments(wx, 0);
           const xhat = tf.div(tf.sub(wx, mean), tf.sqrt(tf.add(variance, this.spec.epsilon)));
           nonlinearityInput = tf.add(tf.mul(xhat, layer.gamma), layer.bias);
+          if (this.spec.normalization[index] === 'noisy') {
+            const layerNoise = noise[index];
+            if (!layerNoise) throw new Error(`hidden layer ${index + 1} is noisy BN: a training step needs its noise`);
+            nonlinearityInput = tf.add(tf.mul(nonlinearityInput, tf.tensor1d(layerNoise.scale)), tf.tensor1d(layerNoise.shift));
+          }
         } else {
           nonlinearityInput = tf.add(wx, layer.bias);
         }
@@ -101,7 +111,7 @@ export class ReferenceNetwork {
   }
 
   /** One SGD step through tfjs's MomentumOptimizer (momentum 0 is plain SGD); returns the batch's loss. */
-  trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number): number {
+  trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
     // tfjs's setMomentum does not reach the scalar the update uses: a new momentum needs a new optimizer.
     if (this.optimizer === null || momentum !== this.optimizerMomentum) {
       this.optimizer?.dispose();
@@ -109,15 +119,15 @@ export class ReferenceNetwork {
       this.optimizerMomentum = momentum;
     }
     this.optimizer.setLearningRate(learningRate);
-    const loss = this.optimizer.minimize(() => this.loss(x, yOneHot), true, this.trainable)!;
+    const loss = this.optimizer.minimize(() => this.loss(x, yOneHot, noise), true, this.trainable)!;
     const value = loss.dataSync()[0];
     loss.dispose();
     return value;
   }
 
   /** Loss and gradients by autodiff, ordered as parameters(). */
-  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; gradients: Float32Array[] } {
-    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot), this.trainable);
+  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): { loss: number; gradients: Float32Array[] } {
+    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, noise), this.trainable);
     const read = {
       loss: value.dataSync()[0],
       gradients: this.trainable.map((v) => grads[v.name].dataSync() as Float32Array),

@@ -5,9 +5,10 @@
  * (both cores work), and `Experiment` steps two of them in lockstep in one thread (Node, tests).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Config, Normalization } from '../config/schema';
+import { isBatchNormalized, type Config, type Normalization } from '../config/schema';
 import { fillBatch, splitMnist, type MnistData } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
+import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import type { ArmRecord, LayerRecord } from './records';
 import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
@@ -18,7 +19,7 @@ export const ARM_NAMES = ['A', 'B'] as const;
 
 const INPUT_SIZE = 784;
 const CLASSES = 10;
-/** Independent random streams derived from the seed (stream 0, the weights, is the network's). */
+/** Independent random streams derived from the seed (stream 0, the weights, is the network's; 3, the noise, noise.ts's). */
 const BATCH_STREAM = 1;
 const POPULATION_STREAM = 2;
 let nextInstance = 0;
@@ -113,6 +114,8 @@ export class ArmTrainer {
   private readonly populationBatches: tf.Tensor2D[];
   private lossSum = 0;
   private lossCount = 0;
+  /** The noise of the last step (all null before the first, or without noisy layers), for the records. */
+  private lastNoise: (LayerNoise | null)[];
 
   constructor(
     private readonly config: Config,
@@ -130,6 +133,12 @@ export class ArmTrainer {
     const everyTest = Uint32Array.from({ length: data.test.count }, (_, i) => i);
     this.testX = tensorsOf(data.test, everyTest, 0, data.test.count)[0];
     this.populationBatches = this.makePopulationBatches();
+    this.lastNoise = this.normalization.map(() => null);
+  }
+
+  /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
+  private noiseAt(step: number): (LayerNoise | null)[] {
+    return drawNoise(this.normalization, this.config.hiddenUnits, this.config.noiseStrength, this.config.seed, step);
   }
 
   /**
@@ -137,7 +146,7 @@ export class ArmTrainer {
    * drawn once from the seed, keeps records comparable from one step to the next.
    */
   private makePopulationBatches(): tf.Tensor2D[] {
-    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.includes('batchnorm');
+    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.some(isBatchNormalized);
     if (!usesPopulation) return [];
     const m = this.config.batchSize;
     const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
@@ -159,13 +168,15 @@ export class ArmTrainer {
     fillBatch(this.data.train, order, start, this.config.batchSize, this.x, this.yOneHot);
     const x = tf.tensor2d(this.x, [this.config.batchSize, INPUT_SIZE]);
     const y = tf.tensor2d(this.yOneHot, [this.config.batchSize, CLASSES]);
+    const noise = this.noiseAt(this.step);
     let loss: number;
     if (this.reference) {
       this.network.observeBatchStatistics(x);
-      loss = this.reference.trainStep(x, y, learningRate, this.config.momentum);
+      loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
     } else {
-      loss = this.network.trainStep(x, y, learningRate, this.config.momentum);
+      loss = this.network.trainStep(x, y, learningRate, this.config.momentum, noise);
     }
+    this.lastNoise = noise;
     x.dispose();
     y.dispose();
     this.step++;
@@ -186,7 +197,10 @@ export class ArmTrainer {
   /**
    * Measures the arm now: the mean training loss since the last record, test accuracy, and the
    * distribution of every hidden layer's input to the nonlinearity over the probe digits. All in
-   * inference mode, so a BN layer is the fixed affine map the network would use on test digits.
+   * inference mode, so a BN layer is the fixed affine map the network would use on test digits;
+   * except that a noisy BN layer's distribution gets the last step's noise (y·s + b), since that
+   * shifted input is what its nonlinearity saw in training and what the panel is there to show.
+   * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
     if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
@@ -201,11 +215,13 @@ export class ArmTrainer {
     let correct = 0;
     for (let i = 0; i < labels.length; i++) if (classes[i] === labels[i]) correct++;
     const { probeSize, hiddenUnits, trackedUnit, activation } = this.config;
-    const layers: LayerRecord[] = nonlinearityInputs.map((inputs) => {
+    const layers: LayerRecord[] = nonlinearityInputs.map((inputs, index) => {
       // Only the probe digits' rows cross from the backend; their tensor is gone before they are reordered in place.
       const probeRows = inputs.slice([0, 0], [probeSize, hiddenUnits]);
       const probe = probeRows.dataSync() as Float32Array;
       probeRows.dispose();
+      const layerNoise = this.lastNoise[index];
+      if (layerNoise) applyNoise(probe, layerNoise);
       const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
       const saturation = saturationFraction(probe, activation);
       return { unit, saturation, pooled: describeInPlace(probe) };
@@ -219,7 +235,7 @@ export class ArmTrainer {
     const m = this.config.batchSize;
     const peek = new BatchSequence(this.config.seed, this.data.train.count, m).next();
     const [x, y] = tensorsOf(this.data.train, peek.order, peek.start, m);
-    const loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(y, this.network.forward(x, 'training').logits).dataSync()[0]);
+    const loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(y, this.network.forward(x, 'training', this.noiseAt(0)).logits).dataSync()[0]);
     tf.dispose([x, y]);
     return loss;
   }

@@ -21,10 +21,14 @@ async function stepExactly(page: Page, steps: number): Promise<void> {
   }
 }
 
-/** The loss chart's pixels once the frames after the last store update have been painted. */
+/**
+ * The loss chart's pixels once the last store update has been painted: new data repaints a chart
+ * at most every 250 ms (paintScheduler's DATA_REPAINT_MS), so wait past that, then two frames.
+ */
 async function lossChartPixels(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     await frame();
     await frame();
     return document.querySelector<HTMLCanvasElement>('[data-testid=chart-loss]')!.toDataURL();

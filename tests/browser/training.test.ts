@@ -5,7 +5,7 @@
  * Small networks through the link keep each test a few seconds long.
  */
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ACTION_TIMEOUT_MS, screenshot, useBrowserApp } from './harness';
 
 const SMALL = '?units=32&probe=200&every=10';
@@ -177,6 +177,25 @@ describe('training in Chromium', () => {
     const restartedAt = await stepCount(page);
     await waitForStep(page, restartedAt + 50);
     expect(await button(page, 'Pause').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('a noise switch makes a BN layer noisy BN, trains on, and writes 2 for it in the link; it is off while BN is off', async () => {
+    const { page, errors } = await lab.open(SMALL);
+    await waitUntilPaused(page);
+    const noiseA = page.getByRole('button', { name: 'Arm A, hidden layer 1: noise after BN' });
+    expect(await noiseA.isDisabled()).toBe(true);
+    const noiseB = page.getByRole('button', { name: 'Arm B, hidden layer 2: noise after BN' });
+    await noiseB.click();
+    await vi.waitFor(async () => expect(await noiseB.getAttribute('aria-pressed')).toBe('true'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+    expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on all, noisy on 2');
+    expect(new URL(page.url()).searchParams.get('bnB')).toMatch(/^1,2(,1)*$/);
+    await button(page, 'Play').click();
+    await waitForStep(page, 50);
+    // Switching BN off takes the noise with it.
+    await page.getByRole('button', { name: 'Arm B, hidden layer 2: batch normalization' }).click();
+    await vi.waitFor(async () => expect(await noiseB.isDisabled()).toBe(true), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+    expect(await noiseB.getAttribute('aria-pressed')).toBe('false');
     expect(errors).toEqual([]);
   });
 
