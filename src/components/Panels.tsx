@@ -1,4 +1,4 @@
-import { describeNormalization } from '../config/schema';
+import { describeNormalization, type Config } from '../config/schema';
 import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
 import { ARM_COLORS } from '../charts/colors';
 import { drawHeatmap, sharedFractionMax } from '../charts/heatmap';
@@ -39,24 +39,25 @@ function lineSeries(state: LabState, values: (s: ArmSeries) => Float32Array): Li
 }
 
 function ViewOptions() {
-  const { store } = useLab();
-  const view = useLabState((s) => s.view);
-  const setView = (patch: Partial<typeof view>) => store.setState({ view: { ...store.getState().view, ...patch } });
+  const { runner } = useLab();
+  const config = useLabState((s) => s.config);
+  // Display fields: the runner keeps the run going and the address bar follows.
+  const show = (changes: Partial<Config>) => runner.setConfig({ ...config, ...changes });
   return (
     <div className="view-options" role="group" aria-label="Display options">
       <fieldset>
         <legend>Distribution of</legend>
         <label>
-          <input type="radio" name="distribution" checked={view.distribution === 'unit'} onChange={() => setView({ distribution: 'unit' })} />
+          <input type="radio" name="distribution" checked={config.distributionView === 'unit'} onChange={() => show({ distributionView: 'unit' })} />
           the tracked unit
         </label>
         <label>
-          <input type="radio" name="distribution" checked={view.distribution === 'pooled'} onChange={() => setView({ distribution: 'pooled' })} />
+          <input type="radio" name="distribution" checked={config.distributionView === 'pooled'} onChange={() => show({ distributionView: 'pooled' })} />
           all units of the layer, pooled
         </label>
       </fieldset>
       <label>
-        <input type="checkbox" checked={view.logLoss} onChange={(e) => setView({ logLoss: e.target.checked })} />
+        <input type="checkbox" checked={config.lossScale === 'log'} onChange={(e) => show({ lossScale: e.target.checked ? 'log' : 'linear' })} />
         Log scale for the loss
       </label>
     </div>
@@ -76,13 +77,13 @@ function TrainingPanel() {
           label="Training loss of both arms over steps"
           testId="chart-loss"
           height={240}
-          inputs={(s) => [...timeInputs(s), s.view.logLoss]}
+          inputs={(s) => [...timeInputs(s), s.config.lossScale]}
           paint={({ ctx, width, height, state }) =>
             drawLineChart(ctx, lineSeries(state, (s) => s.loss()), {
               width,
               height,
               yAxis: LOSS_AXIS,
-              log: state.view.logLoss,
+              log: state.config.lossScale === 'log',
               xDomain: sharedSteps(state),
               hoverStep: state.view.hoverStep,
             })
@@ -120,15 +121,15 @@ function comparedStep(state: LabState): number {
 }
 
 function distributionTitle(state: LabState, layer: number): string {
-  return state.view.distribution === 'unit' ? `layer ${layer + 1}, unit ${state.config.trackedUnit}` : `layer ${layer + 1}, all units`;
+  return state.config.distributionView === 'unit' ? `layer ${layer + 1}, unit ${state.config.trackedUnit}` : `layer ${layer + 1}, all units`;
 }
 
 function LayerPanel({ layer }: { layer: number }) {
-  const inputs = (s: LabState) => [...timeInputs(s), s.view.distribution];
+  const inputs = (s: LabState) => [...timeInputs(s), s.config.distributionView];
   // A diverged arm's values run off to huge numbers; a shared axis spanning them would flatten the other arm.
   const percentiles = (state: LabState) => {
     const live = state.series.filter((s) => s.divergedStep === null);
-    return (live.length > 0 ? live : state.series).map((s) => ({ percentiles: s.percentiles(layer, state.view.distribution) }));
+    return (live.length > 0 ? live : state.series).map((s) => ({ percentiles: s.percentiles(layer, state.config.distributionView) }));
   };
   return (
     <section className="panel layer-panel" aria-labelledby={`layer-${layer}-title`}>
@@ -145,7 +146,7 @@ function LayerPanel({ layer }: { layer: number }) {
               const s = state.series[arm];
               return drawBandChart(
                 ctx,
-                { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(layer, state.view.distribution), divergedStep: s.divergedStep },
+                { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(layer, state.config.distributionView), divergedStep: s.divergedStep },
                 { width, height, yDomain: sharedPercentileDomain(percentiles(state)), xDomain: sharedSteps(state), hoverStep: state.view.hoverStep, title: distributionTitle(state, layer) },
               );
             }}
@@ -166,7 +167,7 @@ function LayerPanel({ layer }: { layer: number }) {
                 return {
                   label: armLabel(state, arm),
                   color: ARM_COLORS[arm],
-                  histogram: at >= 0 ? s.histogramAt(layer, state.view.distribution, at) : null,
+                  histogram: at >= 0 ? s.histogramAt(layer, state.config.distributionView, at) : null,
                   step: at >= 0 ? s.steps()[at] : null,
                 };
               }),
@@ -183,7 +184,7 @@ function LayerPanel({ layer }: { layer: number }) {
             inputs={inputs}
             paint={({ ctx, width, height, state }) => {
               const s = state.series[arm];
-              const view = state.view.distribution;
+              const view = state.config.distributionView;
               return drawHeatmap(
                 ctx,
                 { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), histograms: s.histograms(layer, view), divergedStep: s.divergedStep },

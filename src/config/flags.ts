@@ -27,7 +27,10 @@ function flagNames(field: Field): string[] {
   return names.filter((name, index) => names.indexOf(name) === index);
 }
 
-const FIELD_BY_FLAG = new Map<string, Field>(FIELDS.flatMap((field) => flagNames(field).map((name) => [name, field] as const)));
+/** The fields a headless run reads; display fields (how panels show a run) have no flags. */
+const RUN_FIELDS = FIELDS.filter((field) => field.restartsRun);
+
+const FIELD_BY_FLAG = new Map<string, Field>(RUN_FIELDS.flatMap((field) => flagNames(field).map((name) => [name, field] as const)));
 
 const OPTIONS = {
   url: { value: '<link>', help: 'Apply a page link or its query string first; the other flags override it.' },
@@ -85,7 +88,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   }
 
   const changes: Partial<Record<keyof Config, unknown>> = {};
-  for (const field of FIELDS) {
+  for (const field of RUN_FIELDS) {
     const text = values.get(flagOf(field));
     if (text === undefined) continue;
     const parsed = parseValue(field, text);
@@ -108,7 +111,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
 export function flagsHelp(): string {
   const entries = [
     ...Object.entries(OPTIONS).map(([name, option]) => ({ flag: `--${name} ${option.value}`.trimEnd(), summary: '', help: option.help })),
-    ...FIELDS.map((field) => ({
+    ...RUN_FIELDS.map((field) => ({
       flag: flagNames(field).map((name) => `--${name}`).join(', ') + ` <${field.kind === 'normalization' ? 'list' : field.kind === 'enum' ? 'value' : field.kind}>`,
       summary: `default ${formatValue(field, DEFAULT_CONFIG[field.name])}${field.unit ? ` ${field.unit}` : ''}; ${allowedText(field)}`,
       help: field.help,

@@ -39,6 +39,9 @@ export type Backend = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
  * numbers to float32 rounding, several times slower).
  */
 export type Gradients = 'handwritten' | 'autodiff';
+/** Which distribution of a layer the panels show: the tracked unit's input, or all units pooled. */
+export type DistributionView = 'unit' | 'pooled';
+export type LossScale = 'log' | 'linear';
 
 export interface Config {
   /** Seeds the initial weights (shared by both arms) and the mini-batch order. */
@@ -74,6 +77,9 @@ export interface Config {
   noiseStrength: number;
   backend: Backend;
   gradients: Gradients;
+  /** How the panels show the run: part of a shared link, but not of what the run computes. */
+  distributionView: DistributionView;
+  lossScale: LossScale;
 }
 
 /**
@@ -110,6 +116,8 @@ export const DEFAULT_CONFIG: Config = {
   noiseStrength: 1,
   backend: 'wasm',
   gradients: 'handwritten',
+  distributionView: 'unit',
+  lossScale: 'log',
 };
 
 type NamesOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
@@ -127,8 +135,9 @@ interface FieldBase {
   /** Unit shown after the value, where the number counts something. */
   unit?: string;
   /**
-   * Whether changing the field restarts the run. Every field does today: each one changes what
-   * a run computes or when it measures, and a run must stay a pure function of its config.
+   * Whether changing the field restarts the run: every field that changes what a run computes or
+   * when it measures does, since a run must stay a pure function of its config. Display fields
+   * (how the panels show the run) do not.
    */
   restartsRun: boolean;
 }
@@ -282,6 +291,18 @@ export const FIELDS: readonly Field[] = [
     valueLabels: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)' },
     label: 'Gradients',
     help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network: the same curves, several times slower.',
+  },
+  {
+    name: 'distributionView', key: 'view', kind: 'enum', values: ['unit', 'pooled'], restartsRun: false,
+    valueLabels: { unit: 'the tracked unit', pooled: 'all units of the layer, pooled' },
+    label: 'Distribution of',
+    help: "Whether the distribution panels show the tracked unit's input to the nonlinearity or all units of the layer pooled.",
+  },
+  {
+    name: 'lossScale', key: 'loss', kind: 'enum', values: ['log', 'linear'], restartsRun: false,
+    valueLabels: { log: 'log scale', linear: 'linear scale' },
+    label: 'Loss axis',
+    help: 'The scale of the training loss axis.',
   },
 ];
 

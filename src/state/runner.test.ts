@@ -321,6 +321,20 @@ describe('Runner', () => {
     expect(store.getState().status).toBe('running');
   });
 
+  it('a display setting changes the config and the panels, not the run', () => {
+    const { store, runner, a, runId } = readyRun();
+    runner.play();
+    progress(a, runId, 0, 120);
+    const starts = a.of('start').length;
+    runner.setConfig({ ...config, distributionView: 'pooled', lossScale: 'linear' });
+    const state = store.getState();
+    expect(state.config.distributionView).toBe('pooled');
+    expect(state.runId).toBe(runId);
+    expect(state.status).toBe('running');
+    expect(state.arms[0].step).toBe(120);
+    expect(a.of('start')).toHaveLength(starts);
+  });
+
   it('dispose terminates both workers', () => {
     const { runner, a, b } = readyRun();
     runner.dispose();

@@ -3,7 +3,7 @@
  * relays play/pause/step, keeps the arms in step, and folds their results into the store.
  * Results of an older run are dropped by run id.
  */
-import type { Config } from '../config/schema';
+import { FIELDS, formatValue, type Config } from '../config/schema';
 import { command, type Assets, type Command, type Result } from '../training/protocol';
 import { unpackRecords } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
@@ -79,10 +79,14 @@ export class Runner {
     );
   }
 
+  /** Applies a config; a run restarts only when a field that changes what it computes changed. */
   setConfig(config: Config): void {
-    const wasRunning = this.store.getState().status === 'running' || this.pendingRunning;
+    const { config: previous, status } = this.store.getState();
+    const wasRunning = status === 'running' || this.pendingRunning;
     this.store.setState({ config });
-    this.start(wasRunning);
+    if (FIELDS.some((field) => field.restartsRun && formatValue(field, config[field.name]) !== formatValue(field, previous[field.name]))) {
+      this.start(wasRunning);
+    }
   }
 
   play(): void {

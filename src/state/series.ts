@@ -4,10 +4,9 @@
  * series decimates itself (uPlot-style): when full it keeps every other point and from then on
  * accepts every other record, which keeps memory fixed and the points evenly spread over the run.
  */
+import type { DistributionView } from '../config/schema';
 import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
 
-/** Which distribution of a layer: the tracked unit's input, or all units of the layer pooled. */
-export type DistributionView = 'unit' | 'pooled';
 
 /** Points kept per arm: about one per pixel column of a wide chart, with room to spare. */
 export const DEFAULT_CAPACITY = 2048;

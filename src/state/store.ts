@@ -21,11 +21,8 @@ export interface ArmStatus {
   startMs: number | null;
 }
 
-/** How the panels show the run; not part of the experiment, so not in the config. */
+/** Transient state of the panels (what a link does not carry; display settings are config fields). */
 export interface ViewState {
-  /** The tracked unit's input, or every unit of the layer pooled. */
-  distribution: 'unit' | 'pooled';
-  logLoss: boolean;
   /** The step under the pointer on any time chart; all of them show their values there. */
   hoverStep: number | null;
 }
@@ -63,7 +60,7 @@ export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[
     status: 'idle',
     arms: [freshArm(), freshArm()],
     series: freshSeries(config),
-    view: { distribution: 'unit', logLoss: true, hoverStep: null },
+    view: { hoverStep: null },
     error: null,
     runningSince: null,
     stepsAtRunningSince: 0,

@@ -194,4 +194,16 @@ describe('links in Chromium', () => {
     await vi.waitFor(async () => expect(Number(await page.getByLabel('Learning rate').inputValue())).toBe(before * 10), WAIT);
     expect(queryOf(page).get('lr')).toBe(String(before * 10));
   });
+
+  it('keeps the display settings in the link without restarting the run', async () => {
+    const { page } = await lab.open('?units=32&probe=200&every=10&view=pooled&loss=linear');
+    const pooled = page.getByRole('radio', { name: 'all units of the layer, pooled' });
+    expect(await pooled.isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: 'Log scale for the loss' }).isChecked()).toBe(false);
+    await stepExactly(page, 3);
+    await page.getByRole('radio', { name: 'the tracked unit' }).click();
+    await vi.waitFor(() => expect(queryOf(page).get('view')).toBeNull(), WAIT);
+    expect(queryOf(page).get('loss')).toBe('linear');
+    expect(await stepCount(page)).toBe(3);
+  });
 });
