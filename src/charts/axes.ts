@@ -78,7 +78,7 @@ export function plotArea(size: ChartSize, margins: Margins = DEFAULT_MARGINS): P
 }
 
 /** Tick counts that keep labels about 80 px apart across and 40 px apart up. */
-export function tickCounts(area: PlotArea): { x: number; y: number } {
+function tickCounts(area: PlotArea): { x: number; y: number } {
   return { x: Math.max(2, Math.floor(area.width / 80)), y: Math.max(2, Math.floor(area.height / 40)) };
 }
 

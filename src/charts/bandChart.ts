@@ -32,7 +32,7 @@ import { armLegendLabel, divergedLabel, drawCross, drawLegend, type LegendItem }
 import { drawReadout } from './lineChart';
 
 /** Outer to inner, so that inner bands paint over outer ones and read darker. */
-export const PERCENTILE_BANDS = [
+const PERCENTILE_BANDS = [
   { lower: 0, upper: 100, opacity: 0.12 },
   { lower: 7, upper: 93, opacity: 0.2 },
   { lower: 31, upper: 69, opacity: 0.3 },

@@ -15,8 +15,6 @@ export interface Assets {
   wasmDir: string;
 }
 
-export const COMMANDS = ['start', 'pause', 'resume', 'step', 'horizon', 'stop'] as const;
-
 export type Command =
   /** Load data and backend if needed, build the arm from `config` at step 0, record step 0. */
   | { type: 'start'; version: number; runId: number; config: Config; arm: ArmIndex; running: boolean; assets: Assets }

@@ -49,7 +49,7 @@ export function experimentData(digits: MnistData): ExperimentData {
   return { train, test: shuffled };
 }
 
-export function normalizationOf(config: Config, arm: ArmIndex): Normalization[] {
+function normalizationOf(config: Config, arm: ArmIndex): Normalization[] {
   return arm === 0 ? config.normalizationA : config.normalizationB;
 }
 
