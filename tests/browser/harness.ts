@@ -9,7 +9,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { CLOSE_TIMEOUT_MS, launchBrowser, openPage, screenshot, startApp, withTimeout, type OpenedPage, type RunningApp } from './app';
+import { CLOSE_TIMEOUT_MS, launchBrowser, openPage, screenshot, startApp, withTimeout, type OpenedPage, type OpenPageOptions, type RunningApp } from './app';
 
 export * from './app';
 
@@ -17,7 +17,7 @@ export interface BrowserApp {
   readonly app: RunningApp;
   readonly browser: Browser;
   /** Opens a page that is closed after the current test, with a screenshot first if the test failed. */
-  open(path?: string): Promise<OpenedPage>;
+  open(path?: string, options?: OpenPageOptions): Promise<OpenedPage>;
 }
 
 /**
@@ -63,8 +63,8 @@ export function useBrowserApp(): BrowserApp {
     get browser() {
       return started(browser, 'the browser');
     },
-    async open(path = '') {
-      const opened = await openPage(started(browser, 'the browser'), started(app, 'the app server'), path);
+    async open(path = '', options: OpenPageOptions = {}) {
+      const opened = await openPage(started(browser, 'the browser'), started(app, 'the app server'), path, options);
       openedInTest.push(opened);
       return opened;
     },

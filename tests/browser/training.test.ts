@@ -99,9 +99,8 @@ describe('training in Chromium', () => {
   const lab = useBrowserApp();
 
   it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
-    const { page, errors } = await lab.open(SMALL);
-    // Tall enough for every panel to be on screen: charts out of view do not paint.
-    await page.setViewportSize({ width: 1280, height: 2600 });
+    // Tall enough from the start for every panel to be on screen: charts out of view do not paint.
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 2600 } });
     await waitUntilPaused(page);
     const ready = await charts(page);
     expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());
