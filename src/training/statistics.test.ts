@@ -1,4 +1,5 @@
 import * as d3 from 'd3';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HISTOGRAM, PERCENTILES } from './records';
 import { createGaussian, createRng } from './rng';
@@ -7,6 +8,60 @@ import { column, describeInPlace, histogram, percentilesInPlace, saturationFract
 function sample(n: number, seed: number, spread = 3): Float32Array {
   const gaussian = createGaussian(createRng(seed));
   return Float32Array.from({ length: n }, () => gaussian() * spread + 0.5);
+}
+
+/** Inputs to a layer's sigmoids: each unit a normal of its own mean and a spread of 0.5 to 3. */
+function sigmoidInputs(n: number, seed: number): Float32Array {
+  const uniform = createRng(seed);
+  const gaussian = createGaussian(uniform);
+  const units = Array.from({ length: 1 + Math.floor(uniform() * 100) }, () => ({ mean: 2 * gaussian(), spread: 0.5 + 2.5 * uniform() }));
+  return Float32Array.from({ length: n }, (_, i) => units[i % units.length].mean + units[i % units.length].spread * gaussian());
+}
+
+/** Samples with no infinity, including the shapes that defeat equal-width buckets. */
+const finiteSamples: Record<string, (n: number, seed: number) => Float32Array> = {
+  'inputs to sigmoids': sigmoidInputs,
+  'three distinct values': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, () => [-4, 0, 2.5][Math.floor(uniform() * 3)]);
+  },
+  'all equal': (n, seed) => new Float32Array(n).fill(createRng(seed)() * 10 - 5),
+  // At 1e6 neighbouring float32 values are 0.0625 apart: a spread of 1e-7 around it is a few of them.
+  'a spread of 1e-7 relative to 1e6': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, () => 1e6 + 0.0625 * Math.floor(uniform() * 4));
+  },
+  'a spread of 1e-7 around 1': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, () => 1 + 1e-7 * uniform());
+  },
+  'subnormal values': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, () => 1e-40 * uniform());
+  },
+  'huge and small magnitudes mixed': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, () => (uniform() < 0.5 ? -1 : 1) * 10 ** (76 * uniform() - 38));
+  },
+  'a few far outliers': (n, seed) => {
+    const uniform = createRng(seed);
+    return sigmoidInputs(n, seed).map((value) => (uniform() < 0.001 ? 1e30 : value));
+  },
+};
+
+/** -0 and 0 compare equal, so which of them a selection returns is arbitrary; toEqual tells them apart. */
+function withoutNegativeZero(values: number[]): number[] {
+  return values.map((value) => value + 0);
+}
+
+/** R-7 percentiles from a full sort: an order statistic at a whole position, else linear interpolation. */
+function sortedPercentiles(values: Float32Array): number[] {
+  const sorted = values.slice().sort();
+  return PERCENTILES.map((p) => {
+    const position = (p / 100) * (sorted.length - 1);
+    const below = Math.floor(position);
+    return position === below ? sorted[below] : sorted[below] + (sorted[below + 1] - sorted[below]) * (position - below);
+  });
 }
 
 describe('percentilesInPlace', () => {
@@ -27,6 +82,47 @@ describe('percentilesInPlace', () => {
 
   it('returns NaN for every percentile of an empty sample', () => {
     expect(percentilesInPlace(new Float32Array(0)).every(Number.isNaN)).toBe(true);
+  });
+
+  it.each(Object.keys(finiteSamples))('equals d3.quantile exactly on 1 to 5,000 values: %s', (name) => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), (n, seed) => {
+        const values = finiteSamples[name](n, seed);
+        const expected = PERCENTILES.map((p) => d3.quantile(values, p / 100)!);
+        expect(withoutNegativeZero(percentilesInPlace(values.slice()))).toEqual(withoutNegativeZero(expected));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('equals d3.quantile exactly on one and on two values', () => {
+    for (const values of [[0.25], [-3], [1, 2], [2, 1], [-1e30, 3e38], [7, 7]].map((numbers) => Float32Array.from(numbers))) {
+      const expected = PERCENTILES.map((p) => d3.quantile(values, p / 100)!);
+      expect(percentilesInPlace(values.slice())).toEqual(expected);
+    }
+  });
+
+  it('equals d3.quantile exactly on any finite float32 values', () => {
+    fc.assert(
+      fc.property(fc.float32Array({ noNaN: true, noDefaultInfinity: true, minLength: 1, maxLength: 5000, size: 'max' }), (values) => {
+        const expected = PERCENTILES.map((p) => d3.quantile(values, p / 100)!);
+        expect(withoutNegativeZero(percentilesInPlace(values.slice()))).toEqual(withoutNegativeZero(expected));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('stays exact when a diverging layer produces infinities', () => {
+    // d3.quantile also interpolates at whole positions, (value1 - value0) * 0, which is NaN beside an
+    // infinity; the order statistic itself is the R-7 percentile there, and what this returns.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), fc.double({ min: 0, max: 1, noNaN: true }), (n, seed, infinite) => {
+        const uniform = createRng(seed);
+        const values = sigmoidInputs(n, seed).map((value) => (uniform() < infinite ? (uniform() < 0.5 ? -Infinity : Infinity) : value));
+        expect(withoutNegativeZero(percentilesInPlace(values.slice()))).toEqual(withoutNegativeZero(sortedPercentiles(values)));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

@@ -68,19 +68,139 @@ function selectRanks(values: Float32Array, ranks: number[], first: number, last:
 }
 
 /**
+ * Equal-width buckets between the minimum and the maximum. With 100,000 inputs to the nonlinearity
+ * a bucket near the median holds some 25-100 of them, so the wanted order statistics are found
+ * among a few hundred values rather than by partitioning all of them.
+ */
+const BUCKETS = 4096;
+/**
+ * Below this many values one quickselect over all of them costs less than counting into buckets
+ * (measured crossover ~1,300 values): a tracked unit's 1,000 probe digits stay on quickselect.
+ */
+const BUCKETING_MIN_LENGTH = 1500;
+/**
+ * When the buckets that hold wanted ranks hold more than an eighth of the values, or more than
+ * this, they do not separate the data (heavy ties, or a few outliers stretching the range) and
+ * quickselect over everything costs about as much; the cap also bounds the scratch array.
+ */
+const GATHERED_MAX = 1 << 16;
+
+const bucketCounts = new Int32Array(BUCKETS);
+/** Next free slot in `gathered` of each bucket that holds a wanted rank, -1 for every other bucket. */
+const bucketCursors = new Int32Array(BUCKETS).fill(-1);
+let gathered = new Float32Array(1024);
+
+/**
+ * The one bucket computation, used both to count and to gather, so a value is always gathered
+ * from the bucket it was counted in. Rounding of `value - min` and of the product is monotone, so
+ * a larger value never lands in a lower bucket and the counts give each bucket's ranks exactly.
+ */
+function bucketOf(value: number, min: number, scale: number): number {
+  const bucket = ((value - min) * scale) | 0;
+  // The maximum, and values next to it after rounding, reach BUCKETS: they belong to the last bucket.
+  return bucket < BUCKETS ? bucket : BUCKETS - 1;
+}
+
+/** The order statistics `ranks` (ascending, distinct) of `values`, by quickselect over all of them. */
+function selectAll(values: Float32Array, ranks: number[]): number[] {
+  selectRanks(values, ranks, 0, ranks.length, 0, values.length - 1);
+  return ranks.map((rank) => values[rank]);
+}
+
+/**
+ * The order statistics `ranks` (ascending, distinct) of `values`: count values into buckets, keep
+ * only the buckets that hold a wanted rank and select within those. Leaves `values` untouched
+ * unless it falls back to quickselect over all of them.
+ */
+function orderStatistics(values: Float32Array, ranks: number[]): number[] {
+  const n = values.length;
+  if (n < BUCKETING_MIN_LENGTH) return selectAll(values, ranks);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (min === max) return ranks.map(() => min);
+  // A diverging arm can produce infinities, which leave no finite bucket width.
+  if (min === -Infinity || max === Infinity) return selectAll(values, ranks);
+  const scale = BUCKETS / (max - min);
+  bucketCounts.fill(0);
+  for (let i = 0; i < n; i++) bucketCounts[bucketOf(values[i], min, scale)]++;
+
+  // Ranks 0 and n - 1 are the minimum and maximum, already known; every other rank gets its bucket
+  // and a slot in `gathered`, where the wanted buckets' values lie bucket after bucket.
+  const statistics = new Array<number>(ranks.length);
+  const wantedBuckets: number[] = [];
+  const gatheredRanks: number[] = [];
+  let bucket = 0;
+  let bucketStart = 0;
+  let gatheredLength = 0;
+  for (let k = 0; k < ranks.length; k++) {
+    const rank = ranks[k];
+    if (rank === 0 || rank === n - 1) {
+      statistics[k] = rank === 0 ? min : max;
+      continue;
+    }
+    while (bucketStart + bucketCounts[bucket] <= rank) bucketStart += bucketCounts[bucket++];
+    if (wantedBuckets[wantedBuckets.length - 1] !== bucket) {
+      wantedBuckets.push(bucket);
+      bucketCursors[bucket] = gatheredLength;
+      gatheredLength += bucketCounts[bucket];
+    }
+    gatheredRanks.push(bucketCursors[bucket] + rank - bucketStart);
+  }
+  if (gatheredLength > GATHERED_MAX || gatheredLength > n >>> 3) {
+    for (const wanted of wantedBuckets) bucketCursors[wanted] = -1;
+    return selectAll(values, ranks);
+  }
+  if (gathered.length < gatheredLength) gathered = new Float32Array(Math.min(GATHERED_MAX, 2 ** Math.ceil(Math.log2(gatheredLength))));
+
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    const wanted = bucketOf(value, min, scale);
+    const cursor = bucketCursors[wanted];
+    if (cursor >= 0) {
+      gathered[cursor] = value;
+      bucketCursors[wanted] = cursor + 1;
+    }
+  }
+
+  // Each wanted bucket's cursor now marks the end of its values in `gathered`; select within each.
+  let first = 0;
+  let segmentStart = 0;
+  for (const wanted of wantedBuckets) {
+    const segmentEnd = bucketCursors[wanted];
+    bucketCursors[wanted] = -1;
+    let last = first;
+    while (last < gatheredRanks.length && gatheredRanks[last] < segmentEnd) last++;
+    selectRanks(gathered, gatheredRanks, first, last, segmentStart, segmentEnd - 1);
+    first = last;
+    segmentStart = segmentEnd;
+  }
+  for (let k = 0, g = 0; k < ranks.length; k++) {
+    if (ranks[k] !== 0 && ranks[k] !== n - 1) statistics[k] = gathered[gatheredRanks[g++]];
+  }
+  return statistics;
+}
+
+/**
  * Percentiles with d3.quantile's definition (R-7: linear interpolation between order statistics
- * at position p * (n - 1)). Reorders `values` in place; they must contain no NaN.
+ * at position p * (n - 1)). May reorder `values` (only when it holds fewer than a few thousand
+ * values, an infinity, or values the buckets cannot separate); they must contain no NaN.
  */
 export function percentilesInPlace(values: Float32Array, percentiles: readonly number[] = PERCENTILES): number[] {
   const n = values.length;
   if (n === 0) return percentiles.map(() => NaN);
   const positions = percentiles.map((p) => (p / 100) * (n - 1));
   const ranks = [...new Set(positions.flatMap((position) => [Math.floor(position), Math.min(n - 1, Math.ceil(position))]))].sort((a, b) => a - b);
-  selectRanks(values, ranks, 0, ranks.length, 0, n - 1);
+  const statistics = orderStatistics(values, ranks);
+  const statisticAt = (rank: number) => statistics[ranks.indexOf(rank)];
   return positions.map((position) => {
     const below = Math.floor(position);
-    const low = values[below];
-    return position === below ? low : low + (values[below + 1] - low) * (position - below);
+    const low = statisticAt(below);
+    return position === below ? low : low + (statisticAt(below + 1) - low) * (position - below);
   });
 }
 
