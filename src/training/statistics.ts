@@ -232,7 +232,7 @@ export function histogram(values: ArrayLike<number>): number[] {
   return Array.from(counts);
 }
 
-/** Mean, standard deviation (population), percentiles and histogram. Reorders `values`. */
+/** Mean, standard deviation (population), percentiles and histogram. May reorder `values`, as percentilesInPlace does. */
 export function describeInPlace(values: Float32Array): Distribution {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i];
