@@ -187,7 +187,7 @@ function orderStatistics(values: Float32Array, ranks: number[]): number[] {
 
 /**
  * Percentiles with d3.quantile's definition (R-7: linear interpolation between order statistics
- * at position p * (n - 1)). May reorder `values` (only when it holds fewer than a few thousand
+ * at position p * (n - 1)). May reorder `values` (only when it holds fewer than 1,500
  * values, an infinity, or values the buckets cannot separate); they must contain no NaN.
  */
 export function percentilesInPlace(values: Float32Array, percentiles: readonly number[] = PERCENTILES): number[] {
