@@ -69,15 +69,18 @@ export interface BatchNormArrays {
  * [units]. The training step normalizes here rather than in tfjs: on [60 x 100] the arithmetic is
  * tiny, and each of the ~10 tfjs kernels it would take costs more to launch than to run. Sums
  * accumulate in float64; the statistics are rounded to float32 before use, as tfjs would hold them.
+ * The results go into `out` (batchNormArrays), which a training step reuses from step to step.
  */
-export function batchNormTrainingArrays(x: Float32Array, gamma: Float32Array, beta: Float32Array, epsilon: number): BatchNormArrays {
+export function batchNormTrainingArrays(
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  epsilon: number,
+  out: BatchNormArrays = batchNormArrays(x.length, gamma.length),
+): BatchNormArrays {
   const units = gamma.length;
   const m = x.length / units;
-  const xhat = new Float32Array(x.length);
-  const normalized = new Float32Array(x.length);
-  const batchMean = new Float32Array(units);
-  const batchVariance = new Float32Array(units);
-  const inverseStd = new Float32Array(units);
+  const { xhat, normalized, batchMean, batchVariance, inverseStd } = out;
   // Unit by unit, so that the sums stay in local variables.
   for (let j = 0; j < units; j++) {
     let sum = 0;
@@ -101,7 +104,25 @@ export function batchNormTrainingArrays(x: Float32Array, gamma: Float32Array, be
     batchVariance[j] = variance;
     inverseStd[j] = scale;
   }
-  return { normalized, xhat, inverseStd, batchMean, batchVariance };
+  return out;
+}
+
+/** Room for batchNormTrainingArrays' results on `size` values of `units` units, to reuse from step to step. */
+export function batchNormArrays(size: number, units: number): BatchNormArrays {
+  return {
+    normalized: new Float32Array(size),
+    xhat: new Float32Array(size),
+    inverseStd: new Float32Array(units),
+    batchMean: new Float32Array(units),
+    batchVariance: new Float32Array(units),
+  };
+}
+
+/** What batchNormBackward computes: dLoss/dx [m, units] and the per-unit parameter gradients. */
+export interface BatchNormGradients {
+  dx: Float32Array;
+  dGamma: Float32Array;
+  dBeta: Float32Array;
 }
 
 /**
@@ -109,18 +130,18 @@ export function batchNormTrainingArrays(x: Float32Array, gamma: Float32Array, be
  * and variance treated as functions of x (the paper's backward pass). The paper's three sums
  * collapse because sum(dxhat) = gamma * dbeta and sum(dxhat * xhat) = gamma * dgamma:
  *   dx = gamma / sqrt(sigma2_B + eps) * (dy - dbeta / m - xhat * dgamma / m).
+ * The results go into `out` when given (it must not share memory with dNormalized).
  */
 export function batchNormBackward(
   dNormalized: Float32Array,
   forward: Pick<BatchNormArrays, 'xhat' | 'inverseStd'>,
   gamma: Float32Array,
-): { dx: Float32Array; dGamma: Float32Array; dBeta: Float32Array } {
+  out: BatchNormGradients = { dx: new Float32Array(dNormalized.length), dGamma: new Float32Array(gamma.length), dBeta: new Float32Array(gamma.length) },
+): BatchNormGradients {
   const units = gamma.length;
   const m = dNormalized.length / units;
   const { xhat, inverseStd } = forward;
-  const dx = new Float32Array(dNormalized.length);
-  const dGamma = new Float32Array(units);
-  const dBeta = new Float32Array(units);
+  const { dx, dGamma, dBeta } = out;
   for (let j = 0; j < units; j++) {
     let sumDy = 0;
     let sumDyXhat = 0;
@@ -135,7 +156,7 @@ export function batchNormBackward(
     const scale = gamma[j] * inverseStd[j];
     for (let at = j; at < dNormalized.length; at += units) dx[at] = scale * (dNormalized[at] - meanDy - xhat[at] * meanDyXhat);
   }
-  return { dx, dGamma, dBeta };
+  return out;
 }
 
 /**

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, InferenceStatistics, Normalization } from '../config/schema';
 import {
+  batchNormArrays,
   batchNormBackward,
   batchNormGroups,
   batchNormInference,
@@ -25,6 +26,7 @@ import {
   batchNormTrainingArrays,
   unbiasedVariance,
   type BatchNormArrays,
+  type BatchNormGradients,
 } from './batchNorm';
 import { applyNoise, type LayerNoise } from './noise';
 import { createGaussian, createRng, deriveSeed } from './rng';
@@ -80,12 +82,71 @@ type HiddenLayer =
 
 /** What the training-mode forward pass keeps for the backward pass. */
 interface TrainingForward {
-  /** Per hidden layer, the output of the nonlinearity (its derivative is cheapest from it). */
+  /** Per hidden layer, the output of the nonlinearity (its derivative is cheapest from it); these arrays and the others are the StepBuffers, valid until the next step. */
   activations: Float32Array[];
   batchNorms: (BatchNormArrays | null)[];
   /** The noise applied after each noisy BN layer (null elsewhere): its scale multiplies the gradient. */
   noise: (LayerNoise | null)[];
   logits: Float32Array;
+}
+
+/**
+ * The arrays a training step fills, allocated once per mini-batch size m and reused from step to
+ * step: in a browser worker, allocating and collecting a step's ~30 fresh arrays of [m x units]
+ * cost more than filling them. Per-layer lists run over the hidden layers and then the output
+ * layer (fanIn -> fanOut); entries a layer's kind does not use are simply left alone.
+ */
+class StepBuffers {
+  readonly yOneHot: Float32Array;
+  readonly logits: Float32Array;
+  readonly dLogits: Float32Array;
+  /** Per hidden layer: Wx, Algorithm 1's arrays (BN layers) and the nonlinearity's output, [m, fanOut]. */
+  readonly wx: Float32Array[];
+  readonly batchNorms: BatchNormArrays[];
+  readonly activations: Float32Array[];
+  /** Per hidden layer: the gradient reaching BN's output through the noise, and BN's gradients. */
+  readonly dNormalized: Float32Array[];
+  readonly batchNormGradients: BatchNormGradients[];
+  /** Per hidden layer: dLoss/d(input of the nonlinearity) [m, fanOut]. */
+  readonly dNonlinearityInputs: Float32Array[];
+  /** Per layer: its input transposed [fanIn, m] (unused for the first), dLoss/dWx transposed [fanOut, m], the bias gradient [fanOut]. */
+  readonly inputsT: Float32Array[];
+  readonly dWxT: Float32Array[];
+  readonly biasGradients: Float32Array[];
+  /** Per layer: dLoss/d(its input) transposed [fanIn, m] (unused for the first). */
+  readonly dInputsT: Float32Array[];
+
+  constructor(
+    readonly m: number,
+    sizes: readonly number[],
+  ) {
+    const classes = sizes[sizes.length - 1];
+    const hidden = sizes.slice(1, -1);
+    const layers = sizes.slice(1).map((fanOut, layer) => ({ fanIn: sizes[layer], fanOut }));
+    this.yOneHot = new Float32Array(m * classes);
+    this.logits = new Float32Array(m * classes);
+    this.dLogits = new Float32Array(m * classes);
+    this.wx = hidden.map((units) => new Float32Array(m * units));
+    this.batchNorms = hidden.map((units) => batchNormArrays(m * units, units));
+    this.activations = hidden.map((units) => new Float32Array(m * units));
+    this.dNormalized = hidden.map((units) => new Float32Array(m * units));
+    this.batchNormGradients = hidden.map((units) => ({ dx: new Float32Array(m * units), dGamma: new Float32Array(units), dBeta: new Float32Array(units) }));
+    this.dNonlinearityInputs = hidden.map((units) => new Float32Array(m * units));
+    this.inputsT = layers.map(({ fanIn }, layer) => new Float32Array(layer === 0 ? 0 : fanIn * m));
+    this.dWxT = layers.map(({ fanOut }) => new Float32Array(fanOut * m));
+    this.biasGradients = layers.map(({ fanOut }) => new Float32Array(fanOut));
+    this.dInputsT = layers.map(({ fanIn }, layer) => new Float32Array(layer === 0 ? 0 : fanIn * m));
+  }
+}
+
+/**
+ * Copies a float32 tensor's values into `target`, which has its size. On wasm straight from the
+ * backend's heap: dataSync would allocate a fresh copy every time (see StepBuffers).
+ */
+function readInto(tensor: tf.Tensor, target: Float32Array): Float32Array {
+  const backend = tf.backend() as Partial<{ typedArrayFromHeap(info: tf.TensorInfo): Float32Array }>;
+  target.set(typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array));
+  return target;
 }
 
 /** A gradient per parameter: a tensor for a weight matrix, an array for a per-unit vector. */
@@ -109,6 +170,8 @@ export class Network {
    * weight matrix, an array for a per-unit vector, like the gradients.
    */
   private velocities: (tf.Variable | Float32Array)[] | null = null;
+  /** For the last mini-batch size seen (training always uses one). */
+  private buffers: StepBuffers | null = null;
 
   constructor(spec: NetworkSpec, weights: Float32Array[], name: string) {
     const sizes = layerSizes(spec);
@@ -179,7 +242,7 @@ export class Network {
       // Plain SGD takes its gradients already multiplied by the learning rate (folded into
       // dLoss/dlogits): one kernel less per weight matrix.
       const plainSgd = momentum === 0;
-      const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, plainSgd ? learningRate : 1, noise);
+      const { loss, gradients, forward } = this.lossAndGradients(x, yOneHot, plainSgd ? learningRate : 1, noise);
       this.trainable.forEach((p, i) => {
         const gradient = gradients[i];
         if (gradient instanceof Float32Array) {
@@ -224,8 +287,9 @@ export class Network {
     let read: { loss: number; gradients: Float32Array[] } | undefined;
     // Read inside the tidy but not returned from it: tidy walks every element of a returned array.
     tf.tidy(() => {
-      const { loss, gradients } = this.lossAndGradients(x, yOneHot.dataSync() as Float32Array, 1, noise);
-      read = { loss, gradients: gradients.map((g) => (g instanceof Float32Array ? g : (g.dataSync() as Float32Array))) };
+      const { loss, gradients } = this.lossAndGradients(x, yOneHot, 1, noise);
+      // The arrays are the step's buffers, which the next step overwrites.
+      read = { loss, gradients: gradients.map((g) => (g instanceof Float32Array ? g.slice() : (g.dataSync() as Float32Array))) };
     });
     return read!;
   }
@@ -324,11 +388,11 @@ export class Network {
    * which must be there unless `requireNoise` is false. Must run inside a tf.tidy.
    */
   private trainingForward(x: tf.Tensor2D, noise: readonly (LayerNoise | null)[], requireNoise = true): TrainingForward {
-    const activations: Float32Array[] = [];
     const batchNorms: (BatchNormArrays | null)[] = [];
     const applied: (LayerNoise | null)[] = [];
     const fusedActivation = FUSED_ACTIVATION[this.spec.activation];
     const m = x.shape[0];
+    const buffers = this.buffersFor(m);
     let h = x;
     for (const [index, layer] of this.hidden.entries()) {
       const layerNoise = layer.normalization === 'noisy' ? (noise[index] ?? null) : null;
@@ -342,17 +406,22 @@ export class Network {
         h = fusedActivation === 'linear' ? nonlinearity(this.spec.activation, z) : z;
         batchNorms.push(null);
       } else {
-        const wx = tf.matMul<tf.Tensor2D>(h, layer.weights).dataSync() as Float32Array;
-        const bn = batchNormTrainingArrays(wx, layer.gamma.dataSync() as Float32Array, layer.beta.dataSync() as Float32Array, this.spec.epsilon);
+        const wx = readInto(tf.matMul<tf.Tensor2D>(h, layer.weights), buffers.wx[index]);
+        const bn = batchNormTrainingArrays(wx, layer.gamma.dataSync() as Float32Array, layer.beta.dataSync() as Float32Array, this.spec.epsilon, buffers.batchNorms[index]);
         // The backward pass reads xhat, not the normalized output: the noise may overwrite it.
         const nonlinearityInput = layerNoise ? applyNoise(bn.normalized, layerNoise) : bn.normalized;
         h = nonlinearity(this.spec.activation, tf.tensor2d(nonlinearityInput, [m, this.spec.hiddenUnits]));
         batchNorms.push(bn);
       }
-      activations.push(h.dataSync() as Float32Array);
+      readInto(h, buffers.activations[index]);
     }
-    const logits = dense(h, this.outputWeights, this.outputBias, 'linear').dataSync() as Float32Array;
-    return { activations, batchNorms, noise: applied, logits };
+    const logits = readInto(dense(h, this.outputWeights, this.outputBias, 'linear'), buffers.logits);
+    return { activations: buffers.activations, batchNorms, noise: applied, logits };
+  }
+
+  private buffersFor(m: number): StepBuffers {
+    if (this.buffers?.m !== m) this.buffers = new StepBuffers(m, layerSizes(this.spec));
+    return this.buffers;
   }
 
   /**
@@ -361,16 +430,18 @@ export class Network {
    */
   private lossAndGradients(
     x: tf.Tensor2D,
-    yOneHot: Float32Array,
+    yOneHot: tf.Tensor2D,
     gradientScale: number,
     noise: readonly (LayerNoise | null)[],
   ): { loss: number; gradients: Gradient[]; forward: TrainingForward } {
     const m = x.shape[0];
     const forward = this.trainingForward(x, noise);
+    const buffers = this.buffersFor(m);
     const { activations, batchNorms } = forward;
     const gradientsByLayer: Gradient[][] = [];
     // d(mean cross-entropy)/d(logits) = (softmax - y) / m; every later gradient is linear in it.
-    const { loss, dLogits } = softmaxCrossEntropy(forward.logits, yOneHot, this.spec.outputSize, gradientScale);
+    const dLogits = buffers.dLogits;
+    const loss = softmaxCrossEntropy(forward.logits, readInto(yOneHot, buffers.yOneHot), this.spec.outputSize, gradientScale, dLogits);
     // dLoss/d(the layer's nonlinearity input) [m, fanOut]; for the output layer, the logits.
     let dNonlinearityInput = dLogits;
     for (let index = this.hidden.length; index >= 0; index--) {
@@ -382,22 +453,23 @@ export class Network {
       if (layer !== null && layer.normalization !== 'none') {
         // d(y·s + b)/dy = s: the noise scales the gradient reaching BN's output.
         const layerNoise = forward.noise[index];
-        const dNormalized = layerNoise ? scaleColumns(dNonlinearityInput, layerNoise.scale) : dNonlinearityInput;
-        const bn = batchNormBackward(dNormalized, batchNorms[index]!, layer.gamma.dataSync() as Float32Array);
+        const dNormalized = layerNoise ? scaleColumns(dNonlinearityInput, layerNoise.scale, buffers.dNormalized[index]) : dNonlinearityInput;
+        const bn = batchNormBackward(dNormalized, batchNorms[index]!, layer.gamma.dataSync() as Float32Array, buffers.batchNormGradients[index]);
         dWx = bn.dx;
         vectorGradients = [bn.dGamma, bn.dBeta];
       } else {
         dWx = dNonlinearityInput;
-        vectorGradients = [columnSums(dWx, fanOut)];
+        vectorGradients = [columnSums(dWx, buffers.biasGradients[index])];
       }
       // h^T dWx rather than dWx^T h: XNNPACK packs the right operand, and dWx is the small one.
-      const inputT = index === 0 ? tf.transpose(x) : tf.tensor2d(transpose(activations[index - 1], m, fanIn), [fanIn, m]);
+      const inputT = index === 0 ? tf.transpose(x) : tf.tensor2d(transpose(activations[index - 1], m, fanIn, buffers.inputsT[index]), [fanIn, m]);
       gradientsByLayer[index] = [tf.matMul<tf.Tensor2D>(inputT, tf.tensor2d(dWx, [m, fanOut])), ...vectorGradients];
       // The first layer's input is the data: its gradient is never needed.
       if (index === 0) break;
       // dLoss/dh transposed ([fanIn, m]) as W dWx^T, which packs dWx^T where dWx W^T would pack W^T.
-      const dActivationT = tf.matMul(weights, tf.tensor2d(transpose(dWx, m, fanOut), [fanOut, m])).dataSync() as Float32Array;
-      dNonlinearityInput = nonlinearityBackward(this.spec.activation, dActivationT, activations[index - 1], m);
+      const dWxT = tf.tensor2d(transpose(dWx, m, fanOut, buffers.dWxT[index]), [fanOut, m]);
+      const dActivationT = readInto(tf.matMul(weights, dWxT), buffers.dInputsT[index]);
+      dNonlinearityInput = nonlinearityBackward(this.spec.activation, dActivationT, activations[index - 1], m, buffers.dNonlinearityInputs[index - 1]);
     }
     return { loss, gradients: gradientsByLayer.flat(), forward };
   }
@@ -447,12 +519,11 @@ export function nonlinearity(activation: Activation, x: tf.Tensor2D): tf.Tensor2
 }
 
 /**
- * dLoss/d(input of the nonlinearity) [m, units] from dLoss/d(output) transposed ([units, m], as
- * the backward matMul gives it) and the output z itself [m, units].
+ * dLoss/d(input of the nonlinearity) [m, units], into dInput, from dLoss/d(output) transposed
+ * ([units, m], as the backward matMul gives it) and the output z itself [m, units].
  */
-function nonlinearityBackward(activation: Activation, dOutputT: Float32Array, z: Float32Array, m: number): Float32Array {
+function nonlinearityBackward(activation: Activation, dOutputT: Float32Array, z: Float32Array, m: number, dInput: Float32Array): Float32Array {
   const units = z.length / m;
-  const dInput = new Float32Array(z.length);
   // One loop per activation: a switch per value would cost as much as the arithmetic.
   for (let j = 0, from = 0; j < units; j++) {
     if (activation === 'sigmoid') {
@@ -467,12 +538,11 @@ function nonlinearityBackward(activation: Activation, dOutputT: Float32Array, z:
 }
 
 /**
- * Mean softmax cross-entropy of logits [m, classes] against one-hot labels, and its gradient
- * (softmax - y) / m times `gradientScale`.
+ * Mean softmax cross-entropy of logits [m, classes] against one-hot labels; its gradient
+ * (softmax - y) / m times `gradientScale` goes into dLogits.
  */
-function softmaxCrossEntropy(logits: Float32Array, yOneHot: Float32Array, classes: number, gradientScale: number): { loss: number; dLogits: Float32Array } {
+function softmaxCrossEntropy(logits: Float32Array, yOneHot: Float32Array, classes: number, gradientScale: number, dLogits: Float32Array): number {
   const m = logits.length / classes;
-  const dLogits = new Float32Array(logits.length);
   const scale = gradientScale / m;
   let total = 0;
   for (let i = 0, row = 0; i < m; i++, row += classes) {
@@ -487,27 +557,30 @@ function softmaxCrossEntropy(logits: Float32Array, yOneHot: Float32Array, classe
       dLogits[row + k] = (Math.exp(logSoftmax) - yOneHot[row + k]) * scale;
     }
   }
-  return { loss: total / m, dLogits };
+  return total / m;
 }
 
-/** values [rows, cols] row-major, transposed to [cols, rows]. */
-function transpose(values: Float32Array, rows: number, cols: number): Float32Array {
-  const transposed = new Float32Array(values.length);
+/** values [rows, cols] row-major, transposed to [cols, rows] into `transposed`. */
+function transpose(values: Float32Array, rows: number, cols: number, transposed: Float32Array): Float32Array {
   for (let j = 0; j < cols; j++) for (let i = 0, at = j * rows; i < rows; i++) transposed[at + i] = values[i * cols + j];
   return transposed;
 }
 
-/** values [rows, cols] with column j times scale[j], as a new array. */
-function scaleColumns(values: Float32Array, scale: Float32Array): Float32Array {
-  const scaled = new Float32Array(values.length);
+/** values [rows, cols] with column j times scale[j], into `scaled`. */
+function scaleColumns(values: Float32Array, scale: Float32Array, scaled: Float32Array): Float32Array {
   const cols = scale.length;
   for (let at = 0; at < values.length; at += cols) for (let j = 0; j < cols; j++) scaled[at + j] = values[at + j] * scale[j];
   return scaled;
 }
 
-/** Sums over the rows of values [rows, cols]: a bias gradient from the gradient of Wx + b. */
-function columnSums(values: Float32Array, cols: number): Float32Array {
-  const sums = new Float64Array(cols);
-  for (let at = 0; at < values.length; at += cols) for (let j = 0; j < cols; j++) sums[j] += values[at + j];
-  return Float32Array.from(sums);
+/** Sums over the rows of values [rows, sums.length] into `sums`: a bias gradient from the gradient of Wx + b. */
+function columnSums(values: Float32Array, sums: Float32Array): Float32Array {
+  const cols = sums.length;
+  for (let j = 0; j < cols; j++) {
+    // Accumulated in float64, as the sum of many small gradients.
+    let sum = 0;
+    for (let at = j; at < values.length; at += cols) sum += values[at];
+    sums[j] = sum;
+  }
+  return sums;
 }
