@@ -31,3 +31,17 @@ export async function useBackend(requested: Backend): Promise<BackendChoice> {
   await tf.ready();
   return { backend: tf.getBackend(), fallbackReason };
 }
+
+/**
+ * Copies a float32 tensor's values into `target`, which has its size, and returns it. On wasm
+ * straight from the backend's heap: dataSync allocates a fresh copy each time, and in a browser
+ * worker a training step's allocations cost more than its copying (network.ts, StepBuffers).
+ */
+export function readInto(tensor: tf.Tensor, target: Float32Array): Float32Array {
+  if (tensor.dtype !== 'float32' || tensor.size !== target.length) {
+    throw new Error(`readInto: a ${tensor.dtype} tensor of ${tensor.size} values does not fit ${target.length} floats`);
+  }
+  const backend = tf.backend() as Partial<{ typedArrayFromHeap(info: tf.TensorInfo): Float32Array }>;
+  target.set(typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array));
+  return target;
+}

@@ -28,6 +28,7 @@ import {
   type BatchNormArrays,
   type BatchNormGradients,
 } from './batchNorm';
+import { readInto } from './backend';
 import { applyNoise, type LayerNoise } from './noise';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
@@ -100,6 +101,9 @@ class StepBuffers {
   readonly yOneHot: Float32Array;
   readonly logits: Float32Array;
   readonly dLogits: Float32Array;
+  /** Per hidden layer: gamma and beta as this step reads them (BN layers). */
+  readonly gamma: Float32Array[];
+  readonly beta: Float32Array[];
   /** Per hidden layer: Wx, Algorithm 1's arrays (BN layers) and the nonlinearity's output, [m, fanOut]. */
   readonly wx: Float32Array[];
   readonly batchNorms: BatchNormArrays[];
@@ -126,6 +130,8 @@ class StepBuffers {
     this.yOneHot = new Float32Array(m * classes);
     this.logits = new Float32Array(m * classes);
     this.dLogits = new Float32Array(m * classes);
+    this.gamma = hidden.map((units) => new Float32Array(units));
+    this.beta = hidden.map((units) => new Float32Array(units));
     this.wx = hidden.map((units) => new Float32Array(m * units));
     this.batchNorms = hidden.map((units) => batchNormArrays(m * units, units));
     this.activations = hidden.map((units) => new Float32Array(m * units));
@@ -137,16 +143,6 @@ class StepBuffers {
     this.biasGradients = layers.map(({ fanOut }) => new Float32Array(fanOut));
     this.dInputsT = layers.map(({ fanIn }, layer) => new Float32Array(layer === 0 ? 0 : fanIn * m));
   }
-}
-
-/**
- * Copies a float32 tensor's values into `target`, which has its size. On wasm straight from the
- * backend's heap: dataSync would allocate a fresh copy every time (see StepBuffers).
- */
-function readInto(tensor: tf.Tensor, target: Float32Array): Float32Array {
-  const backend = tf.backend() as Partial<{ typedArrayFromHeap(info: tf.TensorInfo): Float32Array }>;
-  target.set(typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array));
-  return target;
 }
 
 /** A gradient per parameter: a tensor for a weight matrix, an array for a per-unit vector. */
@@ -172,6 +168,8 @@ export class Network {
   private velocities: (tf.Variable | Float32Array)[] | null = null;
   /** For the last mini-batch size seen (training always uses one). */
   private buffers: StepBuffers | null = null;
+  /** Where the update reads a per-unit vector (null for weight matrices): see StepBuffers. */
+  private readonly vectorValues: (Float32Array | null)[];
 
   constructor(spec: NetworkSpec, weights: Float32Array[], name: string) {
     const sizes = layerSizes(spec);
@@ -220,6 +218,7 @@ export class Network {
       this.outputWeights,
       this.outputBias,
     ];
+    this.vectorValues = this.trainable.map((p) => (p.rank === 1 ? new Float32Array(p.size) : null));
   }
 
   /** Trainable variables: per hidden layer W then b (or W, gamma, beta with BN), then the output W, b. */
@@ -246,7 +245,7 @@ export class Network {
       this.trainable.forEach((p, i) => {
         const gradient = gradients[i];
         if (gradient instanceof Float32Array) {
-          const values = p.dataSync() as Float32Array;
+          const values = readInto(p, this.vectorValues[i]!);
           if (plainSgd) {
             for (let k = 0; k < values.length; k++) values[k] -= gradient[k];
           } else {
@@ -407,7 +406,8 @@ export class Network {
         batchNorms.push(null);
       } else {
         const wx = readInto(tf.matMul<tf.Tensor2D>(h, layer.weights), buffers.wx[index]);
-        const bn = batchNormTrainingArrays(wx, layer.gamma.dataSync() as Float32Array, layer.beta.dataSync() as Float32Array, this.spec.epsilon, buffers.batchNorms[index]);
+        const gamma = readInto(layer.gamma, buffers.gamma[index]);
+        const bn = batchNormTrainingArrays(wx, gamma, readInto(layer.beta, buffers.beta[index]), this.spec.epsilon, buffers.batchNorms[index]);
         // The backward pass reads xhat, not the normalized output: the noise may overwrite it.
         const nonlinearityInput = layerNoise ? applyNoise(bn.normalized, layerNoise) : bn.normalized;
         h = nonlinearity(this.spec.activation, tf.tensor2d(nonlinearityInput, [m, this.spec.hiddenUnits]));
@@ -454,7 +454,7 @@ export class Network {
         // d(y·s + b)/dy = s: the noise scales the gradient reaching BN's output.
         const layerNoise = forward.noise[index];
         const dNormalized = layerNoise ? scaleColumns(dNonlinearityInput, layerNoise.scale, buffers.dNormalized[index]) : dNonlinearityInput;
-        const bn = batchNormBackward(dNormalized, batchNorms[index]!, layer.gamma.dataSync() as Float32Array, buffers.batchNormGradients[index]);
+        const bn = batchNormBackward(dNormalized, batchNorms[index]!, buffers.gamma[index], buffers.batchNormGradients[index]);
         dWx = bn.dx;
         vectorGradients = [bn.dGamma, bn.dBeta];
       } else {

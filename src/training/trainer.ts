@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isBatchNormalized, type Config, type Normalization } from '../config/schema';
+import { readInto } from './backend';
 import { fillBatch, splitMnist, type MnistData } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
@@ -116,6 +117,8 @@ export class ArmTrainer {
   private lossCount = 0;
   /** The noise of the last step (all null before the first, or without noisy layers), for the records. */
   private lastNoise: (LayerNoise | null)[];
+  /** One layer's probe rows at a time, read every record. */
+  private readonly probe: Float32Array;
 
   constructor(
     private readonly config: Config,
@@ -134,6 +137,7 @@ export class ArmTrainer {
     this.testX = tensorsOf(data.test, everyTest, 0, data.test.count)[0];
     this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
+    this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
   }
 
   /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
@@ -216,9 +220,9 @@ export class ArmTrainer {
     for (let i = 0; i < labels.length; i++) if (classes[i] === labels[i]) correct++;
     const { probeSize, hiddenUnits, trackedUnit, activation } = this.config;
     const layers: LayerRecord[] = nonlinearityInputs.map((inputs, index) => {
-      // Only the probe digits' rows cross from the backend; their tensor is gone before they are reordered in place.
+      // Only the probe digits' rows cross from the backend, into one array all layers reuse (describeInPlace reorders it).
       const probeRows = inputs.slice([0, 0], [probeSize, hiddenUnits]);
-      const probe = probeRows.dataSync() as Float32Array;
+      const probe = readInto(probeRows, this.probe);
       probeRows.dispose();
       const layerNoise = this.lastNoise[index];
       if (layerNoise) applyNoise(probe, layerNoise);
