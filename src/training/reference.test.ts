@@ -25,9 +25,10 @@ function spec(activation: Activation, normalization: Normalization[]): NetworkSp
   };
 }
 
-function randomBatch(s: NetworkSpec, m: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+/** Inputs in [0, 1) whose `blank` pixels are 0 in every example, as MNIST's borders are in a mini-batch. */
+function randomBatch(s: NetworkSpec, m: number, seed: number, blank: readonly number[] = []): { x: tf.Tensor2D; y: tf.Tensor2D } {
   const uniform = createRng(seed);
-  const x = tf.tensor2d(Array.from({ length: m }, () => Array.from({ length: s.inputSize }, () => uniform())));
+  const x = tf.tensor2d(Array.from({ length: m }, () => Array.from({ length: s.inputSize }, (_, pixel) => (blank.includes(pixel) ? 0 : uniform()))));
   const labels = Array.from({ length: m }, () => Math.floor(uniform() * s.outputSize));
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), s.outputSize).toFloat() as tf.Tensor2D);
   return { x, y };
@@ -44,12 +45,13 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
   for (const [activation, normalization] of CASES) {
     const label = `${activation}, ${normalization.join('/')}`;
 
-    it(`compute the same loss and gradients from the same seed and batch (${label})`, () => {
+    // With 4 of 12 pixels blank in the whole mini-batch the fast path leaves them out of the first layer's products.
+    for (const blank of [[], [0, 1, 6, 11]]) it(`compute the same loss and gradients from the same seed and batch (${label}, ${blank.length} blank pixels)`, () => {
       const s = spec(activation, normalization);
       const weights = initialWeights(s, 1, 3);
       const fast = new Network(s, weights, 'fast');
       const reference = new ReferenceNetwork(s, weights, 'reference');
-      const { x, y } = randomBatch(s, 16, 4);
+      const { x, y } = randomBatch(s, 16, 4, blank);
       const a = fast.gradients(x, y);
       const b = reference.gradients(x, y);
       expect(reference.parameters().map((p) => p.shape)).toEqual(fast.parameters().map((p) => p.shape));
@@ -71,7 +73,8 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
       const weights = initialWeights(s, 1, 5);
       const fast = new Network(s, weights, 'fast');
       const reference = new ReferenceNetwork(s, weights, 'reference');
-      const batches = Array.from({ length: 20 }, (_, step) => randomBatch(s, 16, 100 + step));
+      // Every other batch with blank pixels: their momentum keeps moving the weights the batch leaves out.
+      const batches = Array.from({ length: 20 }, (_, step) => randomBatch(s, 16, 100 + step, step % 2 === 0 ? [2, 3, 7, 8] : []));
       const fastLosses = batches.map(({ x, y }) => fast.trainStep(x, y, 0.2, 0.9));
       const referenceLosses = batches.map(({ x, y }) => reference.trainStep(x, y, 0.2, 0.9));
       // Rounding differences compound over the steps; they stayed below 1e-6 when written (bound 5e-5).
