@@ -38,10 +38,17 @@ export async function useBackend(requested: Backend): Promise<BackendChoice> {
  * worker a training step's allocations cost more than its copying (network.ts, StepBuffers).
  */
 export function readInto(tensor: tf.Tensor, target: Float32Array): Float32Array {
-  if (tensor.dtype !== 'float32' || tensor.size !== target.length) {
-    throw new Error(`readInto: a ${tensor.dtype} tensor of ${tensor.size} values does not fit ${target.length} floats`);
-  }
-  const backend = tf.backend() as Partial<{ typedArrayFromHeap(info: tf.TensorInfo): Float32Array }>;
-  target.set(typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array));
+  if (tensor.size !== target.length) throw new Error(`readInto: a tensor of ${tensor.size} values does not fit ${target.length} floats`);
+  target.set(peek(tensor));
   return target;
+}
+
+/**
+ * A float32 tensor's values, on wasm without a copy: a view of the backend's heap. Read it before
+ * the next tfjs call, which may grow the heap and leave the view empty; to keep values, readInto.
+ */
+export function peek(tensor: tf.Tensor): Float32Array {
+  if (tensor.dtype !== 'float32') throw new Error(`peek: a ${tensor.dtype} tensor is not float32`);
+  const backend = tf.backend() as Partial<{ typedArrayFromHeap(info: tf.TensorInfo): Float32Array }>;
+  return typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array);
 }

@@ -28,7 +28,7 @@ import {
   type BatchNormArrays,
   type BatchNormGradients,
 } from './batchNorm';
-import { readInto } from './backend';
+import { peek, readInto } from './backend';
 import { applyNoise, type LayerNoise } from './noise';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
@@ -124,12 +124,10 @@ class StepBuffers {
   readonly yOneHot: Float32Array;
   readonly logits: Float32Array;
   readonly dLogits: Float32Array;
-  /** The mini-batch [m, inputSize], its kept pixels (FirstLayerInput) as x, x^T and their indices, and the first layer's W and kept rows. */
-  readonly input: Float32Array;
+  /** The kept pixels (FirstLayerInput) of the mini-batch as x and x^T, their indices, and the first layer's W rows for them. */
   readonly inputKept: Float32Array;
   readonly inputKeptT: Float32Array;
   readonly keptPixels: Int32Array;
-  readonly firstWeights: Float32Array;
   readonly firstWeightsKept: Float32Array;
   /** Per hidden layer: gamma and beta as this step reads them (BN layers). */
   readonly gamma: Float32Array[];
@@ -161,11 +159,9 @@ class StepBuffers {
     this.logits = new Float32Array(m * classes);
     this.dLogits = new Float32Array(m * classes);
     const [inputSize, firstUnits] = sizes;
-    this.input = new Float32Array(m * inputSize);
     this.inputKept = new Float32Array(m * inputSize);
     this.inputKeptT = new Float32Array(m * inputSize);
     this.keptPixels = new Int32Array(inputSize);
-    this.firstWeights = new Float32Array(inputSize * firstUnits);
     this.firstWeightsKept = new Float32Array(inputSize * firstUnits);
     this.gamma = hidden.map((units) => new Float32Array(units));
     this.beta = hidden.map((units) => new Float32Array(units));
@@ -458,10 +454,18 @@ export class Network {
     return { activations: buffers.activations, batchNorms, noise: applied, logits, firstLayer };
   }
 
+  private buffersFor(m: number): StepBuffers {
+    if (this.buffers?.m !== m) this.buffers = new StepBuffers(m, layerSizes(this.spec));
+    return this.buffers;
+  }
+
   /** FirstLayerInput of mini-batch x, gathered in the step's buffers. Must run inside a tf.tidy. */
   private firstLayerInput(x: tf.Tensor2D, buffers: StepBuffers): FirstLayerInput {
     const [m, inputSize] = x.shape;
-    const values = readInto(x, buffers.input);
+    const allWeights = this.hidden[0].weights;
+    const fanOut = allWeights.shape[1];
+    // Every read of the two views below comes before the next tfjs call (peek).
+    const values = peek(x);
     const kept = buffers.keptPixels;
     let count = 0;
     for (let pixel = 0; pixel < inputSize; pixel++) {
@@ -472,7 +476,6 @@ export class Network {
         }
       }
     }
-    const allWeights = this.hidden[0].weights;
     // An all-zero batch keeps everything too: a product over no pixels is not a matMul.
     if (count === 0 || count > inputSize * (1 - MIN_LEFT_OUT)) return { x, xT: tf.transpose(x), weights: allWeights, kept: null };
     const xKept = buffers.inputKept.subarray(0, m * count);
@@ -484,8 +487,7 @@ export class Network {
         xKeptT[to + i] = value;
       }
     }
-    const fanOut = allWeights.shape[1];
-    const weights = readInto(allWeights, buffers.firstWeights);
+    const weights = peek(allWeights);
     const weightsKept = buffers.firstWeightsKept.subarray(0, count * fanOut);
     for (let k = 0; k < count; k++) weightsKept.set(weights.subarray(kept[k] * fanOut, (kept[k] + 1) * fanOut), k * fanOut);
     return {
@@ -494,11 +496,6 @@ export class Network {
       weights: tf.tensor2d(weightsKept, [count, fanOut]),
       kept: tf.tensor2d(kept.subarray(0, count), [count, 1], 'int32'),
     };
-  }
-
-  private buffersFor(m: number): StepBuffers {
-    if (this.buffers?.m !== m) this.buffers = new StepBuffers(m, layerSizes(this.spec));
-    return this.buffers;
   }
 
   /**
