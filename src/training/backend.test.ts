@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readInto, useBackend } from './backend';
+import { peeksInPlace, readInto, useBackend } from './backend';
 
 describe('useBackend', () => {
   afterAll(async () => {
@@ -42,5 +42,18 @@ describe('readInto', () => {
       expect(() => readInto(tf.zeros([2, 3]), new Float32Array(5))).toThrow(/6 values does not fit 5 floats/);
       expect(() => readInto(tf.zeros([2], 'int32'), new Float32Array(2))).toThrow(/int32/);
     });
+  });
+});
+
+describe('peeksInPlace', () => {
+  afterAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('says wasm tensors are read where they lie and cpu tensors (like webgl ones) through a download', async () => {
+    await useBackend('wasm');
+    expect(peeksInPlace()).toBe(true);
+    await useBackend('cpu');
+    expect(peeksInPlace()).toBe(false);
   });
 });

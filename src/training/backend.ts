@@ -49,6 +49,21 @@ export function readInto(tensor: tf.Tensor, target: Float32Array): Float32Array 
  */
 export function peek(tensor: tf.Tensor): Float32Array {
   if (tensor.dtype !== 'float32') throw new Error(`peek: a ${tensor.dtype} tensor is not float32`);
-  const backend = tf.backend() as Partial<{ typedArrayFromHeap(info: tf.TensorInfo): Float32Array }>;
-  return typeof backend.typedArrayFromHeap === 'function' ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array);
+  const backend = heapBackend();
+  return backend ? backend.typedArrayFromHeap(tensor) : (tensor.dataSync() as Float32Array);
+}
+
+/**
+ * Whether peek reads a tensor where it lies (wasm) rather than downloading a copy: on webgl every
+ * read waits for the GPU, so work that pays only when reads are free must ask first.
+ */
+export function peeksInPlace(): boolean {
+  return heapBackend() !== null;
+}
+
+type HeapBackend = { typedArrayFromHeap(info: tf.TensorInfo): Float32Array };
+
+function heapBackend(): HeapBackend | null {
+  const backend = tf.backend() as Partial<HeapBackend>;
+  return typeof backend.typedArrayFromHeap === 'function' ? (backend as HeapBackend) : null;
 }

@@ -28,7 +28,7 @@ import {
   type BatchNormArrays,
   type BatchNormGradients,
 } from './batchNorm';
-import { peek, readInto } from './backend';
+import { peek, peeksInPlace, readInto } from './backend';
 import { applyNoise, type LayerNoise } from './noise';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
@@ -463,6 +463,8 @@ export class Network {
   private firstLayerInput(x: tf.Tensor2D, buffers: StepBuffers): FirstLayerInput {
     const [m, inputSize] = x.shape;
     const allWeights = this.hidden[0].weights;
+    // Elsewhere than on wasm, reading x and W back each step costs far more than the products spared.
+    if (!peeksInPlace()) return { x, xT: tf.transpose(x), weights: allWeights, kept: null };
     const fanOut = allWeights.shape[1];
     // Every read of the two views below comes before the next tfjs call (peek).
     const values = peek(x);
