@@ -8,7 +8,10 @@ import {
   decodeMnist,
   DIGIT_CLASSES,
   encodeMnist,
+  compactBuffers,
   fillBatch,
+  fillCompactBatch,
+  indexInk,
   loadMnist,
   MNIST_PATH,
   splitMnist,
@@ -231,5 +234,56 @@ describe('fillBatch', () => {
     expect(() => fillBatch(digits, [0, 1], 0, 2, new Float32Array(11), new Float32Array(20))).toThrow(RangeError);
     expect(() => fillBatch(digits, [0, 1], 1, 2, new Float32Array(12), new Float32Array(20))).toThrow(RangeError);
     expect(() => fillBatch(digits, [0, 2], 0, 2, new Float32Array(12), new Float32Array(20))).toThrow(RangeError);
+  });
+});
+
+describe('indexInk', () => {
+  it("lists each digit's non-zero pixels, ascending, and no other", async () => {
+    const { test } = splitMnist(await decodeMnist(shipped, MNIST_PATH));
+    const ink = indexInk(test);
+    expect(ink.offsets.length).toBe(test.count + 1);
+    for (const digit of [0, 1, 777, test.count - 1]) {
+      const expected = digitPixels(test, digit).flatMap((byte, pixel) => (byte !== 0 ? [pixel] : []));
+      expect(Array.from(ink.pixels.subarray(ink.offsets[digit], ink.offsets[digit + 1]))).toEqual(expected);
+    }
+    expect(ink.offsets[test.count]).toBe(test.pixels.filter((byte) => byte !== 0).length);
+  });
+});
+
+describe('fillCompactBatch', () => {
+  it("holds fillBatch's mini-batch on exactly the pixels that are ink in some example, and its labels", async () => {
+    const { train } = splitMnist(await decodeMnist(shipped, MNIST_PATH));
+    const indices = Uint32Array.from({ length: 200 }, (_, i) => (i * 7919) % train.count);
+    const [m, pixelsPerDigit] = [60, 784];
+    const dense = new Float32Array(m * pixelsPerDigit);
+    const denseY = new Float32Array(m * DIGIT_CLASSES);
+    const compactY = new Float32Array(m * DIGIT_CLASSES).fill(-1);
+    const buffers = compactBuffers(train, m);
+    // Twice into the same buffers: the second batch must not keep anything of the first.
+    for (const start of [0, 140]) {
+      fillBatch(train, indices, start, m, dense, denseY);
+      const compact = fillCompactBatch(train, indexInk(train), indices, start, m, buffers, compactY);
+      const inUse = Array.from({ length: pixelsPerDigit }, (_, p) => p).filter((p) => Array.from({ length: m }, (_, i) => dense[i * pixelsPerDigit + p]).some((v) => v !== 0));
+      expect(Array.from(compact.pixels)).toEqual(inUse);
+      expect(compact).toMatchObject({ m, inputSize: pixelsPerDigit });
+      const count = inUse.length;
+      for (let i = 0; i < m; i++) {
+        for (let k = 0; k < count; k++) {
+          expect(compact.x[i * count + k]).toBe(dense[i * pixelsPerDigit + inUse[k]]);
+          expect(compact.xT[k * m + i]).toBe(dense[i * pixelsPerDigit + inUse[k]]);
+        }
+      }
+      expect(compact.x.length).toBe(m * count);
+      expect(Array.from(compactY)).toEqual(Array.from(denseY));
+    }
+  });
+
+  it('refuses buffers too small for the batch or indices past the end', () => {
+    const digits = syntheticDigits([4, 5]);
+    const ink = indexInk(digits);
+    const y = new Float32Array(20);
+    expect(() => fillCompactBatch(digits, ink, [0, 1], 0, 2, compactBuffers(digits, 1), y)).toThrow(RangeError);
+    expect(() => fillCompactBatch(digits, ink, [0, 1], 1, 2, compactBuffers(digits, 2), y)).toThrow(RangeError);
+    expect(() => fillCompactBatch(digits, ink, [0, 2], 0, 2, compactBuffers(digits, 2), y)).toThrow(RangeError);
   });
 });

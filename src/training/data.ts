@@ -12,6 +12,8 @@
  *  ..  pixels     uint8[count * rows * cols], row-major per digit, 0 = background, 255 = ink
  */
 
+import type { CompactInput } from './network';
+
 export interface MnistData {
   count: number;
   rows: number;
@@ -188,6 +190,28 @@ function selectDigits(data: MnistData, isTest: Uint8Array, want: number, count: 
 /** byte / 255 for every byte, as float32: one table lookup a pixel instead of a division. */
 const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
 
+/** Refuses a batch that reads past `indices` or names a digit `split` does not have. */
+function checkBatch(caller: string, split: MnistData, indices: ArrayLike<number>, start: number, count: number): void {
+  if (start < 0 || start + count > indices.length) {
+    throw new RangeError(`${caller}: examples ${start}..${start + count - 1} lie outside the ${indices.length} indices`);
+  }
+  for (let row = 0; row < count; row++) {
+    const example = indices[start + row];
+    if (!(example >= 0 && example < split.count)) {
+      throw new RangeError(`${caller}: index ${example} at position ${start + row} is not a digit of this split (${split.count})`);
+    }
+  }
+}
+
+function checkLength(caller: string, name: string, array: ArrayLike<number>, needed: number, count: number): void {
+  if (array.length < needed) throw new RangeError(`${caller}: ${count} examples need ${name} of ${needed}, got ${array.length}`);
+}
+
+function fillOneHot(split: MnistData, indices: ArrayLike<number>, start: number, count: number, yOneHot: Float32Array): void {
+  yOneHot.fill(0, 0, count * DIGIT_CLASSES);
+  for (let row = 0; row < count; row++) yOneHot[row * DIGIT_CLASSES + split.labels[indices[start + row]]] = 1;
+}
+
 /**
  * Writes examples `indices[start] .. indices[start + count - 1]` of `split` into preallocated
  * row-major arrays: `x` gets their pixels scaled to [0, 1] (count x rows*cols), `yOneHot` their
@@ -202,25 +226,105 @@ export function fillBatch(
   yOneHot: Float32Array,
 ): void {
   const pixelsPerDigit = split.rows * split.cols;
-  if (start < 0 || start + count > indices.length) {
-    throw new RangeError(`fillBatch: examples ${start}..${start + count - 1} lie outside the ${indices.length} indices`);
-  }
-  if (x.length < count * pixelsPerDigit || yOneHot.length < count * DIGIT_CLASSES) {
-    throw new RangeError(
-      `fillBatch: ${count} examples need x of ${count * pixelsPerDigit} and yOneHot of ${count * DIGIT_CLASSES}, ` +
-        `got ${x.length} and ${yOneHot.length}`,
-    );
-  }
-  const { pixels, labels } = split;
-  yOneHot.fill(0, 0, count * DIGIT_CLASSES);
+  checkBatch('fillBatch', split, indices, start, count);
+  checkLength('fillBatch', 'x', x, count * pixelsPerDigit, count);
+  checkLength('fillBatch', 'yOneHot', yOneHot, count * DIGIT_CLASSES, count);
+  const { pixels } = split;
   for (let row = 0; row < count; row++) {
-    const example = indices[start + row];
-    if (!(example >= 0 && example < split.count)) {
-      throw new RangeError(`fillBatch: index ${example} at position ${start + row} is not a digit of this split (${split.count})`);
-    }
-    const from = example * pixelsPerDigit;
+    const from = indices[start + row] * pixelsPerDigit;
     const to = row * pixelsPerDigit;
     for (let p = 0; p < pixelsPerDigit; p++) x[to + p] = PIXEL_INTENSITY[pixels[from + p]];
-    yOneHot[row * DIGIT_CLASSES + labels[example]] = 1;
   }
+  fillOneHot(split, indices, start, count, yOneHot);
+}
+
+/**
+ * Where each digit's ink is: the indices of its non-zero pixels, ascending. About a fifth of an
+ * MNIST digit's 784 pixels, so a mini-batch built from them touches a fifth of the pixels.
+ */
+export interface InkIndex {
+  /** Digit i's ink is pixels[offsets[i]] .. pixels[offsets[i + 1] - 1]. */
+  offsets: Uint32Array;
+  pixels: Uint16Array;
+}
+
+export function indexInk(split: MnistData): InkIndex {
+  const pixelsPerDigit = split.rows * split.cols;
+  const offsets = new Uint32Array(split.count + 1);
+  let total = 0;
+  for (let i = 0; i < split.pixels.length; i++) if (split.pixels[i] !== 0) total++;
+  const pixels = new Uint16Array(total);
+  let at = 0;
+  for (let digit = 0; digit < split.count; digit++) {
+    const from = digit * pixelsPerDigit;
+    for (let p = 0; p < pixelsPerDigit; p++) if (split.pixels[from + p] !== 0) pixels[at++] = p;
+    offsets[digit + 1] = at;
+  }
+  return { offsets, pixels };
+}
+
+/** Preallocated arrays for fillCompactBatch, for mini-batches of up to `maxCount` digits of `split`. */
+export interface CompactBuffers {
+  pixels: Int32Array;
+  x: Float32Array;
+  xT: Float32Array;
+  /** Per pixel, its column in x, or -1 where it is not in use. */
+  column: Int32Array;
+}
+
+export function compactBuffers(split: MnistData, maxCount: number): CompactBuffers {
+  const pixelsPerDigit = split.rows * split.cols;
+  return {
+    pixels: new Int32Array(pixelsPerDigit),
+    x: new Float32Array(maxCount * pixelsPerDigit),
+    xT: new Float32Array(maxCount * pixelsPerDigit),
+    column: new Int32Array(pixelsPerDigit),
+  };
+}
+
+/**
+ * The same mini-batch as fillBatch, but only on the pixels that are ink in at least one of its
+ * examples (network.ts, CompactInput), built from the ink index: ~9,000 pixels are touched for
+ * 60 digits rather than 47,040, and the first layer's products need no scan of their own.
+ */
+export function fillCompactBatch(
+  split: MnistData,
+  ink: InkIndex,
+  indices: ArrayLike<number>,
+  start: number,
+  count: number,
+  buffers: CompactBuffers,
+  yOneHot: Float32Array,
+): CompactInput {
+  const pixelsPerDigit = split.rows * split.cols;
+  checkBatch('fillCompactBatch', split, indices, start, count);
+  checkLength('fillCompactBatch', 'x', buffers.x, count * pixelsPerDigit, count);
+  checkLength('fillCompactBatch', 'yOneHot', yOneHot, count * DIGIT_CLASSES, count);
+  const { column } = buffers;
+  column.fill(-1);
+  for (let row = 0; row < count; row++) {
+    const digit = indices[start + row];
+    for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) column[ink.pixels[at]] = 0;
+  }
+  let used = 0;
+  for (let p = 0; p < pixelsPerDigit; p++) {
+    if (column[p] === 0) {
+      column[p] = used;
+      buffers.pixels[used++] = p;
+    }
+  }
+  const x = buffers.x.subarray(0, count * used).fill(0);
+  const xT = buffers.xT.subarray(0, count * used).fill(0);
+  for (let row = 0; row < count; row++) {
+    const digit = indices[start + row];
+    const from = digit * pixelsPerDigit;
+    for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
+      const pixel = ink.pixels[at];
+      const value = PIXEL_INTENSITY[split.pixels[from + pixel]];
+      x[row * used + column[pixel]] = value;
+      xT[column[pixel] * count + row] = value;
+    }
+  }
+  fillOneHot(split, indices, start, count, yOneHot);
+  return { m: count, inputSize: pixelsPerDigit, pixels: buffers.pixels.subarray(0, used), x, xT };
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, Normalization } from '../config/schema';
-import { initialWeights, layerSizes, Network, type NetworkSpec } from './network';
+import { useBackend } from './backend';
+import { initialWeights, layerSizes, Network, type CompactInput, type NetworkSpec } from './network';
 import { applyNoise, drawNoise } from './noise';
 import { createRng } from './rng';
 
@@ -199,6 +200,49 @@ describe('Network.trainStep', () => {
     net.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+/** The batch on its pixels in use, built here from the plain arrays, as the trainer's data would give it. */
+function compactOf(x: number[][]): CompactInput {
+  const m = x.length;
+  const inputSize = x[0].length;
+  const pixels = Int32Array.from(Array.from({ length: inputSize }, (_, p) => p).filter((p) => x.some((row) => row[p] !== 0)));
+  return {
+    m,
+    inputSize,
+    pixels,
+    x: Float32Array.from(x.flatMap((row) => Array.from(pixels, (p) => row[p]))),
+    xT: Float32Array.from(Array.from(pixels).flatMap((p) => x.map((row) => row[p]))),
+  };
+}
+
+describe('Network.trainStep on a CompactInput', () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`trains exactly as on the dense mini-batch on ${backend} (${backend === 'wasm' ? 'the blank pixels left out' : 'spread back to dense'})`, async () => {
+      await useBackend(backend);
+      try {
+        for (const normalization of [['none', 'none'], ['batchnorm', 'noisy']] as Normalization[][]) {
+          const spec = smallSpec('sigmoid', normalization);
+          const [dense, compact] = ['dense', 'compact'].map((name) => new Network(spec, initialWeights(spec, 1, 3), `compact-${backend}-${normalization[0]}-${name}`));
+          const noise = drawNoise(normalization, spec.hiddenUnits, 0.5, 1, 0);
+          for (let step = 0; step < 4; step++) {
+            // 2 of 6 pixels blank in the whole batch: more than the fifth that makes leaving them out pay.
+            const batch = randomBatch(spec, 8, 30 + step, [1, 5]);
+            const [denseLoss, compactLoss] = withTensors(batch, (x, y) => [dense.trainStep(x, y, 0.3, 0.5, noise), compact.trainStep(compactOf(batch.x), y, 0.3, 0.5, noise)]);
+            expect(compactLoss).toBe(denseLoss);
+          }
+          expect(readParameters(compact)).toEqual(readParameters(dense));
+          withTensors(randomBatch(spec, 8, 40, [1, 5]), (x, y) =>
+            expect(compact.gradients(compactOf(x.arraySync()), y, noise)).toEqual(dense.gradients(x, y, noise)),
+          );
+          dense.dispose();
+          compact.dispose();
+        }
+      } finally {
+        await useBackend('wasm');
+      }
+    });
+  }
 });
 
 describe('Network.forward', () => {

@@ -93,12 +93,31 @@ interface TrainingForward {
 }
 
 /**
- * The first layer's input as its two large products (x W and x^T dWx) see it: only the pixels
- * that are non-zero in some example of the mini-batch. A pixel that is 0 throughout adds nothing
- * to Wx and gets a zero gradient, and in an MNIST mini-batch of 60 about 37% of the 784 pixels
- * are (the borders), so leaving them out spares that share of the step's largest products and
- * of the weights XNNPACK packs for them.
+ * A mini-batch's input on only the pixels that are non-zero in some example. A pixel that is 0
+ * throughout adds nothing to Wx and gets a zero gradient, and in an MNIST mini-batch of 60 about
+ * 37% of the 784 pixels are (the borders), so leaving them out spares that share of the step's
+ * largest products (x W and x^T dWx) and of the weights XNNPACK packs for them. The trainer
+ * builds it from where each digit's ink is (data.ts, fillCompactBatch); from a dense x, trainStep
+ * finds the pixels itself.
  */
+export interface CompactInput {
+  /** Examples in the mini-batch. */
+  m: number;
+  /** The width of the full input (784). */
+  inputSize: number;
+  /** The pixels in use, ascending; x and xT have a column (row) for each. */
+  pixels: Int32Array;
+  /** [m, pixels.length] and its transpose [pixels.length, m], row-major. */
+  x: Float32Array;
+  xT: Float32Array;
+}
+
+/** A training mini-batch's input: dense [m, inputSize], or on the pixels in use. */
+export type TrainingInput = tf.Tensor2D | CompactInput;
+
+const examplesIn = (x: TrainingInput): number => (x instanceof tf.Tensor ? x.shape[0] : x.m);
+
+/** The first layer's input as its two large products see it (CompactInput) and W on the same pixels. */
 interface FirstLayerInput {
   /** x [m, kept], x^T [kept, m] and W's rows for the kept pixels [kept, fanOut]. */
   x: tf.Tensor2D;
@@ -124,11 +143,13 @@ class StepBuffers {
   readonly yOneHot: Float32Array;
   readonly logits: Float32Array;
   readonly dLogits: Float32Array;
-  /** The kept pixels (FirstLayerInput) of the mini-batch as x and x^T, their indices, and the first layer's W rows for them. */
+  /** The mini-batch on its pixels in use (CompactInput), when given dense, and the first layer's W rows for them. */
   readonly inputKept: Float32Array;
   readonly inputKeptT: Float32Array;
   readonly keptPixels: Int32Array;
   readonly firstWeightsKept: Float32Array;
+  /** A CompactInput spread back to [m, inputSize], where the full product is used. */
+  readonly inputDense: Float32Array;
   /** Per hidden layer: gamma and beta as this step reads them (BN layers). */
   readonly gamma: Float32Array[];
   readonly beta: Float32Array[];
@@ -163,6 +184,7 @@ class StepBuffers {
     this.inputKeptT = new Float32Array(m * inputSize);
     this.keptPixels = new Int32Array(inputSize);
     this.firstWeightsKept = new Float32Array(inputSize * firstUnits);
+    this.inputDense = new Float32Array(m * inputSize);
     this.gamma = hidden.map((units) => new Float32Array(units));
     this.beta = hidden.map((units) => new Float32Array(units));
     this.wx = hidden.map((units) => new Float32Array(m * units));
@@ -264,7 +286,7 @@ export class Network {
    * mean cross-entropy before the update; it may be NaN or Infinity once training diverges.
    * `noise` is this step's noise per hidden layer (drawNoise), required for noisy layers.
    */
-  trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
+  trainStep(x: TrainingInput, yOneHot: tf.Tensor2D, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
     if (momentum !== 0 && this.velocities === null) {
       this.velocities = this.trainable.map((p) =>
         p.rank === 1 ? new Float32Array(p.size) : tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/velocity`)),
@@ -299,7 +321,7 @@ export class Network {
         velocity.assign(tf.add(tf.mul(velocity, momentum), gradient));
         p.assign(tf.sub(p, tf.mul(velocity, learningRate)));
       });
-      if (this.spec.inferenceStatistics === 'moving') this.updateMovingAverages(forward.batchNorms, x.shape[0]);
+      if (this.spec.inferenceStatistics === 'moving') this.updateMovingAverages(forward.batchNorms, examplesIn(x));
       return loss;
     });
   }
@@ -315,7 +337,7 @@ export class Network {
   }
 
   /** Loss and per-parameter gradients (ordered as parameters()), without updating anything; `noise` as in trainStep. */
-  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): { loss: number; gradients: Float32Array[] } {
+  gradients(x: TrainingInput, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): { loss: number; gradients: Float32Array[] } {
     let read: { loss: number; gradients: Float32Array[] } | undefined;
     // Read inside the tidy but not returned from it: tidy walks every element of a returned array.
     tf.tidy(() => {
@@ -419,11 +441,11 @@ export class Network {
    * matMuls and the nonlinearity run in tfjs. A noisy layer's output gets its entry of `noise`,
    * which must be there unless `requireNoise` is false. Must run inside a tf.tidy.
    */
-  private trainingForward(x: tf.Tensor2D, noise: readonly (LayerNoise | null)[], requireNoise = true): TrainingForward {
+  private trainingForward(x: TrainingInput, noise: readonly (LayerNoise | null)[], requireNoise = true): TrainingForward {
     const batchNorms: (BatchNormArrays | null)[] = [];
     const applied: (LayerNoise | null)[] = [];
     const fusedActivation = FUSED_ACTIVATION[this.spec.activation];
-    const m = x.shape[0];
+    const m = examplesIn(x);
     const buffers = this.buffersFor(m);
     const firstLayer = this.firstLayerInput(x, buffers);
     let h = firstLayer.x;
@@ -460,43 +482,28 @@ export class Network {
   }
 
   /** FirstLayerInput of mini-batch x, gathered in the step's buffers. Must run inside a tf.tidy. */
-  private firstLayerInput(x: tf.Tensor2D, buffers: StepBuffers): FirstLayerInput {
-    const [m, inputSize] = x.shape;
+  private firstLayerInput(x: TrainingInput, buffers: StepBuffers): FirstLayerInput {
     const allWeights = this.hidden[0].weights;
+    const full = () => {
+      const dense = x instanceof tf.Tensor ? x : tf.tensor2d(spread(x, buffers.inputDense), [x.m, x.inputSize]);
+      return { x: dense, xT: tf.transpose(dense), weights: allWeights, kept: null };
+    };
     // Elsewhere than on wasm, reading x and W back each step costs far more than the products spared.
-    if (!peeksInPlace()) return { x, xT: tf.transpose(x), weights: allWeights, kept: null };
-    const fanOut = allWeights.shape[1];
-    // Every read of the two views below comes before the next tfjs call (peek).
-    const values = peek(x);
-    const kept = buffers.keptPixels;
-    let count = 0;
-    for (let pixel = 0; pixel < inputSize; pixel++) {
-      for (let at = pixel; at < values.length; at += inputSize) {
-        if (values[at] !== 0) {
-          kept[count++] = pixel;
-          break;
-        }
-      }
-    }
+    if (!peeksInPlace()) return full();
+    const compact = x instanceof tf.Tensor ? compactInput(x, buffers) : x;
+    const { m, inputSize, pixels } = compact;
+    const count = pixels.length;
     // An all-zero batch keeps everything too: a product over no pixels is not a matMul.
-    if (count === 0 || count > inputSize * (1 - MIN_LEFT_OUT)) return { x, xT: tf.transpose(x), weights: allWeights, kept: null };
-    const xKept = buffers.inputKept.subarray(0, m * count);
-    const xKeptT = buffers.inputKeptT.subarray(0, m * count);
-    for (let k = 0; k < count; k++) {
-      for (let i = 0, from = kept[k], to = k * m; i < m; i++, from += inputSize) {
-        const value = values[from];
-        xKept[i * count + k] = value;
-        xKeptT[to + i] = value;
-      }
-    }
+    if (count === 0 || count > inputSize * (1 - MIN_LEFT_OUT)) return full();
+    const fanOut = allWeights.shape[1];
     const weights = peek(allWeights);
     const weightsKept = buffers.firstWeightsKept.subarray(0, count * fanOut);
-    for (let k = 0; k < count; k++) weightsKept.set(weights.subarray(kept[k] * fanOut, (kept[k] + 1) * fanOut), k * fanOut);
+    for (let k = 0; k < count; k++) weightsKept.set(weights.subarray(pixels[k] * fanOut, (pixels[k] + 1) * fanOut), k * fanOut);
     return {
-      x: tf.tensor2d(xKept, [m, count]),
-      xT: tf.tensor2d(xKeptT, [count, m]),
+      x: tf.tensor2d(compact.x, [m, count]),
+      xT: tf.tensor2d(compact.xT, [count, m]),
       weights: tf.tensor2d(weightsKept, [count, fanOut]),
-      kept: tf.tensor2d(kept.subarray(0, count), [count, 1], 'int32'),
+      kept: tf.tensor2d(pixels, [count, 1], 'int32'),
     };
   }
 
@@ -505,12 +512,12 @@ export class Network {
    * Must run inside a tf.tidy.
    */
   private lossAndGradients(
-    x: tf.Tensor2D,
+    x: TrainingInput,
     yOneHot: tf.Tensor2D,
     gradientScale: number,
     noise: readonly (LayerNoise | null)[],
   ): { loss: number; gradients: Gradient[]; forward: TrainingForward } {
-    const m = x.shape[0];
+    const m = examplesIn(x);
     const forward = this.trainingForward(x, noise);
     const buffers = this.buffersFor(m);
     const { activations, batchNorms } = forward;
@@ -663,4 +670,40 @@ function columnSums(values: Float32Array, sums: Float32Array): Float32Array {
     sums[j] = sum;
   }
   return sums;
+}
+
+/** Dense mini-batch x on its pixels in use, found by reading x where it lies, in the step's buffers. */
+function compactInput(x: tf.Tensor2D, buffers: StepBuffers): CompactInput {
+  const [m, inputSize] = x.shape;
+  // Every read of this view comes before the next tfjs call (peek).
+  const values = peek(x);
+  const kept = buffers.keptPixels;
+  let count = 0;
+  for (let pixel = 0; pixel < inputSize; pixel++) {
+    for (let at = pixel; at < values.length; at += inputSize) {
+      if (values[at] !== 0) {
+        kept[count++] = pixel;
+        break;
+      }
+    }
+  }
+  const xKept = buffers.inputKept.subarray(0, m * count);
+  const xKeptT = buffers.inputKeptT.subarray(0, m * count);
+  for (let k = 0; k < count; k++) {
+    for (let i = 0, from = kept[k], to = k * m; i < m; i++, from += inputSize) {
+      const value = values[from];
+      xKept[i * count + k] = value;
+      xKeptT[to + i] = value;
+    }
+  }
+  return { m, inputSize, pixels: kept.subarray(0, count), x: xKept, xT: xKeptT };
+}
+
+/** A CompactInput back to dense [m, inputSize], into `dense`. */
+function spread(input: CompactInput, dense: Float32Array): Float32Array {
+  const { m, inputSize, pixels, x } = input;
+  const count = pixels.length;
+  dense.fill(0);
+  for (let i = 0; i < m; i++) for (let k = 0; k < count; k++) dense[i * inputSize + pixels[k]] = x[i * count + k];
+  return dense;
 }

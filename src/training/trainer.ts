@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { isBatchNormalized, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
-import { fillBatch, splitMnist, type MnistData } from './data';
+import { compactBuffers, fillBatch, fillCompactBatch, indexInk, splitMnist, type CompactBuffers, type InkIndex, type MnistData } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import type { ArmRecord, LayerRecord } from './records';
@@ -25,9 +25,10 @@ const BATCH_STREAM = 1;
 const POPULATION_STREAM = 2;
 let nextInstance = 0;
 
-/** The train digits and the held-out test digits (whose first `probeSize` are the probe set). */
+/** The train digits, where their ink is, and the held-out test digits (whose first `probeSize` are the probe set). */
 export interface ExperimentData {
   train: MnistData;
+  trainInk: InkIndex;
   test: MnistData;
 }
 
@@ -47,7 +48,7 @@ export function experimentData(digits: MnistData): ExperimentData {
     shuffled.labels[to] = test.labels[from];
     shuffled.pixels.set(test.pixels.subarray(from * pixelsPerDigit, (from + 1) * pixelsPerDigit), to * pixelsPerDigit);
   });
-  return { train, test: shuffled };
+  return { train, trainInk: indexInk(train), test: shuffled };
 }
 
 function normalizationOf(config: Config, arm: ArmIndex): Normalization[] {
@@ -109,7 +110,9 @@ export class ArmTrainer {
   /** With `autodiff` gradients, trains the network's own variables; the network still measures. */
   private readonly reference: ReferenceNetwork | null;
   private readonly batches: BatchSequence;
+  /** The mini-batch as autodiff takes it, dense; hand-written gradients take it on its pixels in use. */
   private readonly x: Float32Array;
+  private readonly compact: CompactBuffers;
   private readonly yOneHot: Float32Array;
   private readonly testX: tf.Tensor2D;
   private readonly populationBatches: tf.Tensor2D[];
@@ -131,7 +134,8 @@ export class ArmTrainer {
     this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}-${nextInstance++}`);
     this.reference = config.gradients === 'autodiff' ? ReferenceNetwork.sharing(this.network) : null;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
-    this.x = new Float32Array(config.batchSize * INPUT_SIZE);
+    this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
+    this.compact = compactBuffers(data.train, this.reference ? 0 : config.batchSize);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
     const everyTest = Uint32Array.from({ length: data.test.count }, (_, i) => i);
     this.testX = tensorsOf(data.test, everyTest, 0, data.test.count)[0];
@@ -169,20 +173,22 @@ export class ArmTrainer {
   /** One SGD step on the next mini-batch. Returns its loss; a non-finite loss stops the arm. */
   trainStep(learningRate = this.config.learningRate): number {
     const { order, start } = this.batches.next();
-    fillBatch(this.data.train, order, start, this.config.batchSize, this.x, this.yOneHot);
-    const x = tf.tensor2d(this.x, [this.config.batchSize, INPUT_SIZE]);
-    const y = tf.tensor2d(this.yOneHot, [this.config.batchSize, CLASSES]);
+    const m = this.config.batchSize;
     const noise = this.noiseAt(this.step);
     let loss: number;
     if (this.reference) {
+      fillBatch(this.data.train, order, start, m, this.x, this.yOneHot);
+      const [x, y] = [tf.tensor2d(this.x, [m, INPUT_SIZE]), tf.tensor2d(this.yOneHot, [m, CLASSES])];
       this.network.observeBatchStatistics(x);
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
+      tf.dispose([x, y]);
     } else {
+      const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
+      const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
       loss = this.network.trainStep(x, y, learningRate, this.config.momentum, noise);
+      y.dispose();
     }
     this.lastNoise = noise;
-    x.dispose();
-    y.dispose();
     this.step++;
     if (!Number.isFinite(loss)) {
       this.diverged = this.step;
