@@ -159,13 +159,15 @@ describe('ArmRunner', () => {
   });
 
   it('"pause" stops training; "resume" goes on from the same step', async () => {
-    const { host, runner } = await started();
+    // Long enough that progress reports (every 100 ms of the fake clock) arrive before the end.
+    const long = { ...small, steps: 400 };
+    const { host, runner } = await started(long);
     await runner.handle(command({ type: 'resume', runId: 1 }));
     await host.until(() => host.step >= 10);
     await runner.handle(command({ type: 'pause', runId: 1 }));
     await host.settled();
     const pausedAt = host.step;
-    expect(pausedAt).toBeLessThan(small.steps);
+    expect(pausedAt).toBeLessThan(long.steps);
     expect(host.of('progress').at(-1)!.running).toBe(false);
     const sent = host.messages.length;
     await host.settled();
@@ -173,7 +175,7 @@ describe('ArmRunner', () => {
 
     await runner.handle(command({ type: 'resume', runId: 1 }));
     await host.settled();
-    expect(host.recordedSteps()).toEqual(stepsOf(0, small.steps, small.metricsInterval));
+    expect(host.recordedSteps()).toEqual(stepsOf(0, long.steps, long.metricsInterval));
   });
 
   it('"horizon" holds the arm at that step until the horizon moves', async () => {

@@ -10,8 +10,12 @@ import { ArmTrainer, type ArmIndex, type ExperimentData } from './trainer';
 
 /** Train this long before looking at the inbox again: short enough for pause to feel instant. */
 const SLICE_MS = 12;
-/** Send buffered records at most this often: fewer, larger messages keep the page smooth. */
-const FLUSH_MS = 40;
+/**
+ * Send buffered records at most this often. Every message costs the page a status-bar render and
+ * a frame, main-thread time taken from the workers on two cores; ten a second per arm still look
+ * continuous, and the charts repaint at most four times a second anyway (paintScheduler.ts).
+ */
+const FLUSH_MS = 100;
 
 export interface RunnerHost {
   post(message: Result, transfer?: Transferable[]): void;
