@@ -5,8 +5,10 @@
  * Runs, each in a fresh browser context at 1400x1000 with every panel live and the default metrics
  * interval: the "Paper, Figure 1" link with hand-written gradients on wasm (and memory at two step
  * counts), the same link through tfjs autodiff on wasm (the naive reference), the first again in a
- * viewport tall enough that every chart paints, then the link on every other backend. Prints one
- * table and writes artifacts/bench.json. It asserts nothing.
+ * viewport tall enough that every chart paints, then the link on every other backend. Then the
+ * hand-written and the autodiff page once more, open side by side and trained in alternating
+ * windows, for a speed-up that the machine's drift between runs does not skew. Prints one table
+ * and writes artifacts/bench.json. It asserts nothing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -17,7 +19,8 @@ import { serialize } from '../src/config/url';
 import { artifactsDir, launchBrowser, startApp, withTimeout, CLOSE_TIMEOUT_MS, type RunningApp } from '../tests/browser/app';
 import { describeCores, measureCores } from './bench/cores';
 import { measureRun, type RunSpec, type Timing } from './bench/measureRun';
-import { renderTable, type BenchEnvironment, type RunResult } from './bench/report';
+import { measurePairedRatio, type PairedRatio } from './bench/pairedRatio';
+import { describePairedRatio, renderTable, type BenchEnvironment, type RunResult } from './bench/report';
 
 const BACKENDS: readonly Backend[] = ['wasm', 'webgl', 'cpu', 'webgpu'];
 /** WebGPU is off by default in Chromium; with this flag headless Chromium offers a software adapter. */
@@ -169,14 +172,20 @@ async function main(argv: string[]): Promise<number> {
       windowSeconds: settings.timing.windowSeconds,
       windowCount: settings.timing.windowCount,
     };
+    const [fast, reference] = ['handwritten-wasm', 'autodiff-wasm'].map((id) => plannedRuns(options, settings).find((run) => run.id === id));
+    let paired: PairedRatio | null = null;
+    if (fast && reference) {
+      paired = await measurePairedRatio(browser, app, fast, reference, settings.timing, settings.timing.windowCount, log);
+    }
     log('one thread for both arms against a thread per arm (Node)');
     const cores = await measureCores(settings.coreSteps);
     const table = renderTable(results, environment, settings.memoryAtSteps);
-    process.stdout.write(`${table}\n${describeCores(cores)}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    const pairedLine = paired && fast && reference ? `${describePairedRatio(paired, fast.label, reference.label)}\n` : '';
+    process.stdout.write(`${table}\n${pairedLine}${describeCores(cores)}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(
       options.out,
-      JSON.stringify({ environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, cores }, null, 2) + '\n',
+      JSON.stringify({ environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio: paired, cores }, null, 2) + '\n',
     );
     log(`wrote ${options.out}`);
     return 0;

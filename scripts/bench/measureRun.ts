@@ -39,8 +39,8 @@ export interface Timing {
   memoryStepTimeoutSeconds: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sample = (page: Page) => page.evaluate<PageSample>(SAMPLE_EXPRESSION);
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sample = (page: Page) => page.evaluate<PageSample>(SAMPLE_EXPRESSION);
 
 /** Polls the step counter until it reaches `step` or the time is up; returns the last sample either way. */
 async function waitForStep(page: Page, step: number, timeoutSeconds: number): Promise<PageSample> {
@@ -61,14 +61,14 @@ async function waitForFirstStep(page: Page, timeoutSeconds: number): Promise<Pag
   }
 }
 
-interface PlayingPage {
+export interface PlayingPage {
   opened: OpenedPage;
   /** The sample that saw the first step, or the last one before the time limit. */
   first: PageSample;
 }
 
 /** Opens the link with the probe installed and clicks Play as soon as the page has loaded. */
-async function openAndPlay(browser: Browser, app: RunningApp, spec: RunSpec, timing: Timing): Promise<PlayingPage> {
+export async function openAndPlay(browser: Browser, app: RunningApp, spec: RunSpec, timing: Timing): Promise<PlayingPage> {
   const opened = await openPage(browser, app, `?${spec.query}`, { viewport: spec.viewport, initScript: PAGE_PROBE_SCRIPT });
   try {
     await opened.page.getByRole('button', { name: 'Play' }).click();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PageSample } from './pageProbe';
-import { median, rateWindows, renderTable, speedUp, summarizeLongTasks, type BenchEnvironment, type RunResult } from './report';
+import { describePairedRatio, median, pairRatios, rateWindows, renderTable, speedUp, summarizeLongTasks, type BenchEnvironment, type RunResult } from './report';
 
 function sampleAt(seconds: number, step: number, frames: number): PageSample {
   return {
@@ -80,5 +80,27 @@ describe('renderTable', () => {
 
   it('has no speed-up where either run has no rate', () => {
     expect(speedUp(handwritten, run({ pairStepsPerSecond: null }))).toBeNull();
+  });
+});
+
+describe('pairRatios', () => {
+  const windows = (rates: number[]) => rateWindows(rates.reduce((samples, rate, i) => [...samples, sampleAt(i + 1, samples[i].step + rate, 0)], [sampleAt(0, 0, 0)]));
+
+  it('pairs the i-th windows of the two pages and takes the median of their ratios, not the ratio of medians', () => {
+    // The machine slows down in the second pair: both pages slow alike, and the ratio holds.
+    const { pairs, ratio } = pairRatios(windows([400, 200, 380]), windows([80, 40, 100]));
+    expect(pairs.map((p) => p.ratio)).toEqual([5, 5, 3.8]);
+    expect(ratio).toBe(5);
+  });
+
+  it('has no ratio when the reference page never trained', () => {
+    expect(pairRatios(windows([400]), windows([0])).ratio).toBeNull();
+  });
+
+  it('is printed with every pair and the page errors', () => {
+    const paired = { fastId: 'a', referenceId: 'b', ...pairRatios(windows([400, 390]), windows([80, 78])), errors: ['console: x'] };
+    expect(describePairedRatio(paired, 'hand-written, wasm', 'autodiff, wasm')).toBe(
+      'hand-written, wasm against autodiff, wasm, windows alternated between the two pages (pair-steps/s 400/80, 390/78): median ratio 5.00x; 1 page errors',
+    );
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { LongTask, PageSample } from './pageProbe';
 import type { MemorySnapshot } from './memory';
+import type { PairedRatio } from './pairedRatio';
 
 /** One measurement window: the step counter and the frame count at its two ends. */
 export interface RateWindow {
@@ -189,4 +190,26 @@ export function renderTable(runs: readonly RunResult[], environment: BenchEnviro
   ]
     .filter((text) => text !== '')
     .join('\n');
+}
+
+/** Windows of two pages trained in turn (pairedRatio.ts): the i-th window of each makes a pair. */
+export interface RatioPair {
+  fast: RateWindow;
+  reference: RateWindow;
+  /** fast / reference pair-steps/s. */
+  ratio: number;
+}
+
+/** The pairs and the median of their ratios (null without a pair that has a finite ratio). */
+export function pairRatios(fast: readonly RateWindow[], reference: readonly RateWindow[]): { pairs: RatioPair[]; ratio: number | null } {
+  const pairs = fast.slice(0, reference.length).map((window, i) => ({ fast: window, reference: reference[i], ratio: window.pairStepsPerSecond / reference[i].pairStepsPerSecond }));
+  return { pairs, ratio: median(pairs.map((pair) => pair.ratio).filter(Number.isFinite)) };
+}
+
+/** The printed line for a ratio measured in alternation. */
+export function describePairedRatio(paired: PairedRatio, fastLabel: string, referenceLabel: string): string {
+  const errors = paired.errors.length > 0 ? `; ${paired.errors.length} page errors` : '';
+  if (paired.ratio === null) return `${fastLabel} against ${referenceLabel}, windows alternated: no figure (a page did not train)${errors}`;
+  const pairs = paired.pairs.map((p) => `${p.fast.pairStepsPerSecond.toFixed(0)}/${p.reference.pairStepsPerSecond.toFixed(0)}`).join(', ');
+  return `${fastLabel} against ${referenceLabel}, windows alternated between the two pages (pair-steps/s ${pairs}): median ratio ${paired.ratio.toFixed(2)}x${errors}`;
 }
