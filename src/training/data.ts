@@ -190,8 +190,13 @@ function selectDigits(data: MnistData, isTest: Uint8Array, want: number, count: 
 /** byte / 255 for every byte, as float32: one table lookup a pixel instead of a division. */
 const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
 
-/** Refuses a batch that reads past `indices` or names a digit `split` does not have. */
-function checkBatch(caller: string, split: MnistData, indices: ArrayLike<number>, start: number, count: number): void {
+/**
+ * Refuses a batch that reads past `indices`, names a digit `split` does not have, or does not fit
+ * the arrays it is to be written to (x for all pixels of every example, yOneHot for 10 classes).
+ */
+function checkBatch(caller: string, split: MnistData, indices: ArrayLike<number>, start: number, count: number, x: Float32Array, yOneHot: Float32Array): void {
+  checkLength(caller, 'x', x, count * split.rows * split.cols, count);
+  checkLength(caller, 'yOneHot', yOneHot, count * DIGIT_CLASSES, count);
   if (start < 0 || start + count > indices.length) {
     throw new RangeError(`${caller}: examples ${start}..${start + count - 1} lie outside the ${indices.length} indices`);
   }
@@ -226,9 +231,7 @@ export function fillBatch(
   yOneHot: Float32Array,
 ): void {
   const pixelsPerDigit = split.rows * split.cols;
-  checkBatch('fillBatch', split, indices, start, count);
-  checkLength('fillBatch', 'x', x, count * pixelsPerDigit, count);
-  checkLength('fillBatch', 'yOneHot', yOneHot, count * DIGIT_CLASSES, count);
+  checkBatch('fillBatch', split, indices, start, count, x, yOneHot);
   const { pixels } = split;
   for (let row = 0; row < count; row++) {
     const from = indices[start + row] * pixelsPerDigit;
@@ -297,9 +300,7 @@ export function fillCompactBatch(
   yOneHot: Float32Array,
 ): CompactInput {
   const pixelsPerDigit = split.rows * split.cols;
-  checkBatch('fillCompactBatch', split, indices, start, count);
-  checkLength('fillCompactBatch', 'x', buffers.x, count * pixelsPerDigit, count);
-  checkLength('fillCompactBatch', 'yOneHot', yOneHot, count * DIGIT_CLASSES, count);
+  checkBatch('fillCompactBatch', split, indices, start, count, buffers.x, yOneHot);
   const { column } = buffers;
   column.fill(-1);
   for (let row = 0; row < count; row++) {
