@@ -154,7 +154,8 @@ async function main(argv: string[]): Promise<number> {
 
     const results: RunResult[] = [];
     let webgpuBrowser: Browser | undefined;
-    for (const spec of plannedRuns(options, settings)) {
+    const planned = plannedRuns(options, settings);
+    for (const spec of planned) {
       if (spec.requestedBackend === 'webgpu') {
         webgpuBrowser = await launchBrowser(WEBGPU_ARGS);
         browsers.push(webgpuBrowser);
@@ -172,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
       windowSeconds: settings.timing.windowSeconds,
       windowCount: settings.timing.windowCount,
     };
-    const [fast, reference] = ['handwritten-wasm', 'autodiff-wasm'].map((id) => plannedRuns(options, settings).find((run) => run.id === id));
+    const [fast, reference] = ['handwritten-wasm', 'autodiff-wasm'].map((id) => planned.find((run) => run.id === id));
     let paired: PairedRatio | null = null;
     if (fast && reference) {
       paired = await measurePairedRatio(browser, app, fast, reference, settings.timing, settings.timing.windowCount, log);
