@@ -8,8 +8,8 @@ import { createLabStore } from './state/store';
 import './styles.css';
 
 // A link applies before the first step: the store starts from it, problems and all.
-const { config, problems } = parse(window.location.search);
-const store = createLabStore(config, problems);
+const { config, problems, notices } = parse(window.location.search);
+const store = createLabStore(config, problems, notices);
 const runner = new Runner(store, () => new Worker(new URL('./training/worker.ts', import.meta.url), { type: 'module' }), {
   dataUrl: new URL(MNIST_PATH, document.baseURI).href,
   wasmDir: new URL('tfjs-wasm/', document.baseURI).href,

@@ -7,6 +7,7 @@ import { useLab, useLabState } from './labContext';
 export function Notices() {
   const { store, runner } = useLab();
   const problems = useLabState((s) => s.problems);
+  const linkNotices = useLabState((s) => s.linkNotices);
   const error = useLabState((s) => s.error);
   return (
     <>
@@ -16,6 +17,16 @@ export function Notices() {
           <p>Your settings are kept.</p>
           <button type="button" onClick={() => runner.restart(false)}>
             Restart training
+          </button>
+        </div>
+      )}
+      {linkNotices.length > 0 && (
+        <div className="notice" role="status" aria-label="About this link">
+          {linkNotices.map((notice) => (
+            <p key={notice}>{notice}</p>
+          ))}
+          <button type="button" onClick={() => store.setState({ linkNotices: [] })}>
+            Dismiss
           </button>
         </div>
       )}

@@ -45,7 +45,7 @@ describe('serialize and parse', () => {
     fc.assert(
       fc.property(validConfig, (config) => {
         expect(validateConfig(config).problems).toEqual([]);
-        expect(parse(serialize(config))).toEqual({ config, problems: [] });
+        expect(parse(serialize(config))).toEqual({ config, problems: [], notices: [] });
       }),
       { numRuns: 500 },
     );
@@ -72,10 +72,10 @@ describe('serialize and parse', () => {
   it('accepts a full URL, "?query" and a bare query, ignoring the fragment', () => {
     const expected = { ...DEFAULT_CONFIG, seed: 7, activation: 'tanh' as const };
     for (const link of ['https://example.org/lab/?seed=7&act=tanh#panel', '?seed=7&act=tanh', 'seed=7&act=tanh', '  seed=7&act=TANH  ']) {
-      expect(parse(link)).toEqual({ config: expected, problems: [] });
+      expect(parse(link)).toEqual({ config: expected, problems: [], notices: [] });
     }
-    expect(parse('https://example.org/lab/')).toEqual({ config: DEFAULT_CONFIG, problems: [] });
-    expect(parse('')).toEqual({ config: DEFAULT_CONFIG, problems: [] });
+    expect(parse('https://example.org/lab/')).toEqual({ config: DEFAULT_CONFIG, problems: [], notices: [] });
+    expect(parse('')).toEqual({ config: DEFAULT_CONFIG, problems: [], notices: [] });
   });
 
   it('reads keys case-insensitively and "+" as a literal plus', () => {
@@ -196,7 +196,7 @@ describe('hostile links', () => {
       ),
     );
     fc.assert(
-      fc.property(fc.oneof(hostileLink, fc.constant('?v=1')), (link) => {
+      fc.property(fc.oneof(hostileLink, fc.constant('?v=1'), fc.constant('?v=2')), (link) => {
         const { config, problems } = parse(link);
         expect(validateConfig(config)).toEqual({ config, problems: [] });
         const reported = problems.filter((problem) => problem.field !== null).map((problem) => problem.field);
@@ -209,11 +209,12 @@ describe('hostile links', () => {
         const withoutFragment = link.split('#')[0];
         const query = withoutFragment.slice(withoutFragment.indexOf('?') + 1);
         const linkKeys = new Set(query.split('&').map((pair) => pair.split('=')[0].toLowerCase()));
-        // A v1 link is migrated: the v1 default epsilon is written into it (found by fast-check: "?v=1").
-        const migratedV1 = query.split('&').some((pair) => pair.toLowerCase() === 'v=1');
+        // An older link is migrated: its version's defaults are written into it (found by fast-check: "?v=1").
+        const version = query.split('&').find((pair) => pair.split('=')[0].toLowerCase() === 'v')?.split('=')[1];
+        const oldDefaults = version === '1' ? ['epsilon', 'learningRate'] : version === '2' ? ['learningRate'] : [];
         for (const field of FIELDS) {
           if (JSON.stringify(config[field.name]) !== JSON.stringify(DEFAULT_CONFIG[field.name]) && field.kind !== 'normalization') {
-            const fitted = field.name === 'trackedUnit' || (migratedV1 && field.name === 'epsilon');
+            const fitted = field.name === 'trackedUnit' || oldDefaults.includes(field.name);
             expect(fitted || [...linkKeys].some((key) => key.includes(field.key.toLowerCase()))).toBe(true);
           }
         }
@@ -251,10 +252,33 @@ describe('hostile links', () => {
 
 describe('versions', () => {
   it('migrates a v1 link: the bit string `bn` becomes bnB, and a missing eps means the v1 default 1e-3', () => {
-    const { config, problems } = parse('v=1&bn=101&lr=0.1');
+    const { config, problems } = parse('v=1&bn=101&lr=0.2');
     expect(problems).toEqual([]);
-    expect(config).toEqual({ ...DEFAULT_CONFIG, learningRate: 0.1, epsilon: 1e-3, normalizationB: ['batchnorm', 'none', 'batchnorm'] });
-    expect(serialize(config)).toBe(`v=${URL_VERSION}&lr=0.1&eps=0.001&bnB=1,0,1`);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, learningRate: 0.2, epsilon: 1e-3, normalizationB: ['batchnorm', 'none', 'batchnorm'] });
+    expect(serialize(config)).toBe(`v=${URL_VERSION}&lr=0.2&eps=0.001&bnB=1,0,1`);
+  });
+
+  it('migrates a v2 link: a missing lr means the v2 default 0.5, an explicit one is kept, and the link says it now runs on the full data', () => {
+    const old = parse('v=2&sigma=1');
+    expect(old.problems).toEqual([]);
+    expect(old.config).toEqual({ ...DEFAULT_CONFIG, initSigma: 1, learningRate: 0.5 });
+    expect(serialize(old.config)).toBe(`v=${URL_VERSION}&sigma=1&lr=0.5`);
+    expect(parse('v=2&lr=5').config.learningRate).toBe(5);
+    expect(old.notices).toHaveLength(1);
+    expect(old.notices[0]).toMatch(/60,000 training digits.*10,000 test digits/);
+    expect(parse('v=1').notices).toEqual(old.notices);
+  });
+
+  it('gives a current link, or one without v, no notice', () => {
+    expect(parse(`v=${URL_VERSION}&sigma=1`).notices).toEqual([]);
+    expect(parse('sigma=1').notices).toEqual([]);
+  });
+
+  it('reports a repeated v like every other repeated key, and reads the first', () => {
+    const { config, problems } = parse('v=2&v=3');
+    expect(config.learningRate).toBe(0.5);
+    expect(problems).toEqual([{ field: null, key: 'v', received: '2', used: '2', reason: 'given 2 times; the first is used' }]);
+    expect(parse('v=x&V=3').problems.map((problem) => problem.reason)).toEqual(['given 2 times; the first is used', expect.stringMatching(/^unknown link version/)]);
   });
 
   it('keeps an explicit eps of a v1 link and reports a bad v1 bit string under the key it was written with', () => {

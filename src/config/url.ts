@@ -15,13 +15,18 @@
  * Versions:
  * - v1, the format this module was drafted with: arm B's normalization was one bit string
  *   `bn=111` (arm A was always plain), and epsilon defaulted to 1e-3, tfjs's and Keras's value.
- * - v2 (current): both arms' normalization are configurable (`bnA`, `bnB`) for the partial-BN
+ * - v2: both arms' normalization are configurable (`bnA`, `bnB`) for the partial-BN
  *   and Santurkar-style comparisons, written as comma lists `bnB=1,1,0` that stay readable as
  *   layers are added; epsilon defaults to 1e-5, small beside any unit's batch variance, as the
  *   paper's "constant added for numerical stability" intends.
  *   Adding a value or a field is not a change of format: noisy BN (`bnB=2,2,2`) and its strength
  *   (`noise`) came within v2 with no migration, since a v2 link written before them has no `2`
  *   in its lists and the noise acts on noisy layers only, so it replays the same run.
+ * - v3 (current): the lab trains on MNIST's full 60,000 training digits and measures test accuracy on
+ *   its 10,000 test digits, where v1 and v2 used an 8,000/2,000 split of a 10,000-digit subset. The
+ *   learning rate defaults to 0.1, where BN's lead holds over the whole 50,000 steps on the full data
+ *   (0.5, v2's default, is written into older links). The data cannot be migrated: an older link
+ *   keeps its settings and says in a notice that it now runs on the full data.
  *
  * Hostile links never throw: unknown keys, bad numbers, NaN/Infinity, out-of-range sizes, broken
  * percent-encoding and huge values each give a Problem and a default or clamped value. When a
@@ -31,7 +36,7 @@
 import { DEFAULT_CONFIG, FIELDS, formatValue, parseValue, plainText, resizeNormalization, unknownKeyProblems, validateConfig } from './schema';
 import type { Config, Field, Problem } from './schema';
 
-export const URL_VERSION = 2;
+export const URL_VERSION = 3;
 
 /** Values longer than this (raw, before decoding) cannot be valid; they are rejected unread. */
 const MAX_VALUE_LENGTH = 200;
@@ -52,6 +57,13 @@ interface Migration {
   /** The version this step reads; it produces version `from + 1`. */
   from: number;
   migrate(params: Params): void;
+  /** What an older link cannot keep, told to whoever opens it. */
+  notice?: string;
+}
+
+/** Writes `value` for a field whose default changed, when the link leaves the field out. */
+function keepOldDefault(params: Params, key: string, value: string): void {
+  if (!params.has(key)) params.set(key, { writtenKey: key, raw: value, text: value, count: 1 });
 }
 
 const MIGRATIONS: readonly Migration[] = [
@@ -67,8 +79,18 @@ const MIGRATIONS: readonly Migration[] = [
         }
       }
       // v1's epsilon default: a v1 link that omits eps meant 1e-3.
-      if (!params.has('eps')) params.set('eps', { writtenKey: 'eps', raw: '0.001', text: '0.001', count: 1 });
+      keepOldDefault(params, 'eps', '0.001');
     },
+  },
+  {
+    from: 2,
+    migrate(params) {
+      keepOldDefault(params, 'lr', '0.5');
+    },
+    notice:
+      "This link was made when the lab trained on 8,000 digits and tested on 2,000 (a 10,000-digit subset of MNIST). " +
+      "It now trains on MNIST's full 60,000 training digits and tests on its 10,000 test digits, as the paper did, so its curves differ from the ones that were shared. " +
+      'All its settings are kept (the learning rate it did not set is the old default, 0.5).',
   },
 ];
 
@@ -121,7 +143,17 @@ function readVersion(params: Params, problems: Problem[]): number {
   if (!param) return URL_VERSION;
   params.delete('v');
   const version = param.text !== null && /^\d{1,3}$/.test(param.text) ? Number(param.text) : NaN;
-  if (version >= 1 && version <= URL_VERSION) return version;
+  const known = version >= 1 && version <= URL_VERSION;
+  if (param.count > 1) {
+    problems.push({
+      field: null,
+      key: plainText(param.writtenKey),
+      received: receivedText(param),
+      used: known ? String(version) : String(URL_VERSION),
+      reason: `given ${param.count} times; the first is used`,
+    });
+  }
+  if (known) return version;
   problems.push({
     field: null,
     key: plainText(param.writtenKey),
@@ -137,15 +169,19 @@ function unreadableReason(param: Param): string {
 }
 
 /**
- * A link (full URL, "?query" or "query") to a valid Config and the problems found in it.
- * Never throws; linear in the length of the link.
+ * A link (full URL, "?query" or "query") to a valid Config, the problems found in it, and the
+ * notices of the migrations it went through (what an older link could not keep). Never throws;
+ * linear in the length of the link.
  */
-export function parse(link: string): { config: Config; problems: Problem[] } {
+export function parse(link: string): { config: Config; problems: Problem[]; notices: string[] } {
   const problems: Problem[] = [];
+  const notices: string[] = [];
   const params = readParams(queryOf(typeof link === 'string' ? link : ''));
   const version = readVersion(params, problems);
   for (const migration of MIGRATIONS) {
-    if (migration.from >= version) migration.migrate(params);
+    if (migration.from < version) continue;
+    migration.migrate(params);
+    if (migration.notice) notices.push(migration.notice);
   }
 
   const candidate: Partial<Record<keyof Config, unknown>> = {};
@@ -189,7 +225,7 @@ export function parse(link: string): { config: Config; problems: Problem[] } {
 
   const unknown = [...params.values()];
   problems.push(...unknownKeyProblems(unknown.map((param) => param.writtenKey), (index) => receivedText(unknown[index])));
-  return { config, problems };
+  return { config, problems, notices };
 }
 
 function problemOf(field: Field, param: Param, reason: string, used: Config[keyof Config]): Problem {

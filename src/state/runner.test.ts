@@ -292,9 +292,9 @@ describe('Runner', () => {
     expect(freshA.of('start')).toEqual([expect.objectContaining({ runId: store.getState().runId })]);
 
     freshA.crash('again');
-    runner.setConfig({ ...config, learningRate: 0.1 });
+    runner.setConfig({ ...config, learningRate: 0.2 });
     expect(workers).toHaveLength(6);
-    expect(current(workers)[1].of('start')[0].config.learningRate).toBe(0.1);
+    expect(current(workers)[1].of('start')[0].config.learningRate).toBe(0.2);
   });
 
   it('a failure of one arm stops the other arm too', () => {

@@ -31,6 +31,8 @@ export interface LabState {
   config: Config;
   /** Fields of a link that were bad, and what was used instead; each dismissible. */
   problems: Problem[];
+  /** What an older link could not keep through its migration (url.ts), shown until dismissed. */
+  linkNotices: string[];
   runId: number;
   status: RunStatus;
   arms: [ArmStatus, ArmStatus];
@@ -52,10 +54,11 @@ export function freshSeries(config: Config): [ArmSeries, ArmSeries] {
   return [new ArmSeries(config.hiddenLayers), new ArmSeries(config.hiddenLayers)];
 }
 
-export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[] = []): LabState {
+export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[] = [], linkNotices: string[] = []): LabState {
   return {
     config,
     problems,
+    linkNotices,
     runId: 0,
     status: 'idle',
     arms: [freshArm(), freshArm()],
@@ -68,7 +71,8 @@ export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[
   };
 }
 
-export const createLabStore = (config?: Config, problems?: Problem[]) => createStore<LabState>()(() => initialState(config, problems));
+export const createLabStore = (config?: Config, problems?: Problem[], linkNotices?: string[]) =>
+  createStore<LabState>()(() => initialState(config, problems, linkNotices));
 export type LabStore = ReturnType<typeof createLabStore>;
 
 /** Steps both arms have completed (a diverged arm no longer holds the other back). */

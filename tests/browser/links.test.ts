@@ -58,13 +58,24 @@ describe('links in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('opens a link of the 10,000-digit days with its settings and the old default learning rate, says it now runs on the full data, and rewrites it as v3', async () => {
+    const { page, errors } = await lab.open('?v=2&sigma=1');
+    expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.5');
+    const notice = page.getByRole('status', { name: 'About this link' });
+    expect(await notice.textContent()).toMatch(/60,000 training digits/);
+    await vi.waitFor(() => expect(page.url()).toMatch(/\?v=3&sigma=1&lr=0\.5$/), WAIT);
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await notice.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('writes a changed setting or BN switch into the address bar without a history entry, and a reload restores them', async () => {
     const { page } = await lab.open('?seed=7');
     const historyLength = await page.evaluate(() => history.length);
     const learningRate = page.getByLabel('Learning rate');
-    await learningRate.fill('0.1');
+    await learningRate.fill('0.2');
     await learningRate.press('Enter');
-    await vi.waitFor(() => expect(queryOf(page).get('lr')).toBe('0.1'), WAIT);
+    await vi.waitFor(() => expect(queryOf(page).get('lr')).toBe('0.2'), WAIT);
     expect(queryOf(page).get('seed')).toBe('7');
     const bnSwitch = page.getByRole('button', { name: 'Arm A, hidden layer 2: batch normalization' });
     await bnSwitch.click();
@@ -72,7 +83,7 @@ describe('links in Chromium', () => {
     expect(await page.evaluate(() => history.length)).toBe(historyLength);
 
     await page.reload({ waitUntil: 'load' });
-    expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.1');
+    expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.2');
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('7');
     expect(await bnSwitch.getAttribute('aria-pressed')).toBe('true');
   });
