@@ -24,6 +24,7 @@ const READOUT_MS = 300;
 /** What the plotted quantity is for one arm's last hidden layer, in the paper's notation. */
 function plottedInput(config: Config, arm: number): string {
   const last = armNormalization(config, arm)[config.hiddenLayers - 1];
+  if (last === 'noisy') return 'BN(Wx)·s + b';
   return isBatchNormalized(last) ? 'BN(Wx)' : 'Wx + b';
 }
 
@@ -190,22 +191,23 @@ function WhatToLookFor() {
       <p>
         <strong>Internal covariate shift</strong> is a layer&apos;s input distribution changing during training because
         the layers below it keep learning: every step moves their weights, so the layer above must keep adapting to
-        inputs that wander. Batch normalization fixes each layer&apos;s input to the mean and variance of its mini-batch.
+        inputs that wander. Batch normalization standardizes each unit&apos;s input with the mean and variance of the
+        mini-batch, then scales and shifts it by a learned γ and β, so the layer above sees a steadier distribution.
       </p>
       <p>
         {plain >= 0 && normalized >= 0 ? (
           <>
             Watch the first few hundred steps. In {panel(plain)}, without BN on the last layer, the three lines spread
-            apart and move; in {panel(normalized)}, with BN, they hold nearly still.
+            apart and move; in {panel(normalized)}, with BN, they hold nearly still. The paper ties the two: a steadier
+            input lets the layers learn sooner, so in (a) the BN arm&apos;s test accuracy rises first.
           </>
         ) : (
           <>
             Here {lastNormalized[0] ? 'both arms normalize' : 'neither arm normalizes'} the last hidden layer, so (b) and
-            (c) should drift alike; the paper&apos;s contrast needs one arm without BN there and one with it.
+            (c) should move alike; the paper&apos;s contrast needs one arm without BN there and one with it.
           </>
         )}{' '}
-        The paper ties the two: a steadier input lets the layer learn sooner, so in (a) the BN arm&apos;s test accuracy rises
-        first. Move the step cursor to compare the arms at one step. Source:{' '}
+        Move the step cursor to compare the arms at one step. Source:{' '}
         <a href={PAPER}>Ioffe &amp; Szegedy, Batch Normalization (2015), Figure 1</a>.
       </p>
     </div>

@@ -76,7 +76,20 @@ describe('Figure 1 at the top of the page', () => {
     expect(captions[1]).toMatch(/^\(b\) Arm A: BN on 1, 2: Wx \+ b, layer 3, unit 0$/);
     expect(captions[2]).toMatch(/^\(c\) Arm B: BN on 3: BN\(Wx\), layer 3, unit 0$/);
     expect(await page.locator('.lede').textContent()).toMatch(/Arm A: BN on 1, 2; arm B: BN on 3\./);
+    expect(await region.locator('.look-for').textContent()).toMatch(/In \(b\), arm A, without BN on the last layer, .* in \(c\), arm B, with BN, they hold/);
     expect(await region.getByRole('link', { name: /Ioffe & Szegedy/ }).getAttribute('href')).toBe('https://arxiv.org/abs/1502.03167');
+  });
+
+  it('says that (b) and (c) should move alike when both arms normalize the last layer', async () => {
+    const { page } = await lab.open('?bnA=1,1,1&bnB=2,2,2');
+    const lookFor = figure1(page).locator('.look-for');
+    await lookFor.waitFor({ state: 'visible' });
+    expect(await lookFor.textContent()).toMatch(/both arms normalize the last hidden layer, so \(b\) and\s+\(c\) should move alike/);
+    expect(await figure1(page).locator('figcaption').allTextContents()).toEqual([
+      '(a) Test accuracy, both arms',
+      '(b) Arm A: BN on all: BN(Wx), layer 3, unit 0',
+      '(c) Arm B: noisy BN on all: BN(Wx)·s + b, layer 3, unit 0',
+    ]);
   });
 
   it('moves the step cursor with the keys of a focused chart: the "now" histograms and the readout follow it, Escape goes back to the latest', async () => {
