@@ -126,6 +126,30 @@ describe('Figure 1 at the top of the page', () => {
     expect(errors).toEqual([]);
   });
 
+  it('follows the mouse over a chart and returns to the latest when it leaves; a drag holds the cursor where it ends', async () => {
+    const { page } = await lab.open(SMALL);
+    await play(page);
+    await waitForStep(page, 100);
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    const box = (await page.getByTestId('chart-figure1-b').boundingBox())!;
+    const y = box.y + box.height / 2;
+    // The plot area starts after the y axis' margin: its left edge is step 0.
+    await page.mouse.move(box.x + 60, y);
+    const hovered = await waitForText(page, 'cursor-readout', /^Step \d+:/);
+    expect(hovered).toMatch(/^Step (0|10):/);
+    await page.mouse.move(box.x + box.width / 2, box.y - 40);
+    await waitForText(page, 'cursor-readout', /^The charts show the latest record/);
+
+    await page.mouse.move(box.x + 60, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 20, y, { steps: 5 });
+    await page.mouse.up();
+    const dragged = await waitForText(page, 'cursor-readout', /^Step [1-9]\d+:/);
+    await page.mouse.move(box.x + box.width / 2, box.y - 40);
+    await page.waitForTimeout(500);
+    expect(await textOf(page, 'cursor-readout')).toBe(dragged);
+  });
+
   it('moves the step cursor with the Step slider, and the Latest button clears it', async () => {
     const { page } = await lab.open(SMALL);
     await play(page);
