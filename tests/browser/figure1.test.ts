@@ -150,7 +150,7 @@ describe('Figure 1 at the top of the page', () => {
     expect(await textOf(page, 'cursor-readout')).toBe(dragged);
   });
 
-  it('moves the step cursor with the Step slider, and the Latest button clears it', async () => {
+  it('moves the step cursor with the Step slider; the Latest button and Reset clear it', async () => {
     const { page } = await lab.open(SMALL);
     await play(page);
     await waitForStep(page, 60);
@@ -164,6 +164,13 @@ describe('Figure 1 at the top of the page', () => {
     await latest.click();
     await waitForText(page, 'cursor-readout', /^The charts show the latest record/);
     expect(await latest.isDisabled()).toBe(true);
+
+    // A new run has other records: Reset lets go of the old run's step.
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await waitForText(page, 'cursor-readout', /^Step 0:/);
+    await page.getByRole('button', { name: 'Reset', exact: true }).click();
+    await waitForText(page, 'cursor-readout', /^The charts show the latest record/);
   });
 
   it('at 390x844 comes before the controls and the per-layer panels', async () => {
