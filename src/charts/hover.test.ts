@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scaleLinear } from 'd3';
-import { hoverText, nearestIndex, stepAtPointer, valuesAtStep } from './hover';
+import { cursorAfterKey, cursorSteps, hoverText, nearestIndex, pageSize, stepAtPointer, valuesAtStep } from './hover';
 
 const steps = new Float64Array([0, 100, 200, 300, 400]);
 
@@ -41,5 +41,45 @@ describe('hover', () => {
     expect(hoverText({ label: 'A', index: 1, step: 100, value: 0.5 }, format)).toBe('A  0.50');
     expect(hoverText({ label: 'B', index: -1, step: NaN, value: NaN }, format)).toBe('B  –');
     expect(hoverText({ label: 'B', index: 2, step: 200, value: NaN }, format)).toBe('B  –');
+  });
+
+  it('moves the step cursor over the arm that recorded furthest', () => {
+    const short = new Float64Array([0, 100]);
+    expect(cursorSteps([short, steps])).toBe(steps);
+    expect(cursorSteps([steps, short])).toBe(steps);
+    expect(cursorSteps([new Float64Array(0), short])).toBe(short);
+    expect(cursorSteps([]).length).toBe(0);
+  });
+
+  it('moves the step cursor one record with the arrow keys, from the latest record when it is not set', () => {
+    expect(cursorAfterKey('ArrowLeft', steps, null)).toBe(300);
+    expect(cursorAfterKey('ArrowRight', steps, null)).toBe(400);
+    expect(cursorAfterKey('ArrowLeft', steps, 200)).toBe(100);
+    expect(cursorAfterKey('ArrowRight', steps, 200)).toBe(300);
+    expect(cursorAfterKey('ArrowDown', steps, 200)).toBe(100);
+    expect(cursorAfterKey('ArrowUp', steps, 200)).toBe(300);
+    // A cursor between records (the series halved since it was set) moves from the nearest one.
+    expect(cursorAfterKey('ArrowRight', steps, 190)).toBe(300);
+    expect(cursorAfterKey('ArrowLeft', steps, 0)).toBe(0);
+    expect(cursorAfterKey('ArrowRight', steps, 400)).toBe(400);
+  });
+
+  it('jumps to the first and last record with Home and End, a tenth of the records with PageUp/PageDown', () => {
+    expect(cursorAfterKey('Home', steps, 300)).toBe(0);
+    expect(cursorAfterKey('End', steps, 100)).toBe(400);
+    const many = Float64Array.from({ length: 101 }, (_, i) => i * 10);
+    expect(pageSize(many.length)).toBe(10);
+    expect(pageSize(3)).toBe(1);
+    expect(cursorAfterKey('PageDown', many, 500)).toBe(400);
+    expect(cursorAfterKey('PageUp', many, 500)).toBe(600);
+    expect(cursorAfterKey('PageUp', many, 980)).toBe(1000);
+    expect(cursorAfterKey('PageDown', many, 30)).toBe(0);
+  });
+
+  it('clears the cursor on Escape, and leaves other keys alone', () => {
+    expect(cursorAfterKey('Escape', steps, 200)).toBeNull();
+    expect(cursorAfterKey('Tab', steps, 200)).toBeUndefined();
+    expect(cursorAfterKey('a', steps, null)).toBeUndefined();
+    expect(cursorAfterKey('ArrowLeft', new Float64Array(0), null)).toBeNull();
   });
 });

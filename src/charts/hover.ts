@@ -63,3 +63,46 @@ export function hoverText(hover: HoverValue, format: (value: number) => string):
   const shown = hover.index >= 0 && Number.isFinite(hover.value) ? format(hover.value) : '–';
   return `${hover.label}  ${shown}`;
 }
+
+/**
+ * The steps the cursor moves over: the arm that recorded furthest (both arms record at the same
+ * steps, but one may run a little ahead or have stopped when it diverged).
+ */
+export function cursorSteps(stepColumns: readonly ArrayLike<number>[]): ArrayLike<number> {
+  let best: ArrayLike<number> = [];
+  for (const steps of stepColumns) {
+    if (steps.length > 0 && (best.length === 0 || steps[steps.length - 1] > best[best.length - 1])) best = steps;
+  }
+  return best;
+}
+
+/** Records a PageUp/PageDown moves: a tenth of the run so far, so ten presses cross it. */
+export function pageSize(records: number): number {
+  return Math.max(1, Math.round(records / 10));
+}
+
+/**
+ * Where a key moves the step cursor over the recorded `steps`, as a slider does (WAI-ARIA):
+ * Left/Right one record, PageDown/PageUp a page, Home/End the first/last record, Escape back to
+ * the latest (null). A cursor not set starts from the latest record. Undefined for any other key,
+ * so the key keeps its usual meaning.
+ */
+export function cursorAfterKey(key: string, steps: ArrayLike<number>, cursor: number | null): number | null | undefined {
+  if (key === 'Escape') return null;
+  const n = steps.length;
+  const moves: Record<string, (i: number) => number> = {
+    ArrowLeft: (i) => i - 1,
+    ArrowDown: (i) => i - 1,
+    ArrowRight: (i) => i + 1,
+    ArrowUp: (i) => i + 1,
+    PageDown: (i) => i - pageSize(n),
+    PageUp: (i) => i + pageSize(n),
+    Home: () => 0,
+    End: () => n - 1,
+  };
+  const move = moves[key];
+  if (move === undefined) return undefined;
+  if (n === 0) return null;
+  const from = cursor === null ? n - 1 : nearestIndex(steps, cursor);
+  return steps[Math.min(n - 1, Math.max(0, move(from)))];
+}

@@ -1,12 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { serialize } from '../config/url';
 import type { Runner } from '../state/runner';
-import type { LabStore } from '../state/store';
+import { NO_CURSOR, type LabStore } from '../state/store';
 import { Controls, Transport } from './Controls';
-import { LabContext } from './labContext';
+import { Figure1 } from './Figure1';
+import { LabContext, useLabState } from './labContext';
 import { NetworkDiagram } from './NetworkDiagram';
 import { Notices } from './Notices';
 import { Panels } from './Panels';
+import { armLabel } from './readout';
 import { StatusBar } from './StatusBar';
 
 /** The address bar follows the config (replaceState: a setting change is not a history entry). */
@@ -20,6 +22,22 @@ function useConfigInAddressBar(store: LabStore): void {
     write();
     return store.subscribe((state, previous) => state.config !== previous.config && write());
   }, [store]);
+}
+
+/** A new run has other records: a cursor on the old run's step would point at nothing. */
+function useCursorClearedOnNewRun(store: LabStore): void {
+  useEffect(() => store.subscribe((state, previous) => state.runId !== previous.runId && state.view !== NO_CURSOR && store.setState({ view: NO_CURSOR })), [store]);
+}
+
+/** The lede names the arms as the config has them: a preset can give arm A BN too. */
+function Lede() {
+  const config = useLabState((s) => s.config);
+  return (
+    <p className="lede">
+      Ioffe &amp; Szegedy&apos;s Figure 1, live: two copies of one {config.activation} network learn MNIST side by side, from
+      the same initial weights on the same mini-batches. Arm {armLabel({ config }, 0)}; arm {armLabel({ config }, 1)}.
+    </p>
+  );
 }
 
 function CopyLink() {
@@ -51,6 +69,7 @@ function CopyLink() {
 
 export function App({ store, runner }: { store: LabStore; runner: Runner }) {
   useConfigInAddressBar(store);
+  useCursorClearedOnNewRun(store);
   useEffect(() => {
     runner.start(false);
     return () => runner.dispose();
@@ -59,11 +78,7 @@ export function App({ store, runner }: { store: LabStore; runner: Runner }) {
     <LabContext.Provider value={{ store, runner }}>
       <header>
         <h1>Covariate Shift Lab</h1>
-        <p className="lede">
-          Ioffe &amp; Szegedy&apos;s Figure 1, live: two copies of one sigmoid network learn MNIST side by side, from the same
-          initial weights on the same mini-batches; arm B normalizes each layer&apos;s input per mini-batch (batch
-          normalization), arm A does not. Watch the inputs to each layer&apos;s nonlinearity drift, or hold still.
-        </p>
+        <Lede />
         <div className="toolbar">
           <Transport />
           <CopyLink />
@@ -72,6 +87,7 @@ export function App({ store, runner }: { store: LabStore; runner: Runner }) {
         <Notices />
       </header>
       <main>
+        <Figure1 />
         <NetworkDiagram />
         <div className="layout">
           <Controls />

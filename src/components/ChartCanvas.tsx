@@ -1,7 +1,7 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import type { ScaleLinear } from 'd3';
-import { stepAtPointer } from '../charts/hover';
-import type { LabState } from '../state/store';
+import { cursorAfterKey, cursorSteps, stepAtPointer } from '../charts/hover';
+import { holdCursor, hoverCursor, leaveCursor, type LabState } from '../state/store';
 import { useLab } from './labContext';
 import { registerChart, requestPaint } from './paintScheduler';
 
@@ -17,7 +17,17 @@ export interface ChartCanvasProps {
   label: string;
   height: number;
   /**
-   * What the chart depends on besides the series (labels, view options, hover step), one value
+   * The text alternative: what the chart shows in words (the latest values, or the values at the
+   * step cursor), rewritten at every paint.
+   */
+  describe: (state: LabState) => string;
+  /**
+   * The x axis is training steps: pointer (hover, drag, touch) and keys move the step cursor, and
+   * the chart takes focus for the keys.
+   */
+  stepCursor?: boolean;
+  /**
+   * What the chart depends on besides the series (labels, view options, the step cursor), one value
    * per input; a change repaints at once. New series data repaints at the scheduler's pace.
    */
   inputs: (state: LabState) => unknown[];
@@ -30,9 +40,13 @@ export interface ChartCanvasProps {
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
  * the store in an effect means a metrics message never re-renders the component tree.
  */
-export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanvasProps) {
+export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor = false, testId }: ChartCanvasProps) {
   const { store } = useLab();
+  const descriptionId = useId();
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const descriptionRef = useRef<HTMLParagraphElement>(null);
+  const describeRef = useRef(describe);
+  describeRef.current = describe;
   const layoutRef = useRef<{ x: ScaleLinear<number, number> } | null>(null);
   const paintRef = useRef(paint);
   const inputsRef = useRef(inputs);
@@ -42,6 +56,8 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
   useEffect(() => {
     const canvas = canvasRef.current!;
     const ctx = canvas.getContext('2d')!;
+    // Written outside React, like the pixels, so that new data never re-renders the tree.
+    descriptionRef.current!.textContent = describeRef.current(store.getState());
     let width = 0;
     let visible = true;
     let drawn: unknown[] | null = null;
@@ -77,6 +93,7 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
         layoutRef.current = paintRef.current({ ctx, width, height, state }) ?? null;
+        descriptionRef.current!.textContent = describeRef.current(state);
         canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
       },
     });
@@ -89,17 +106,38 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
     };
   }, [store, height]);
 
-  const onPointerMove = (event: React.PointerEvent<HTMLCanvasElement>) => {
+  const stepAt = (event: React.PointerEvent<HTMLCanvasElement>): number | null | undefined => {
     const layout = layoutRef.current;
-    if (!layout) return;
-    const state = store.getState();
+    if (!layout) return undefined;
     const x = event.clientX - event.currentTarget.getBoundingClientRect().left;
-    const hoverStep = stepAtPointer(x, layout.x, state.series.map((s) => s.steps()));
-    if (hoverStep !== state.view.hoverStep) store.setState({ view: { ...state.view, hoverStep } });
+    return stepAtPointer(x, layout.x, store.getState().series.map((s) => s.steps()));
   };
-  const onPointerLeave = () => {
+  const setView = (next: (view: LabState['view']) => LabState['view']) => {
+    const { view } = store.getState();
+    const changed = next(view);
+    if (changed !== view) store.setState({ view: changed });
+  };
+  // A press (mouse, pen or touch) holds the cursor where it lands and drags it while captured;
+  // a mouse moving without a press only hovers.
+  const onPointerDown = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    const step = stepAt(event);
+    if (step === undefined) return;
+    event.currentTarget.setPointerCapture(event.pointerId);
+    setView((view) => holdCursor(view, step));
+  };
+  const onPointerMove = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    const step = stepAt(event);
+    if (step === undefined) return;
+    const dragging = event.currentTarget.hasPointerCapture(event.pointerId);
+    setView((view) => (dragging ? holdCursor(view, step) : hoverCursor(view, step)));
+  };
+  const onPointerLeave = () => setView(leaveCursor);
+  const onKeyDown = (event: React.KeyboardEvent<HTMLCanvasElement>) => {
     const state = store.getState();
-    if (state.view.hoverStep !== null) store.setState({ view: { ...state.view, hoverStep: null } });
+    const step = cursorAfterKey(event.key, cursorSteps(state.series.map((s) => s.steps())), state.view.cursorStep);
+    if (step === undefined) return;
+    event.preventDefault();
+    setView((view) => holdCursor(view, step));
   };
 
   return (
@@ -107,12 +145,15 @@ export function ChartCanvas({ label, height, inputs, paint, testId }: ChartCanva
       <canvas
         ref={canvasRef}
         role="img"
-        aria-label={label}
+        aria-label={stepCursor ? `${label}. Arrow keys, Home, End, Page Up and Page Down move the step cursor; Escape shows the latest.` : label}
+        aria-describedby={descriptionId}
         data-testid={testId}
+        tabIndex={stepCursor ? 0 : undefined}
+        className={stepCursor ? 'step-cursor' : undefined}
         style={{ width: '100%', height }}
-        onPointerMove={onPointerMove}
-        onPointerLeave={onPointerLeave}
+        {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
       />
+      <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
     </div>
   );
 }

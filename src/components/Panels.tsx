@@ -1,34 +1,28 @@
-import { describeNormalization, type Config } from '../config/schema';
+import type { Config } from '../config/schema';
 import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
 import { ARM_COLORS } from '../charts/colors';
 import { drawHeatmap, sharedFractionMax } from '../charts/heatmap';
 import { drawHistogramChart } from '../charts/histogramChart';
 import { nearestIndex } from '../charts/hover';
 import { drawLineChart, type LineSeries } from '../charts/lineChart';
-import { LOSS_AXIS, ACCURACY_AXIS, stepDomain, type Domain } from '../charts/axes';
+import { LOSS_AXIS, stepDomain, type Domain } from '../charts/axes';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { useLab, useLabState } from './labContext';
+import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
 
-const ARM_NAMES = ['A', 'B'] as const;
-
-export function armLabel(state: LabState, arm: number): string {
-  const list = arm === 0 ? state.config.normalizationA : state.config.normalizationB;
-  return `${ARM_NAMES[arm]}: ${describeNormalization(list)}`;
-}
-
-/** What every time chart depends on besides the data: the arms' labels and the hover step. */
-function timeInputs(state: LabState): unknown[] {
-  return [armLabel(state, 0), armLabel(state, 1), state.view.hoverStep];
+/** What every time chart depends on besides the data: the arms' labels and the step cursor. */
+export function timeInputs(state: LabState): unknown[] {
+  return [armLabel(state, 0), armLabel(state, 1), state.view.cursorStep];
 }
 
 /** Both arms' charts share the step axis, so a step lines up across every panel. */
-function sharedSteps(state: LabState): Domain {
+export function sharedSteps(state: LabState): Domain {
   return stepDomain(state.series.map((s) => s.steps()));
 }
 
-function lineSeries(state: LabState, values: (s: ArmSeries) => Float32Array): LineSeries[] {
+export function lineSeries(state: LabState, values: (s: ArmSeries) => Float32Array): LineSeries[] {
   return state.series.map((s, arm) => ({
     label: armLabel(state, arm),
     color: ARM_COLORS[arm],
@@ -64,48 +58,44 @@ function ViewOptions() {
   );
 }
 
+/** The loss and the accuracy of both arms at the step the charts read, in words. */
+export function describeLine(state: LabState, what: string, values: (s: ArmSeries) => Float32Array, format: (value: number) => string): string {
+  const step = readStep(state);
+  if (step === null) return `${what}: no data yet.`;
+  const at = state.series.map((s, arm) => {
+    const steps = s.steps();
+    const inRange = steps.length > 0 && step >= steps[0] && step <= steps[steps.length - 1];
+    return `${armLabel(state, arm)} ${inRange ? format(values(s)[nearestIndex(steps, step)]) : '–'}`;
+  });
+  return `${what} at ${stepPhrase(state, step)}: ${at.join(', ')}.`;
+}
+
 function TrainingPanel() {
   return (
     <section className="panel" aria-labelledby="training-title">
-      <h2 id="training-title">Loss and test accuracy</h2>
+      <h2 id="training-title">Training loss</h2>
       <p className="caption">
-        Figure 1(a): accuracy on 2,000 held-out test digits (BN layers in inference mode), and the training cross-entropy
-        averaged over the steps between two records.
+        The training cross-entropy of both arms, averaged over the steps between two records. Their test accuracy is
+        Figure 1(a), at the top.
       </p>
-      <div className="chart-pair">
-        <ChartCanvas
-          label="Training loss of both arms over steps"
-          testId="chart-loss"
-          height={240}
-          inputs={(s) => [...timeInputs(s), s.config.lossScale]}
-          paint={({ ctx, width, height, state }) =>
-            drawLineChart(ctx, lineSeries(state, (s) => s.loss()), {
-              width,
-              height,
-              yAxis: LOSS_AXIS,
-              log: state.config.lossScale === 'log',
-              xDomain: sharedSteps(state),
-              hoverStep: state.view.hoverStep,
-            })
-          }
-        />
-        <ChartCanvas
-          label="Test accuracy of both arms over steps"
-          testId="chart-accuracy"
-          height={240}
-          inputs={timeInputs}
-          paint={({ ctx, width, height, state }) =>
-            drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
-              width,
-              height,
-              yAxis: ACCURACY_AXIS,
-              yDomain: [0, 1],
-              xDomain: sharedSteps(state),
-              hoverStep: state.view.hoverStep,
-            })
-          }
-        />
-      </div>
+      <ChartCanvas
+        label="Training loss of both arms over steps"
+        testId="chart-loss"
+        height={220}
+        stepCursor
+        inputs={(s) => [...timeInputs(s), s.config.lossScale]}
+        describe={(state) => describeLine(state, 'Training loss (nats)', (s) => s.loss(), inputText)}
+        paint={({ ctx, width, height, state }) =>
+          drawLineChart(ctx, lineSeries(state, (s) => s.loss()), {
+            width,
+            height,
+            yAxis: LOSS_AXIS,
+            log: state.config.lossScale === 'log',
+            xDomain: sharedSteps(state),
+            hoverStep: state.view.cursorStep,
+          })
+        }
+      />
     </section>
   );
 }
@@ -120,8 +110,46 @@ function comparedStep(state: LabState): number {
   return live.length > 0 ? Math.min(...live.map(last)) : Math.max(...state.series.map(last));
 }
 
-function distributionTitle(state: LabState, layer: number): string {
-  return state.config.distributionView === 'unit' ? `layer ${layer + 1}, unit ${state.config.trackedUnit}` : `layer ${layer + 1}, all units`;
+/** The step the "now" histograms show: the cursor's, or the latest both arms recorded. */
+function histogramStep(state: LabState): number {
+  return state.view.cursorStep ?? comparedStep(state);
+}
+
+function histogramSeries(state: LabState, layer: number) {
+  const step = histogramStep(state);
+  return state.series.map((s, arm) => {
+    const at = s.length > 0 ? nearestIndex(s.steps(), step) : -1;
+    return {
+      label: armLabel(state, arm),
+      color: ARM_COLORS[arm],
+      histogram: at >= 0 ? s.histogramAt(layer, state.config.distributionView, at) : null,
+      step: at >= 0 ? s.steps()[at] : null,
+    };
+  });
+}
+
+function describeHistogram(state: LabState, layer: number): string {
+  const what = `Histogram of the input to the nonlinearity, ${distributionTitle(state.config, layer)}`;
+  const arms = histogramSeries(state, layer);
+  if (arms.every((a) => a.histogram === null)) return `${what}: no data yet.`;
+  const at = arms.map((a) => (a.histogram === null ? `${a.label}: no record` : `${a.label}: most values from ${modalBin(a.histogram)}`));
+  return `${what}, at ${stepPhrase(state, histogramStep(state))}: ${at.join('; ')}.`;
+}
+
+function describeHeatmap(state: LabState, arm: number, layer: number): string {
+  const what = `Arm ${armLabel(state, arm)}, ${distributionTitle(state.config, layer)}, histograms of the input to the nonlinearity over steps`;
+  const step = readStep(state);
+  const s = state.series[arm];
+  if (step === null || s.length === 0) return `${what}: no data yet.`;
+  const at = nearestIndex(s.steps(), step);
+  return `${what}; at step ${s.steps()[at].toLocaleString('en')} most values from ${modalBin(s.histogramAt(layer, state.config.distributionView, at))}.`;
+}
+
+function describeBands(state: LabState, arm: number, layer: number): string {
+  const what = `Arm ${armLabel(state, arm)}, ${distributionTitle(state.config, layer)}, 15th/50th/85th percentiles of the input to the nonlinearity`;
+  const step = readStep(state);
+  if (step === null) return `${what}: no data yet.`;
+  return `${what} at ${stepPhrase(state, step)}: ${percentilesText(state.series[arm], layer, state.config.distributionView, step)}.`;
 }
 
 function LayerPanel({ layer }: { layer: number }) {
@@ -141,13 +169,15 @@ function LayerPanel({ layer }: { layer: number }) {
             label={`Percentiles over steps of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
             testId={`chart-bands-${layer}-${ARM_NAMES[arm]}`}
             height={220}
+            stepCursor
             inputs={inputs}
+            describe={(state) => describeBands(state, arm, layer)}
             paint={({ ctx, width, height, state }) => {
               const s = state.series[arm];
               return drawBandChart(
                 ctx,
                 { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(layer, state.config.distributionView), divergedStep: s.divergedStep },
-                { width, height, yDomain: sharedPercentileDomain(percentiles(state)), xDomain: sharedSteps(state), hoverStep: state.view.hoverStep, title: distributionTitle(state, layer) },
+                { width, height, yDomain: sharedPercentileDomain(percentiles(state)), xDomain: sharedSteps(state), hoverStep: state.view.cursorStep, title: distributionTitle(state.config, layer) },
               );
             }}
           />
@@ -155,24 +185,17 @@ function LayerPanel({ layer }: { layer: number }) {
       </div>
       <div className="chart-trio">
         <ChartCanvas
-          label={`Histogram now of the input to the nonlinearity, hidden layer ${layer + 1}, both arms`}
+          label={`Histogram of the input to the nonlinearity at the step cursor (the latest record when it is not set), hidden layer ${layer + 1}, both arms`}
           testId={`chart-histogram-${layer}`}
           height={200}
           inputs={inputs}
+          describe={(state) => describeHistogram(state, layer)}
           paint={({ ctx, width, height, state }) =>
-            void drawHistogramChart(
-              ctx,
-              state.series.map((s, arm) => {
-                const at = s.length > 0 ? nearestIndex(s.steps(), comparedStep(state)) : -1;
-                return {
-                  label: armLabel(state, arm),
-                  color: ARM_COLORS[arm],
-                  histogram: at >= 0 ? s.histogramAt(layer, state.config.distributionView, at) : null,
-                  step: at >= 0 ? s.steps()[at] : null,
-                };
-              }),
-              { width, height, title: `now, ${distributionTitle(state, layer)}` },
-            )
+            void drawHistogramChart(ctx, histogramSeries(state, layer), {
+              width,
+              height,
+              title: `${state.view.cursorStep === null ? 'now' : 'at the step cursor'}, ${distributionTitle(state.config, layer)}`,
+            })
           }
         />
         {[0, 1].map((arm) => (
@@ -181,7 +204,9 @@ function LayerPanel({ layer }: { layer: number }) {
             label={`Histograms over steps (heatmap) of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
             testId={`chart-heatmap-${layer}-${ARM_NAMES[arm]}`}
             height={200}
+            stepCursor
             inputs={inputs}
+            describe={(state) => describeHeatmap(state, arm, layer)}
             paint={({ ctx, width, height, state }) => {
               const s = state.series[arm];
               const view = state.config.distributionView;
@@ -193,8 +218,8 @@ function LayerPanel({ layer }: { layer: number }) {
                   height,
                   fractionMax: sharedFractionMax(state.series.map((other) => other.histograms(layer, view))),
                   xDomain: sharedSteps(state),
-                  hoverStep: state.view.hoverStep,
-                  title: distributionTitle(state, layer),
+                  hoverStep: state.view.cursorStep,
+                  title: distributionTitle(state.config, layer),
                 },
               );
             }}

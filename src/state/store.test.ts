@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config, type Problem } from '../config/schema';
-import { createLabStore, freshArm, initialState, pairStep, type ArmStatus } from './store';
+import { createLabStore, freshArm, holdCursor, hoverCursor, initialState, leaveCursor, NO_CURSOR, pairStep, type ArmStatus } from './store';
 
 function arms(a: Partial<ArmStatus>, b: Partial<ArmStatus>): { arms: [ArmStatus, ArmStatus] } {
   return { arms: [{ ...freshArm(), ...a }, { ...freshArm(), ...b }] };
@@ -54,5 +54,28 @@ describe('pairStep', () => {
 
   it('counts a finished arm at its last step', () => {
     expect(pairStep(arms({ step: 500, finished: true }, { step: 480 }))).toBe(480);
+  });
+});
+
+describe('the step cursor', () => {
+  it('starts at the latest record (no cursor)', () => {
+    expect(initialState().view).toEqual({ cursorStep: null, heldStep: null });
+  });
+
+  it('follows the pointer, and goes back to the held step when the pointer leaves', () => {
+    const held = holdCursor(NO_CURSOR, 300);
+    expect(held).toEqual({ cursorStep: 300, heldStep: 300 });
+    const hovering = hoverCursor(held, 700);
+    expect(hovering).toEqual({ cursorStep: 700, heldStep: 300 });
+    expect(leaveCursor(hovering)).toEqual({ cursorStep: 300, heldStep: 300 });
+    expect(leaveCursor(hoverCursor(NO_CURSOR, 700))).toEqual(NO_CURSOR);
+  });
+
+  it('returns the same view when nothing changes, so the charts do not repaint for nothing', () => {
+    const held = holdCursor(NO_CURSOR, 300);
+    expect(holdCursor(held, 300)).toBe(held);
+    expect(hoverCursor(held, 300)).toBe(held);
+    expect(leaveCursor(held)).toBe(held);
+    expect(holdCursor(held, null)).toEqual(NO_CURSOR);
   });
 });

@@ -23,9 +23,20 @@ export interface ArmStatus {
 
 /** Transient state of the panels (what a link does not carry; display settings are config fields). */
 export interface ViewState {
-  /** The step under the pointer on any time chart; all of them show their values there. */
-  hoverStep: number | null;
+  /**
+   * The one step cursor: every time chart, the "now" histograms and the readout show this step;
+   * null means the latest record. It follows the pointer over a chart and otherwise rests on
+   * `heldStep`.
+   */
+  cursorStep: number | null;
+  /**
+   * The step a click, drag, touch, arrow key or the scrubber chose; the cursor returns to it when
+   * the pointer leaves a chart, so hovering to compare does not lose the chosen step.
+   */
+  heldStep: number | null;
 }
+
+export const NO_CURSOR: ViewState = { cursorStep: null, heldStep: null };
 
 export interface LabState {
   config: Config;
@@ -63,7 +74,7 @@ export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[
     status: 'idle',
     arms: [freshArm(), freshArm()],
     series: freshSeries(config),
-    view: { hoverStep: null },
+    view: NO_CURSOR,
     error: null,
     runningSince: null,
     stepsAtRunningSince: 0,
@@ -79,4 +90,19 @@ export type LabStore = ReturnType<typeof createLabStore>;
 export function pairStep(state: Pick<LabState, 'arms'>): number {
   const live = state.arms.filter((arm) => arm.diverged === null);
   return live.length > 0 ? Math.min(...live.map((arm) => arm.step)) : Math.max(...state.arms.map((arm) => arm.step));
+}
+
+/** The pointer over a time chart moves the cursor; the held step waits for it to leave. */
+export function hoverCursor(view: ViewState, step: number | null): ViewState {
+  return step === view.cursorStep ? view : { ...view, cursorStep: step };
+}
+
+/** A click, drag, key or the scrubber sets the step the cursor rests on. */
+export function holdCursor(view: ViewState, step: number | null): ViewState {
+  return step === view.cursorStep && step === view.heldStep ? view : { cursorStep: step, heldStep: step };
+}
+
+/** The pointer left the charts: the cursor goes back to the held step (the latest when none). */
+export function leaveCursor(view: ViewState): ViewState {
+  return view.cursorStep === view.heldStep ? view : { ...view, cursorStep: view.heldStep };
 }

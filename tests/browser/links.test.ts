@@ -24,9 +24,11 @@ async function stepExactly(page: Page, steps: number): Promise<void> {
 /**
  * The loss chart's pixels once the last store update has been painted: new data repaints a chart
  * at most every 250 ms (paintScheduler's DATA_REPAINT_MS), so wait past that, then two frames.
+ * The chart sits below Figure 1, and a chart out of view does not paint: scroll to it first.
  */
 async function lossChartPixels(page: Page): Promise<string> {
   return page.evaluate(async () => {
+    document.querySelector('[data-testid=chart-loss]')!.scrollIntoView();
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
     await new Promise((resolve) => setTimeout(resolve, 400));
     await frame();

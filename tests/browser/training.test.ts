@@ -16,8 +16,10 @@ const LAYERS = 3;
 const WAIT = { timeout: ACTION_TIMEOUT_MS, polling: 50 };
 
 const CHARTS = [
-  'chart-loss',
   'chart-accuracy',
+  'chart-figure1-b',
+  'chart-figure1-c',
+  'chart-loss',
   ...Array.from({ length: LAYERS }, (_, layer) => [
     `chart-bands-${layer}-A`,
     `chart-bands-${layer}-B`,
@@ -100,7 +102,7 @@ describe('training in Chromium', () => {
 
   it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
     // Tall enough from the start for every panel to be on screen: charts out of view do not paint.
-    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 2600 } });
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 3200 } });
     await waitUntilPaused(page);
     const ready = await charts(page);
     expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());

@@ -1,0 +1,235 @@
+/**
+ * The paper's Figure 1, live, at the top of the page: (a) test accuracy of both arms, (b) and (c)
+ * the 15th/50th/85th percentiles of one unit's input to the nonlinearity in the last hidden layer,
+ * one panel per arm on a shared y-axis; the step cursor's scrubber and readout; and what to look for.
+ */
+import { useEffect, useId, useRef, useState } from 'react';
+import { ACCURACY_AXIS } from '../charts/axes';
+import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
+import { ARM_COLORS } from '../charts/colors';
+import { cursorSteps, nearestIndex } from '../charts/hover';
+import { drawLineChart } from '../charts/lineChart';
+import { isBatchNormalized, type Config } from '../config/schema';
+import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
+import { ChartCanvas } from './ChartCanvas';
+import { useLab, useLabState } from './labContext';
+import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
+import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, percentText, percentilesText, readStep, stepPhrase } from './readout';
+
+const PAPER = 'https://arxiv.org/abs/1502.03167';
+const CHART_HEIGHT = 250;
+/** The live region speaks at most this often while the cursor is dragged. */
+const READOUT_MS = 300;
+
+/** What the plotted quantity is for one arm's last hidden layer, in the paper's notation. */
+function plottedInput(config: Config, arm: number): string {
+  const last = armNormalization(config, arm)[config.hiddenLayers - 1];
+  if (last === 'noisy') return 'BN(Wx)·s + b';
+  return isBatchNormalized(last) ? 'BN(Wx)' : 'Wx + b';
+}
+
+/** Both arms' last-layer percentiles, for the y-axis (b) and (c) share; a diverged arm would flatten it. */
+function lastLayerPercentiles(state: LabState) {
+  const layer = state.config.hiddenLayers - 1;
+  const live = state.series.filter((s) => s.divergedStep === null);
+  return (live.length > 0 ? live : state.series).map((s) => ({ percentiles: s.percentiles(layer, 'unit') }));
+}
+
+function describeLastLayer(state: LabState, arm: number): string {
+  const layer = state.config.hiddenLayers - 1;
+  const what = `Figure 1(${arm === 0 ? 'b' : 'c'}), arm ${armLabel(state, arm)}, ${distributionTitle(state.config, layer, 'unit')}: 15th/50th/85th percentiles of the input to the ${state.config.activation}`;
+  const step = readStep(state);
+  if (step === null) return `${what}: no data yet.`;
+  return `${what} at ${stepPhrase(state, step)}: ${percentilesText(state.series[arm], layer, 'unit', step)}.`;
+}
+
+function AccuracyChart() {
+  return (
+    <figure className="figure1-panel">
+      <figcaption>(a) Test accuracy, both arms</figcaption>
+      <ChartCanvas
+        label="Figure 1(a): test accuracy of both arms over training steps"
+        testId="chart-accuracy"
+        height={CHART_HEIGHT}
+        stepCursor
+        inputs={timeInputs}
+        describe={(state) => describeLine(state, 'Figure 1(a), test accuracy', (s) => s.testAccuracy(), percentText)}
+        paint={({ ctx, width, height, state }) =>
+          drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
+            width,
+            height,
+            yAxis: ACCURACY_AXIS,
+            yDomain: [0, 1],
+            xDomain: sharedSteps(state),
+            hoverStep: state.view.cursorStep,
+          })
+        }
+      />
+    </figure>
+  );
+}
+
+function LastLayerChart({ arm }: { arm: number }) {
+  const config = useLabState((s) => s.config);
+  const layer = config.hiddenLayers - 1;
+  const letter = arm === 0 ? 'b' : 'c';
+  return (
+    <figure className="figure1-panel">
+      <figcaption>
+        ({letter}) Arm {armLabel({ config }, arm)}: <code>{plottedInput(config, arm)}</code>, {distributionTitle(config, layer, 'unit')}
+      </figcaption>
+      <ChartCanvas
+        label={`Figure 1(${letter}): 15th, 50th and 85th percentiles over training steps of the input to the ${config.activation}, ${distributionTitle(config, layer, 'unit')}, arm ${ARM_NAMES[arm]}`}
+        testId={`chart-figure1-${letter}`}
+        height={CHART_HEIGHT}
+        stepCursor
+        inputs={(s) => [...timeInputs(s), s.config.activation]}
+        describe={(state) => describeLastLayer(state, arm)}
+        paint={({ ctx, width, height, state }) => {
+          const s = state.series[arm];
+          const last = state.config.hiddenLayers - 1;
+          return drawBandChart(
+            ctx,
+            { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(last, 'unit'), divergedStep: s.divergedStep },
+            {
+              width,
+              height,
+              yDomain: sharedPercentileDomain(lastLayerPercentiles(state)),
+              xDomain: sharedSteps(state),
+              hoverStep: state.view.cursorStep,
+              title: `unit ${state.config.trackedUnit}`,
+            },
+          );
+        }}
+      />
+    </figure>
+  );
+}
+
+/** The scrubber: one stop per record, so every position is a step the charts can show. */
+function StepScrubber() {
+  const { store } = useLab();
+  const id = useId();
+  const cursor = useLabState((s) => s.view.cursorStep);
+  const records = useLabState((s) => cursorSteps(s.series.map((a) => a.steps())).length);
+  const lastStep = useLabState((s) => readStep({ ...s, view: NO_CURSOR }));
+  const steps = cursorSteps(store.getState().series.map((a) => a.steps()));
+  const index = records === 0 ? 0 : cursor === null ? records - 1 : nearestIndex(steps, cursor);
+  const shown = records === 0 ? null : steps[index];
+  const set = (step: number | null) => store.setState({ view: holdCursor(store.getState().view, step) });
+  return (
+    <div className="scrubber">
+      <label htmlFor={id}>Step</label>
+      <input
+        id={id}
+        type="range"
+        min={0}
+        max={Math.max(0, records - 1)}
+        step={1}
+        value={index}
+        disabled={records === 0}
+        aria-valuetext={shown === null ? 'no record yet' : `step ${shown.toLocaleString('en')}`}
+        onChange={(e) => {
+          const now = cursorSteps(store.getState().series.map((a) => a.steps()));
+          const i = Number(e.target.value);
+          if (i >= 0 && i < now.length) set(now[i]);
+        }}
+        onKeyDown={(e) => e.key === 'Escape' && set(null)}
+      />
+      <output htmlFor={id} className="scrubber-step">
+        {shown === null ? '–' : cursor === null ? `latest, ${(lastStep ?? 0).toLocaleString('en')}` : shown.toLocaleString('en')}
+      </output>
+      <button type="button" onClick={() => set(null)} disabled={cursor === null}>
+        Latest
+      </button>
+    </div>
+  );
+}
+
+/** The cursor's values as text in a polite live region, rewritten at most every READOUT_MS. */
+function CursorReadout() {
+  const { store } = useLab();
+  const [text, setText] = useState(() => cursorReadout(store.getState()));
+  const written = useRef({ text, at: 0 });
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const write = () => {
+      timer = null;
+      const next = cursorReadout(store.getState());
+      if (next === written.current.text) return;
+      written.current = { text: next, at: performance.now() };
+      setText(next);
+    };
+    const unsubscribe = store.subscribe(() => {
+      if (timer !== null) return;
+      const wait = written.current.at + READOUT_MS - performance.now();
+      if (wait <= 0) write();
+      else timer = setTimeout(write, wait);
+    });
+    return () => {
+      unsubscribe();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, [store]);
+  return (
+    <p className="readout" aria-live="polite" aria-atomic="true" data-testid="cursor-readout">
+      {text}
+    </p>
+  );
+}
+
+/** What to watch, with the arms named as the config has them. */
+function WhatToLookFor() {
+  const config = useLabState((s) => s.config);
+  const lastNormalized = [0, 1].map((arm) => isBatchNormalized(armNormalization(config, arm)[config.hiddenLayers - 1]));
+  const plain = lastNormalized.indexOf(false);
+  const normalized = lastNormalized.indexOf(true);
+  const panel = (arm: number) => `(${arm === 0 ? 'b' : 'c'}), arm ${ARM_NAMES[arm]}`;
+  return (
+    <div className="look-for">
+      <h3>What to look for</h3>
+      <p>
+        <strong>Internal covariate shift</strong> is a layer&apos;s input distribution changing during training because
+        the layers below it keep learning: every step moves their weights, so the layer above must keep adapting to
+        inputs that wander. Batch normalization standardizes each unit&apos;s input with the mean and variance of the
+        mini-batch, then scales and shifts it by a learned γ and β, so the layer above sees a steadier distribution.
+      </p>
+      <p>
+        {plain >= 0 && normalized >= 0 ? (
+          <>
+            Watch the first few hundred steps. In {panel(plain)}, without BN on the last layer, the three lines spread
+            apart and move; in {panel(normalized)}, with BN, they hold nearly still. The paper ties the two: a steadier
+            input lets the layers learn sooner, so in (a) the BN arm&apos;s test accuracy rises first.
+          </>
+        ) : (
+          <>
+            Here {lastNormalized[0] ? 'both arms normalize' : 'neither arm normalizes'} the last hidden layer, so (b) and
+            (c) should move alike; the paper&apos;s contrast needs one arm without BN there and one with it.
+          </>
+        )}{' '}
+        Accuracy is measured on held-out test digits and the percentiles on {config.probeSize.toLocaleString('en')} of
+        them, BN layers in inference mode (
+        {config.inferenceStatistics === 'population' ? 'population statistics, Algorithm 2' : 'moving averages'}). Move the
+        step cursor to compare the arms at one step. Source:{' '}
+        <a href={PAPER}>Ioffe &amp; Szegedy, Batch Normalization (2015), Figure 1</a>.
+      </p>
+    </div>
+  );
+}
+
+export function Figure1() {
+  const activation = useLabState((s) => s.config.activation);
+  return (
+    <section className="panel figure1" aria-labelledby="figure1-title" data-testid="figure1">
+      <h2 id="figure1-title">Figure 1: test accuracy, and the input to one {activation} of the last hidden layer</h2>
+      <div className="figure1-charts">
+        <AccuracyChart />
+        <LastLayerChart arm={0} />
+        <LastLayerChart arm={1} />
+      </div>
+      <StepScrubber />
+      <CursorReadout />
+      <WhatToLookFor />
+    </section>
+  );
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../config/schema';
+import { holdCursor, initialState, type LabState } from '../state/store';
+import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
+import { accuracyText, armLabel, cursorReadout, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
+
+/** A distribution whose percentile p is `centre + p / 100`, all values in one histogram bin. */
+function distribution(centre: number, bin: number): Distribution {
+  const histogram = new Array<number>(HISTOGRAM.bins).fill(0);
+  histogram[bin] = 10;
+  return { percentiles: PERCENTILES.map((p) => centre + p / 100), mean: centre, std: 1, histogram };
+}
+
+function record(step: number, accuracy: number, centre: number): ArmRecord {
+  return {
+    step,
+    loss: 1,
+    testAccuracy: accuracy,
+    layers: Array.from({ length: 3 }, () => ({ unit: distribution(centre, 20), pooled: distribution(centre - 5, 3), saturation: 0 })),
+  };
+}
+
+/** Arm A recorded at steps 0, 100, 200; arm B only at 0 and 100 (it runs behind). */
+function recorded(): LabState {
+  const state = initialState();
+  [0, 100, 200].forEach((step, i) => state.series[0].push(record(step, 0.1 + i * 0.3, -i)));
+  [0, 100].forEach((step, i) => state.series[1].push(record(step, 0.2 + i * 0.5, i)));
+  return state;
+}
+
+describe('the charts in words', () => {
+  it('names the arms from the config, as a preset sets them', () => {
+    const state = initialState();
+    expect(armLabel(state, 0)).toBe('A: no BN');
+    expect(armLabel(state, 1)).toBe('B: BN on all');
+    const preset = initialState({ ...DEFAULT_CONFIG, normalizationA: ['batchnorm', 'batchnorm', 'none'], normalizationB: ['none', 'none', 'batchnorm'] });
+    expect(armLabel(preset, 0)).toBe('A: BN on 1, 2');
+    expect(armLabel(preset, 1)).toBe('B: BN on 3');
+  });
+
+  it('reads the charts at the step cursor, or at the latest record when it is not set', () => {
+    const state = recorded();
+    expect(readStep(initialState())).toBeNull();
+    expect(readStep(state)).toBe(200);
+    expect(stepPhrase(state, 200)).toBe('step 200 (latest)');
+    const atCursor = { ...state, view: holdCursor(state.view, 100) };
+    expect(readStep(atCursor)).toBe(100);
+    expect(stepPhrase(atCursor, 100)).toBe('step 100 (step cursor)');
+  });
+
+  it('gives both arms’ test accuracy at a step, with a dash for an arm that has not reached it', () => {
+    const state = recorded();
+    expect(accuracyText(state, 100)).toBe('A: no BN 40.0%, B: BN on all 70.0%');
+    expect(accuracyText(state, 200)).toBe('A: no BN 70.0%, B: BN on all –');
+  });
+
+  it('gives an arm’s 15th/50th/85th percentiles at a step, with a true minus sign', () => {
+    const state = recorded();
+    expect(percentilesText(state.series[0], 2, 'unit', 100)).toBe('−0.85/−0.5/−0.15');
+    expect(percentilesText(state.series[0], 2, 'pooled', 0)).toBe('−4.85/−4.5/−4.15');
+    expect(percentilesText(state.series[1], 2, 'unit', 200)).toBe('–');
+    expect(inputText(NaN)).toBe('–');
+  });
+
+  it('names the histogram bin that holds the most values', () => {
+    const histogram = new Array<number>(HISTOGRAM.bins).fill(1);
+    histogram[19] = 5;
+    expect(modalBin(histogram)).toBe('−0.5 to 0');
+  });
+
+  it('reads out the cursor’s step, both arms’ accuracy and the last layer’s tracked unit, and says how to set it when unset', () => {
+    const state = recorded();
+    expect(cursorReadout(state)).toMatch(/^The charts show the latest record\. .*Step slider\.$/);
+    expect(cursorReadout({ ...state, view: holdCursor(state.view, 100) })).toBe(
+      'Step 100: test accuracy A: no BN 40.0%, B: BN on all 70.0%. Layer 3, unit 0, input to the sigmoid, ' +
+        '15th/50th/85th percentiles: A −0.85/−0.5/−0.15, B 1.15/1.5/1.85.',
+    );
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The charts' values in words: the text alternatives of the canvases and the step cursor's readout,
+ * so that keyboard and screen-reader users read what the pixels show. Arm names and what each arm
+ * normalizes come from the config, never fixed text.
+ */
+import { describeNormalization, type Config, type DistributionView } from '../config/schema';
+import { formatStepExact } from '../charts/axes';
+import { cursorSteps, nearestIndex, valuesAtStep } from '../charts/hover';
+import type { ArmSeries } from '../state/series';
+import type { LabState } from '../state/store';
+import { HISTOGRAM, P15, P50, P85 } from '../training/records';
+
+export const ARM_NAMES = ['A', 'B'] as const;
+
+type Series = Pick<LabState, 'series'>;
+
+export function armNormalization(config: Config, arm: number): Config['normalizationA'] {
+  return arm === 0 ? config.normalizationA : config.normalizationB;
+}
+
+/** "A: no BN", "B: BN on all": the legend entry of an arm. */
+export function armLabel(state: Pick<LabState, 'config'>, arm: number): string {
+  return `${ARM_NAMES[arm]}: ${describeNormalization(armNormalization(state.config, arm))}`;
+}
+
+/** The step the charts read their values at: the cursor's, or the latest record (null before any). */
+export function readStep(state: Series & Pick<LabState, 'view'>): number | null {
+  if (state.view.cursorStep !== null) return state.view.cursorStep;
+  const steps = cursorSteps(state.series.map((s) => s.steps()));
+  return steps.length > 0 ? steps[steps.length - 1] : null;
+}
+
+/** Where a step came from, for the reader: the cursor, or the latest record. */
+export function stepPhrase(state: Pick<LabState, 'view'>, step: number): string {
+  return `step ${formatStepExact(step)} (${state.view.cursorStep === null ? 'latest' : 'step cursor'})`;
+}
+
+export function percentText(fraction: number): string {
+  return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(1)}%` : '–';
+}
+
+/** Three significant digits, a true minus sign: enough to compare the arms. */
+export function inputText(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  return String(+value.toPrecision(3)).replace('-', '−');
+}
+
+/** "A: no BN 85.1%, B: BN on all 90.2%" at `step`, a dash for an arm with no record there. */
+export function accuracyText(state: Series & Pick<LabState, 'config'>, step: number): string {
+  const values = valuesAtStep(
+    step,
+    state.series.map((s, arm) => ({ label: armLabel(state, arm), steps: s.steps(), values: s.testAccuracy() })),
+  );
+  return values.map((v) => `${v.label} ${percentText(v.index >= 0 ? v.value : NaN)}`).join(', ');
+}
+
+/** One arm's 15th/50th/85th percentiles at `step` as "−1.8/−0.34/1.22", or a dash. */
+export function percentilesText(series: ArmSeries, layer: number, view: DistributionView, step: number): string {
+  const steps = series.steps();
+  const n = steps.length;
+  if (n === 0 || !(step >= steps[0] && step <= steps[n - 1])) return '–';
+  const i = nearestIndex(steps, step);
+  return [P15, P50, P85].map((p) => inputText(series.percentile(layer, view, p)[i])).join('/');
+}
+
+/** "layer 3, unit 0" or "layer 3, all units". */
+export function distributionTitle(config: Config, layer: number, view: DistributionView = config.distributionView): string {
+  return view === 'unit' ? `layer ${layer + 1}, unit ${config.trackedUnit}` : `layer ${layer + 1}, all units`;
+}
+
+/** The range of the histogram bin that holds the most values, e.g. "−0.5 to 0". */
+export function modalBin(histogram: ArrayLike<number>): string {
+  let best = 0;
+  for (let b = 1; b < histogram.length; b++) if (histogram[b] > histogram[best]) best = b;
+  const width = (HISTOGRAM.max - HISTOGRAM.min) / HISTOGRAM.bins;
+  const low = HISTOGRAM.min + best * width;
+  return `${inputText(low)} to ${inputText(low + width)}`;
+}
+
+/**
+ * The readout of the step cursor, for the live region: its step, both arms' test accuracy and the
+ * tracked unit's 15th/50th/85th percentiles in the last hidden layer (Figure 1's three panels).
+ */
+export function cursorReadout(state: LabState): string {
+  const step = state.view.cursorStep;
+  if (step === null) {
+    return 'The charts show the latest record. To read the values at a step, hover, drag or touch a chart, focus one and press the arrow keys, or move the Step slider.';
+  }
+  const layer = state.config.hiddenLayers - 1;
+  const bands = state.series.map((s, arm) => `${ARM_NAMES[arm]} ${percentilesText(s, layer, 'unit', step)}`).join(', ');
+  return (
+    `Step ${formatStepExact(step)}: test accuracy ${accuracyText(state, step)}. ` +
+    `Layer ${layer + 1}, unit ${state.config.trackedUnit}, input to the ${state.config.activation}, 15th/50th/85th percentiles: ${bands}.`
+  );
+}
