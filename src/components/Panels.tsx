@@ -9,6 +9,7 @@ import { LOSS_AXIS, ACCURACY_AXIS, stepDomain, type Domain } from '../charts/axe
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { SaturationChart } from './SaturationChart';
 import { useLab, useLabState } from './labContext';
 
 const ARM_NAMES = ['A', 'B'] as const;
@@ -201,6 +202,7 @@ function LayerPanel({ layer }: { layer: number }) {
           />
         ))}
       </div>
+      <SaturationChart layer={layer} />
     </section>
   );
 }
