@@ -1,7 +1,7 @@
 import { describeNormalization, type Config } from '../config/schema';
 import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
 import { ARM_COLORS } from '../charts/colors';
-import { drawHeatmap, sharedFractionMax } from '../charts/heatmap';
+import { bulkExtent, drawHeatmap } from '../charts/heatmap';
 import { drawHistogramChart } from '../charts/histogramChart';
 import { nearestIndex } from '../charts/hover';
 import { drawLineChart, type LineSeries } from '../charts/lineChart';
@@ -158,7 +158,7 @@ function LayerPanel({ layer }: { layer: number }) {
         <ChartCanvas
           label={`Histogram now of the input to the nonlinearity, hidden layer ${layer + 1}, both arms`}
           testId={`chart-histogram-${layer}`}
-          height={200}
+          height={220}
           inputs={inputs}
           paint={({ ctx, width, height, state }) =>
             void drawHistogramChart(
@@ -181,7 +181,7 @@ function LayerPanel({ layer }: { layer: number }) {
             key={arm}
             label={`Histograms over steps (heatmap) of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
             testId={`chart-heatmap-${layer}-${ARM_NAMES[arm]}`}
-            height={200}
+            height={220}
             inputs={inputs}
             paint={({ ctx, width, height, state }) => {
               const s = state.series[arm];
@@ -192,7 +192,7 @@ function LayerPanel({ layer }: { layer: number }) {
                 {
                   width,
                   height,
-                  fractionMax: sharedFractionMax(state.series.map((other) => other.histograms(layer, view))),
+                  extent: bulkExtent(state.series.map((other) => other.histograms(layer, view))),
                   xDomain: sharedSteps(state),
                   hoverStep: state.view.hoverStep,
                   title: distributionTitle(state, layer),
