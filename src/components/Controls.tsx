@@ -116,7 +116,8 @@ export function Transport() {
       <button type="button" className="primary" onClick={() => (running ? runner.pause() : runner.play())}>
         {running ? 'Pause' : 'Play'}
       </button>
-      <button type="button" onClick={() => runner.stepOnce()} disabled={status !== 'paused'}>
+      {/* Pressed while the data and backend load, Step is taken as soon as both arms are ready. */}
+      <button type="button" onClick={() => runner.stepOnce()} disabled={status !== 'paused' && status !== 'loading'}>
         Step
       </button>
       <button type="button" onClick={() => runner.reset()}>

@@ -35,12 +35,9 @@ async function waitForStep(page: Page, atLeast: number): Promise<void> {
   await page.waitForFunction((min) => Number(document.querySelector('[data-testid=step]')!.textContent) >= min, atLeast, WAIT);
 }
 
-/** Both arms are loaded and the run is paused: the Step button is enabled only then. */
+/** Both arms are loaded and the run is paused, as the status bar says. */
 async function waitUntilPaused(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const step = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Step');
-    return step !== undefined && !step.disabled;
-  }, undefined, WAIT);
+  await page.waitForFunction(() => document.querySelector('.status-bar [role=status]')?.textContent === 'Paused', undefined, WAIT);
 }
 
 /** Waits until the step counter holds still for `ms` (results in flight when Pause was pressed may land first). */
