@@ -65,8 +65,14 @@ describe('heatmap', () => {
     expect(colorPosition(NaN, 0.5)).toBe(0);
   });
 
-  it('finds each step\'s tallest bin', () => {
-    expect(Array.from(columnPeaks(new Float32Array([0.1, 0.9, 0.5, 0.5, 0, 0]), 2))).toEqual([Math.fround(0.9), 0.5, 0]);
+  it('finds each step\'s tallest bin between the end bins, which hold the clamped values', () => {
+    const histograms = new Float32Array([
+      0, 0.2, 0.7, 0.1, // peak inside
+      0.6, 0.1, 0.2, 0.1, // a clamped pile does not set the scale
+      0.5, 0, 0, 0.5, // only clamped values: they do
+      0, 0, 0, 0,
+    ]);
+    expect(Array.from(columnPeaks(histograms, 4))).toEqual([0.7, 0.2, 0.5, 0].map(Math.fround));
   });
 
   /** One step's 40 fractions with the given share of values in the bins around the values given. */

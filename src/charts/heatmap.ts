@@ -100,13 +100,17 @@ export function bulkExtent(histogramColumns: readonly ArrayLike<number>[], range
   return max - centre;
 }
 
-/** Each point's tallest bin: the brightest colour of its column. */
+/**
+ * Each point's tallest bin, the brightest colour of its column. The end bins are left out unless
+ * they hold everything: in a saturated layer they pile up the clamped values and would otherwise
+ * dim the distribution in between (they are drawn at full brightness, striped).
+ */
 export function columnPeaks(histograms: ArrayLike<number>, bins: number): Float32Array {
   const peaks = new Float32Array(Math.floor(histograms.length / bins));
   for (let p = 0; p < peaks.length; p++) {
-    let peak = 0;
-    for (let b = 0; b < bins; b++) peak = Math.max(peak, histograms[p * bins + b]);
-    peaks[p] = peak;
+    let inner = 0;
+    for (let b = 1; b < bins - 1; b++) inner = Math.max(inner, histograms[p * bins + b]);
+    peaks[p] = inner > 0 ? inner : Math.max(histograms[p * bins], histograms[p * bins + bins - 1]);
   }
   return peaks;
 }
