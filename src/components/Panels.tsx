@@ -179,7 +179,7 @@ function LayerPanel({ layer }: { layer: number }) {
         {[0, 1].map((arm) => (
           <ChartCanvas
             key={arm}
-            label={`Histograms over steps (heatmap) of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
+            label={`Histograms over steps (heatmap) of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}; each step coloured relative to its own tallest bin, the end rows holding the values clamped beyond ±10`}
             testId={`chart-heatmap-${layer}-${ARM_NAMES[arm]}`}
             height={220}
             inputs={inputs}
