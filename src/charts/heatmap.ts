@@ -1,6 +1,9 @@
 /**
  * Histograms over time as a heatmap, like TensorBoard's histogram panel: x = training step,
- * y = the input to the nonlinearity in the histogram's fixed bins, colour = fraction of the values.
+ * y = the input to the nonlinearity in the histogram's fixed bins, colour = each bin's share of
+ * its own step's tallest bin. Per step, as TensorBoard scales each step's histogram to its own
+ * peak: one scale for the whole run would be set by the step-0 spike (every unit starts near 0)
+ * and leave the spread-out distributions of later steps dark.
  * Painted as one ImageData at device resolution: a table lookup per pixel, whatever the number of
  * cells (2,048 x 40 fillRects would cost tens of ms).
  */
@@ -40,9 +43,10 @@ export interface HeatmapSeries {
 }
 
 export interface HeatmapOptions extends ChartSize {
-  /** The fraction drawn in the brightest colour, shared by both arms (sharedFractionMax). */
-  fractionMax: number;
+  /** The histograms' bins. */
   range?: HistogramRange;
+  /** The y-axis shows [-extent, extent] (bulkExtent); by default the bins' whole range. */
+  extent?: number;
   xDomain?: Domain;
   hoverStep?: number | null;
   /** What is plotted, e.g. "layer 3, all units"; shown after the arm's label. */
@@ -56,28 +60,80 @@ export interface HeatmapLayout {
   y: ValueScale;
 }
 
-/** Room on the right for the colour bar, its tick labels and its title. */
-export const HEATMAP_MARGINS: Margins = { ...DEFAULT_MARGINS, right: 62 };
+/** Room on the right for the colour bar, its tick labels and its title; above, for two legend rows. */
+export const HEATMAP_MARGINS: Margins = { ...DEFAULT_MARGINS, top: 40, right: 62 };
 
 const VIRIDIS = colorLookupTable(interpolateViridis);
 
-/** The largest bin fraction of any of the histogram columns (at least 1e-3, so a blank map has a scale). */
-export function sharedFractionMax(histogramColumns: readonly ArrayLike<number>[]): number {
-  let max = 1e-3;
+/** The share of all recorded values the y-axis keeps in view. */
+export const BULK_SHARE = 0.99;
+/** The y-axis never shows less than [-2, 2], so a narrow BN distribution still reads as narrow. */
+export const MIN_EXTENT = 2;
+
+/** Legend entry of the end rows, which hold every value beyond the bins' range. */
+export const CLAMPED_LABEL = 'end rows: clamped |x| > 10';
+
+/**
+ * The half-height of a y-axis symmetric about 0 that shows BULK_SHARE of all values of all the
+ * columns (each a row-major run of `range.bins` fractions summing to 1 per step), in whole bins,
+ * never below MIN_EXTENT: a ±2 distribution fills the chart rather than a stripe of ±10.
+ */
+export function bulkExtent(histogramColumns: readonly ArrayLike<number>[], range: HistogramRange = HISTOGRAM): number {
+  const { bins, min, max } = range;
+  const width = (max - min) / bins;
+  const perBin = new Float64Array(bins);
+  let total = 0;
   for (const column of histogramColumns) {
-    for (let i = 0; i < column.length; i++) if (column[i] > max) max = column[i];
+    for (let i = 0; i < column.length; i++) {
+      perBin[i % bins] += column[i];
+      total += column[i];
+    }
   }
-  return max;
+  const centre = (min + max) / 2;
+  for (let extent = Math.max(MIN_EXTENT, width); extent < max - centre; extent += width) {
+    const first = Math.max(0, Math.round((centre - extent - min) / width));
+    const last = Math.min(bins, Math.round((centre + extent - min) / width));
+    let inside = 0;
+    for (let b = first; b < last; b++) inside += perBin[b];
+    if (inside >= BULK_SHARE * total) return extent;
+  }
+  return max - centre;
 }
 
 /**
- * Position of a fraction on the colour ramp. Square root, because a saturated layer piles most
- * values into an end bin: on a linear ramp that one bin would leave every other cell dark.
+ * Each point's tallest bin, the brightest colour of its column. The end bins are left out unless
+ * they hold everything: in a saturated layer they pile up the clamped values and would otherwise
+ * dim the distribution in between (they are drawn at full brightness, striped).
  */
-export function colorPosition(fraction: number, fractionMax: number): number {
-  if (!(fraction > 0) || !(fractionMax > 0)) return 0;
-  return Math.min(1, Math.sqrt(fraction / fractionMax));
+export function columnPeaks(histograms: ArrayLike<number>, bins: number): Float32Array {
+  const peaks = new Float32Array(Math.floor(histograms.length / bins));
+  for (let p = 0; p < peaks.length; p++) {
+    let inner = 0;
+    for (let b = 1; b < bins - 1; b++) inner = Math.max(inner, histograms[p * bins + b]);
+    peaks[p] = inner > 0 ? inner : Math.max(histograms[p * bins], histograms[p * bins + bins - 1]);
+  }
+  return peaks;
 }
+
+/**
+ * Position of a fraction on the colour ramp, relative to its step's peak. Square root, because a
+ * saturated layer piles most values into an end bin: on a linear ramp that one bin would leave
+ * every other cell of its step dark.
+ */
+export function colorPosition(fraction: number, peak: number): number {
+  if (!(fraction > 0) || !(peak > 0)) return 0;
+  return Math.min(1, Math.sqrt(fraction / peak));
+}
+
+/** Light stripes across the end rows, so a clamped pile of values is not read as values at ±10. */
+function isHatched(column: number, row: number): boolean {
+  return (column + row) % 6 < 2;
+}
+
+const HATCH = (() => {
+  const bytes = new Uint8ClampedArray([255, 255, 255, 200]);
+  return new Uint32Array(bytes.buffer)[0];
+})();
 
 /**
  * For each of `deviceWidth` pixel columns starting at CSS x `left`, the index of the point whose
@@ -117,9 +173,10 @@ export function heatmapRows(range: HistogramRange, y: ValueScale, top: number, d
 
 /**
  * Writes the RGBA pixels of a `columns.length` x `rows.length` image: cell (column, row) gets the
- * colour of its bin's fraction; columns with no point stay transparent. Whole pixels are copied
- * through 32-bit views (byte order is the same in both views), and a row showing the same bin as
- * the row above is copied from it: about ten pixel rows share each of the 40 bins.
+ * colour of its bin's fraction of its step's peak; columns with no point stay transparent; the
+ * end bins (which hold the clamped values) are striped. Whole pixels are copied through 32-bit
+ * views (byte order is the same in both views), and a row showing the same inner bin as the row
+ * above is copied from it: about ten pixel rows share each of the 40 bins.
  */
 export function fillHeatmapPixels(
   pixels: Uint8ClampedArray,
@@ -127,22 +184,25 @@ export function fillHeatmapPixels(
   rows: Int32Array,
   histograms: ArrayLike<number>,
   bins: number,
-  fractionMax: number,
   lut: Uint8ClampedArray = VIRIDIS,
 ): void {
   const width = columns.length;
   const out = new Uint32Array(pixels.buffer, pixels.byteOffset, width * rows.length);
   const colors = new Uint32Array(lut.buffer, lut.byteOffset, lut.length >>> 2);
+  const peaks = columnPeaks(histograms, bins);
   for (let r = 0; r < rows.length; r++) {
     const bin = rows[r];
     const start = r * width;
-    if (r > 0 && bin === rows[r - 1]) {
+    const clamped = bin === 0 || bin === bins - 1;
+    if (r > 0 && bin === rows[r - 1] && !clamped) {
       out.copyWithin(start, start - width, start);
       continue;
     }
     for (let c = 0; c < width; c++) {
       const index = columns[c];
-      out[start + c] = index < 0 ? 0 : colors[lookupIndex(colorPosition(histograms[index * bins + bin], fractionMax))];
+      if (index < 0) out[start + c] = 0;
+      else if (clamped && isHatched(c, r)) out[start + c] = HATCH;
+      else out[start + c] = colors[lookupIndex(colorPosition(histograms[index * bins + bin], peaks[index]))];
     }
   }
 }
@@ -153,9 +213,12 @@ export function heatmapLayout(series: HeatmapSeries, options: HeatmapOptions): H
   return {
     area,
     x: stepScale(area, options.xDomain ?? stepDomain([series.steps])),
-    y: valueScale(area, [range.min, range.max], false),
+    y: valueScale(area, options.extent === undefined ? [range.min, range.max] : [-options.extent, options.extent], false),
   };
 }
+
+/** What the colour bar measures, on its square-root scale. */
+export const COLOR_BAR_TITLE = "% of the step's tallest bin (√)";
 
 /** One ImageData per canvas, reused while the plot area keeps its size. */
 const imageCache = new WeakMap<CanvasRenderingContext2D, ImageData>();
@@ -168,7 +231,7 @@ function imageFor(ctx: CanvasRenderingContext2D, width: number, height: number):
   return image;
 }
 
-function drawColorBar(ctx: CanvasRenderingContext2D, area: PlotArea, fractionMax: number): void {
+function drawColorBar(ctx: CanvasRenderingContext2D, area: PlotArea): void {
   const left = area.right + 10;
   const width = 10;
   const gradient = ctx.createLinearGradient(0, area.bottom, 0, area.top);
@@ -179,7 +242,7 @@ function drawColorBar(ctx: CanvasRenderingContext2D, area: PlotArea, fractionMax
   }
   ctx.fillStyle = gradient;
   ctx.fillRect(left, area.top, width, area.height);
-  const scale = scaleSqrt().domain([0, fractionMax]).range([area.bottom, area.top]);
+  const scale = scaleSqrt().domain([0, 1]).range([area.bottom, area.top]);
   ctx.font = CHART_THEME.font;
   ctx.fillStyle = CHART_THEME.mutedText;
   ctx.strokeStyle = CHART_THEME.axis;
@@ -199,7 +262,7 @@ function drawColorBar(ctx: CanvasRenderingContext2D, area: PlotArea, fractionMax
   ctx.textAlign = 'center';
   ctx.textBaseline = 'bottom';
   ctx.fillStyle = CHART_THEME.text;
-  ctx.fillText('% of values', 0, 0);
+  ctx.fillText(COLOR_BAR_TITLE, 0, 0);
   ctx.restore();
 }
 
@@ -224,12 +287,11 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries
     heatmapRows(range, y, area.top, deviceHeight, m.d),
     series.histograms,
     range.bins,
-    options.fractionMax,
   );
   ctx.putImageData(image, deviceLeft, deviceTop);
 
   drawAxes(ctx, area, { x, y, xAxis: STEP_AXIS, yAxis: NONLINEARITY_INPUT_AXIS });
-  drawColorBar(ctx, area, options.fractionMax);
+  drawColorBar(ctx, area);
 
   ctx.save();
   ctx.font = CHART_THEME.font;
@@ -257,6 +319,16 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries
   ctx.restore();
 
   const label = armLegendLabel(options.title ? `${series.label}, ${options.title}` : series.label, series.divergedStep);
-  drawLegend(ctx, [{ label, symbol: { kind: 'band', color: series.color, opacity: 1 } }], area);
+  const [low, high] = y.domain();
+  const binWidth = (range.max - range.min) / range.bins;
+  const endRowsShown = low < range.min + binWidth || high > range.max - binWidth;
+  drawLegend(
+    ctx,
+    [
+      { label, symbol: { kind: 'band', color: series.color, opacity: 1 } },
+      ...(endRowsShown ? [{ label: CLAMPED_LABEL, symbol: { kind: 'hatch' } as const }] : []),
+    ],
+    area,
+  );
   return layout;
 }

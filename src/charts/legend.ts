@@ -8,6 +8,8 @@ export type LegendSymbol =
   | { kind: 'line'; color: string; width?: number; dash?: number[] }
   | { kind: 'band'; color: string; opacity: number }
   | { kind: 'cross'; color: string }
+  /** Light stripes on dark: the heatmap's end rows, which hold the clamped values. */
+  | { kind: 'hatch' }
   /** A heading: the label alone. */
   | { kind: 'none' };
 
@@ -78,6 +80,23 @@ function drawSymbol(ctx: CanvasRenderingContext2D, symbol: LegendSymbol, x: numb
       break;
     case 'cross':
       drawCross(ctx, x + SYMBOL_WIDTH / 2, y, 4, symbol.color);
+      break;
+    case 'hatch':
+      ctx.fillStyle = '#3b528b';
+      ctx.fillRect(x, y - 5, SYMBOL_WIDTH, 10);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x, y - 5, SYMBOL_WIDTH, 10);
+      ctx.clip();
+      ctx.strokeStyle = 'rgba(255, 255, 255, 0.8)';
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (let k = -10; k < SYMBOL_WIDTH; k += 5) {
+        ctx.moveTo(x + k, y + 5);
+        ctx.lineTo(x + k + 10, y - 5);
+      }
+      ctx.stroke();
+      ctx.restore();
       break;
     case 'none':
       break;

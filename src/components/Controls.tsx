@@ -1,19 +1,39 @@
 import { useEffect, useId, useState } from 'react';
 import { describeAllowed, fieldByName, formatValue, parseValue, updateConfig, type Config, type Field } from '../config/schema';
-import { PRESETS } from '../config/presets';
+import { matchesPreset, PRESETS } from '../config/presets';
 import { parse } from '../config/url';
 import { useLab, useLabState } from './labContext';
 
 type EditableField = Exclude<Field, { kind: 'normalization' }>;
 
+type Group = { title: string; fields: EditableField['name'][] };
+
 /** The controls, grouped as a reader of the paper thinks of them; every field comes from the schema. */
-const GROUPS: { title: string; fields: EditableField['name'][] }[] = [
+const GROUPS: Group[] = [
   { title: 'Training', fields: ['learningRate', 'momentum', 'batchSize', 'steps'] },
   { title: 'Network', fields: ['hiddenLayers', 'hiddenUnits', 'activation', 'initSigma'] },
-  { title: 'Batch normalization', fields: ['epsilon', 'inferenceStatistics', 'movingAverageDecay', 'populationBatches', 'noiseStrength'] },
-  { title: 'Measurement', fields: ['metricsInterval', 'probeSize', 'trackedUnit'] },
-  { title: 'Run', fields: ['seed', 'backend', 'gradients'] },
+  { title: 'Batch normalization', fields: ['inferenceStatistics', 'noiseStrength'] },
+  { title: 'Measurement', fields: ['trackedUnit'] },
+  { title: 'Run', fields: ['seed'] },
 ];
+
+/** Choices that matter to an expert re-running the experiment, not to a first look: folded away. */
+const ADVANCED_GROUPS: Group[] = [
+  { title: 'Batch normalization', fields: ['epsilon', 'movingAverageDecay', 'populationBatches'] },
+  { title: 'Measurement', fields: ['metricsInterval', 'probeSize'] },
+  { title: 'Engine', fields: ['backend', 'gradients'] },
+];
+
+function FieldGroup({ group }: { group: Group }) {
+  return (
+    <fieldset>
+      <legend>{group.title}</legend>
+      {group.fields.map((name) => (
+        <FieldControl key={name} field={fieldByName(name) as EditableField} />
+      ))}
+    </fieldset>
+  );
+}
 
 /**
  * One field: a number box that applies on Enter or when it loses focus (not per keystroke: each
@@ -47,7 +67,7 @@ function FieldControl({ field }: { field: EditableField }) {
   };
 
   return (
-    <div className="field">
+    <div className={field.kind === 'enum' ? 'field field-select' : 'field'}>
       <label htmlFor={id} title={field.help}>
         {field.label}
         {field.unit && <span className="unit"> ({field.unit})</span>}
@@ -96,7 +116,8 @@ export function Transport() {
       <button type="button" className="primary" onClick={() => (running ? runner.pause() : runner.play())}>
         {running ? 'Pause' : 'Play'}
       </button>
-      <button type="button" onClick={() => runner.stepOnce()} disabled={status !== 'paused'}>
+      {/* Pressed while the data and backend load, Step is taken as soon as both arms are ready. */}
+      <button type="button" onClick={() => runner.stepOnce()} disabled={status !== 'paused' && status !== 'loading'}>
         Step
       </button>
       <button type="button" onClick={() => runner.reset()}>
@@ -108,6 +129,7 @@ export function Transport() {
 
 function Presets() {
   const { runner, store } = useLab();
+  const config = useLabState((s) => s.config);
   return (
     <div className="presets" role="group" aria-label="Presets">
       {PRESETS.map((preset) => (
@@ -115,6 +137,7 @@ function Presets() {
           type="button"
           key={preset.id}
           title={preset.description}
+          aria-pressed={matchesPreset(preset, config)}
           onClick={() => {
             store.setState({ problems: [] });
             runner.setConfig(parse(preset.query).config);
@@ -133,13 +156,14 @@ export function Controls() {
       <h2 id="controls-title">Experiment</h2>
       <Presets />
       {GROUPS.map((group) => (
-        <fieldset key={group.title}>
-          <legend>{group.title}</legend>
-          {group.fields.map((name) => (
-            <FieldControl key={name} field={fieldByName(name) as EditableField} />
-          ))}
-        </fieldset>
+        <FieldGroup key={group.title} group={group} />
       ))}
+      <details className="advanced">
+        <summary>Advanced</summary>
+        {ADVANCED_GROUPS.map((group) => (
+          <FieldGroup key={group.title} group={group} />
+        ))}
+      </details>
       <p className="caption">Every change restarts both arms from step 0 with the same seed, so the comparison stays fair.</p>
     </section>
   );

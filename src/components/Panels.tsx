@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema';
 import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
 import { ARM_COLORS } from '../charts/colors';
-import { drawHeatmap, sharedFractionMax } from '../charts/heatmap';
+import { bulkExtent, drawHeatmap } from '../charts/heatmap';
 import { drawHistogramChart } from '../charts/histogramChart';
 import { nearestIndex } from '../charts/hover';
 import { drawLineChart, type LineSeries } from '../charts/lineChart';
@@ -9,6 +9,7 @@ import { LOSS_AXIS, stepDomain, type Domain } from '../charts/axes';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { SaturationChart } from './SaturationChart';
 import { useLab, useLabState } from './labContext';
 import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
 
@@ -187,7 +188,7 @@ function LayerPanel({ layer }: { layer: number }) {
         <ChartCanvas
           label={`Histogram of the input to the nonlinearity at the step cursor (the latest record when it is not set), hidden layer ${layer + 1}, both arms`}
           testId={`chart-histogram-${layer}`}
-          height={200}
+          height={220}
           inputs={inputs}
           describe={(state) => describeHistogram(state, layer)}
           paint={({ ctx, width, height, state }) =>
@@ -201,9 +202,9 @@ function LayerPanel({ layer }: { layer: number }) {
         {[0, 1].map((arm) => (
           <ChartCanvas
             key={arm}
-            label={`Histograms over steps (heatmap) of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
+            label={`Histograms over steps (heatmap) of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}; each step coloured relative to its own tallest bin, the end rows holding the values clamped beyond ±10`}
             testId={`chart-heatmap-${layer}-${ARM_NAMES[arm]}`}
-            height={200}
+            height={220}
             stepCursor
             inputs={inputs}
             describe={(state) => describeHeatmap(state, arm, layer)}
@@ -216,7 +217,7 @@ function LayerPanel({ layer }: { layer: number }) {
                 {
                   width,
                   height,
-                  fractionMax: sharedFractionMax(state.series.map((other) => other.histograms(layer, view))),
+                  extent: bulkExtent(state.series.map((other) => other.histograms(layer, view))),
                   xDomain: sharedSteps(state),
                   hoverStep: state.view.cursorStep,
                   title: distributionTitle(state.config, layer),
@@ -226,6 +227,7 @@ function LayerPanel({ layer }: { layer: number }) {
           />
         ))}
       </div>
+      <SaturationChart layer={layer} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { notLearningReason } from '../state/learning';
 import { pairStep, type LabState } from '../state/store';
 import { useLab, useLabState } from './labContext';
 
@@ -52,6 +53,9 @@ export function StatusBar() {
   const step = useLabState(pairStep);
   const totalSteps = useLabState((s) => s.config.steps);
   const arms = useLabState((s) => s.arms);
+  // Strings, so the bar re-renders only when a verdict changes, not at every record.
+  const notLearningA = useLabState((s) => notLearningReason(s.series[0]));
+  const notLearningB = useLabState((s) => notLearningReason(s.series[1]));
   const rate = useStepsPerSecond();
   const elapsed = useElapsed();
   const backends = [...new Set(arms.map((a) => a.backend).filter(Boolean))].join(', ');
@@ -79,6 +83,13 @@ export function StatusBar() {
         arm.diverged !== null ? (
           <span key={i} className="badge diverged" data-testid={`diverged-${i === 0 ? 'A' : 'B'}`}>
             Arm {i === 0 ? 'A' : 'B'} diverged at step {arm.diverged}
+          </span>
+        ) : null,
+      )}
+      {[notLearningA, notLearningB].map((reason, i) =>
+        reason !== null ? (
+          <span key={i} className="badge not-learning" data-testid={`not-learning-${i === 0 ? 'A' : 'B'}`} title="It trains on: a slow start can still turn.">
+            {i === 0 ? 'A' : 'B'}: not learning: {reason}
           </span>
         ) : null,
       )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS } from './presets';
+import { matchesPreset, PRESETS } from './presets';
 import { DEFAULT_CONFIG } from './schema';
 import { parse } from './url';
 
@@ -47,6 +47,15 @@ describe('presets', () => {
     for (const preset of PRESETS) {
       expect(preset.title.length).toBeGreaterThan(0);
       expect(preset.description).toMatch(/\.$/);
+    }
+  });
+
+  it('each matches its own config and no other preset\'s, whatever the view, and not once a field is changed', () => {
+    for (const preset of PRESETS) {
+      const config = parse(preset.query).config;
+      expect(PRESETS.filter((other) => matchesPreset(other, config)).map((other) => other.id)).toEqual([preset.id]);
+      expect(matchesPreset(preset, { ...config, distributionView: 'pooled', lossScale: 'linear' })).toBe(true);
+      expect(matchesPreset(preset, { ...config, seed: config.seed + 1 })).toBe(false);
     }
   });
 });

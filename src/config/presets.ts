@@ -4,8 +4,8 @@
  * (a learning rate 10x the default, not a number written here) so they stay true when the
  * defaults are tuned.
  */
-import { DEFAULT_CONFIG, validateConfig, type Config } from './schema';
-import { serialize } from './url';
+import { DEFAULT_CONFIG, FIELDS, formatValue, validateConfig, type Config } from './schema';
+import { parse, serialize } from './url';
 
 export interface Preset {
   id: string;
@@ -65,3 +65,12 @@ export const PRESETS: readonly Preset[] = [
     },
   ),
 ];
+
+/**
+ * Whether `config` runs the preset's experiment. Display fields (which distribution, the loss
+ * scale) do not count: changing the view does not change what was trained.
+ */
+export function matchesPreset(preset: Preset, config: Config): boolean {
+  const presetConfig = parse(preset.query).config;
+  return FIELDS.every((field) => !field.restartsRun || formatValue(field, presetConfig[field.name]) === formatValue(field, config[field.name]));
+}

@@ -146,6 +146,28 @@ describe('Runner', () => {
     expect(b.of('resume')).toEqual([command({ type: 'resume', runId })]);
   });
 
+  it('Step pressed while loading takes its steps as soon as both arms are ready, and stays paused', () => {
+    const { store, runner, workers } = setup();
+    runner.start(false);
+    runner.stepOnce();
+    runner.stepOnce();
+    const [a, b] = current(workers);
+    const { runId } = store.getState();
+    expect(a.of('step')).toEqual([]);
+    ready(a, runId, 0);
+    expect(a.of('step')).toEqual([]);
+    ready(b, runId, 1);
+    for (const worker of [a, b]) expect(worker.of('step')).toEqual([command({ type: 'step', runId, count: 2 })]);
+    expect(store.getState().status).toBe('paused');
+    // A Reset forgets presses made for the run it replaces.
+    runner.reset();
+    runner.stepOnce();
+    runner.reset();
+    ready(a, runId + 2, 0);
+    ready(b, runId + 2, 1);
+    expect(a.of('step')).toHaveLength(1);
+  });
+
   it('pause pressed after play, while still loading, leaves the run paused when it is ready', () => {
     const { store, runner, workers } = setup();
     runner.start(false);

@@ -31,6 +31,8 @@ export class Runner {
   private horizons: [number, number] = [Infinity, Infinity];
   /** Whether to train as soon as both arms are ready (play pressed before the data arrived). */
   private pendingRunning = false;
+  /** Step presses made before both arms were ready, taken as soon as they are. */
+  private pendingSteps = 0;
 
   constructor(
     private readonly store: LabStore,
@@ -73,6 +75,7 @@ export class Runner {
       elapsedBeforeMs: 0,
     });
     this.pendingRunning = running;
+    this.pendingSteps = 0;
     const workers = this.ensureWorkers();
     workers.forEach((worker, arm) =>
       worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, assets: this.assets })),
@@ -116,10 +119,15 @@ export class Runner {
   /** Trains exactly one more step of each arm still training, then stays paused. */
   stepOnce(): void {
     const state = this.store.getState();
-    if (state.status !== 'paused') return;
+    if (state.status === 'loading' && !this.pendingRunning) this.pendingSteps++;
+    if (state.status === 'paused') this.step(1);
+  }
+
+  private step(count: number): void {
+    const { runId } = this.store.getState();
     this.horizons = [Infinity, Infinity];
-    this.send(command({ type: 'horizon', runId: state.runId, step: Infinity }));
-    this.send(command({ type: 'step', runId: state.runId, count: 1 }));
+    this.send(command({ type: 'horizon', runId, step: Infinity }));
+    this.send(command({ type: 'step', runId, count }));
   }
 
   reset(): void {
@@ -183,10 +191,12 @@ export class Runner {
         this.updateArm(arm, { backend: message.backend, fallbackReason: message.fallbackReason, startMs: message.startMs });
         if (this.store.getState().arms.every((a) => a.backend !== null)) {
           this.store.setState({ status: 'paused' });
+          const steps = this.pendingSteps;
+          this.pendingSteps = 0;
           if (this.pendingRunning) {
             this.pendingRunning = false;
             this.play();
-          }
+          } else if (steps > 0) this.step(steps);
         }
         break;
       case 'records':

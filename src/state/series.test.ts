@@ -47,6 +47,13 @@ describe('ArmSeries', () => {
     expect(series.stride).toBe(1);
   });
 
+  it('keeps a record taken off the metrics interval (a Step press) between the interval\'s records', () => {
+    const series = new ArmSeries(LAYERS, 128);
+    for (const step of [0, 1, 2, 100, 200]) series.push(record(step));
+    expect(Array.from(series.steps())).toEqual([0, 1, 2, 100, 200]);
+    expect(series.saturation(0)[1]).toBeCloseTo(1 / 7, 6);
+  });
+
   it('holds at most its capacity however many records a run produces', () => {
     const series = filled(100_000);
     expect(series.length).toBeLessThanOrEqual(DEFAULT_CAPACITY);

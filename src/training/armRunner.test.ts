@@ -136,6 +136,19 @@ describe('ArmRunner', () => {
     expect(host.step).toBe(2);
   });
 
+  it('"step" records the step it ends on, off the metrics interval, and "resume" keeps to the interval', async () => {
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'step', runId: 1, count: 1 }));
+    await host.settled();
+    expect(host.recordedSteps()).toEqual([0, 1]);
+    await runner.handle(command({ type: 'step', runId: 1, count: 2 }));
+    await host.settled();
+    expect(host.recordedSteps()).toEqual([0, 1, 3]);
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.settled();
+    expect(host.recordedSteps()).toEqual([0, 1, 3, ...stepsOf(small.metricsInterval, small.steps, small.metricsInterval)]);
+  });
+
   it('"step" presses that arrive before the previous step ran add up', async () => {
     const { host, runner } = await started();
     await runner.handle(command({ type: 'step', runId: 1, count: 1 }));

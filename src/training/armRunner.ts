@@ -157,7 +157,9 @@ export class ArmRunner {
           this.host.post(result({ type: 'diverged', runId, arm: this.arm, step: trainer.diverged }));
           return;
         }
-        if (trainer.recordDue) this.pending.push(trainer.record());
+        // The last step of a Step press is recorded whatever the metrics interval, so the
+        // charts show the step the learner just took.
+        if (trainer.recordDue || this.stepsLeft === 0) this.pending.push(trainer.record());
       }
       if (this.stepsLeft <= 0) this.running = false;
       const finished = trainer.done;

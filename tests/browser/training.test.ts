@@ -26,6 +26,7 @@ const CHARTS = [
     `chart-histogram-${layer}`,
     `chart-heatmap-${layer}-A`,
     `chart-heatmap-${layer}-B`,
+    `chart-saturation-${layer}`,
   ]).flat(),
 ];
 
@@ -37,12 +38,9 @@ async function waitForStep(page: Page, atLeast: number): Promise<void> {
   await page.waitForFunction((min) => Number(document.querySelector('[data-testid=step]')!.textContent) >= min, atLeast, WAIT);
 }
 
-/** Both arms are loaded and the run is paused: the Step button is enabled only then. */
+/** Both arms are loaded and the run is paused, as the status bar says. */
 async function waitUntilPaused(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const step = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Step');
-    return step !== undefined && !step.disabled;
-  }, undefined, WAIT);
+  await page.waitForFunction(() => document.querySelector('.status-bar [role=status]')?.textContent === 'Paused', undefined, WAIT);
 }
 
 /** Waits until the step counter holds still for `ms` (results in flight when Pause was pressed may land first). */
@@ -102,7 +100,7 @@ describe('training in Chromium', () => {
 
   it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
     // Tall enough from the start for every panel to be on screen: charts out of view do not paint.
-    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 3200 } });
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 4000 } });
     await waitUntilPaused(page);
     const ready = await charts(page);
     expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());
@@ -158,6 +156,34 @@ describe('training in Chromium', () => {
     await waitUntilPaused(page);
     expect(await stepCount(page)).toBe(0);
     expect(await button(page, 'Play').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('one Step from a fresh page shows step 1: the counter reads 1 and the charts have a point at step 1', async () => {
+    const { page, errors } = await lab.open(SMALL);
+    // Pressed at once, while the data may still be loading: the press is kept, not lost.
+    await button(page, 'Step').click();
+    await waitForStep(page, 1);
+    expect(await settledStep(page)).toBe(1);
+    const readout = page.getByTestId('saturation-readout-0');
+    await vi.waitFor(async () => expect(await readout.getAttribute('data-step')).toBe('1'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+    expect(await readout.textContent()).toMatch(/^Units saturated: A: no BN [\d.]+% at step 1; B: BN on all [\d.]+% at step 1$/);
+    await vi.waitFor(async () => expect(await page.getByTestId('chart-saturation-0-text').textContent()).toContain('at step 1;'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+    expect(await button(page, 'Play').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('an arm stuck at chance with a runaway loss is flagged "not learning" with the reason, and trains on', async () => {
+    const { page, errors } = await lab.open('?lr=100&sigma=1&every=20');
+    await waitUntilPaused(page);
+    await button(page, 'Play').click();
+    const flag = page.getByTestId('not-learning-A');
+    await flag.waitFor({ state: 'visible' });
+    expect(await flag.textContent()).toMatch(/^A: not learning: (loss [\d,]+ nats at step [\d,]+, [\d,]+x its [\d.]+ at step 0|\d+% test accuracy after [\d,]+ steps \(chance is 10%\))$/);
+    const flaggedAt = await stepCount(page);
+    await waitForStep(page, flaggedAt + 50);
+    expect(await page.locator('.status-bar [role=status]').textContent()).toBe('Training');
+    await screenshot(page, 'not-learning');
     expect(errors).toEqual([]);
   });
 
