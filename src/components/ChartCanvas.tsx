@@ -36,6 +36,8 @@ export interface ChartCanvasProps {
   testId?: string;
 }
 
+const UNSEEN_DESCRIPTION_MS = 1000;
+
 /**
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
  * the store in an effect means a metrics message never re-renders the component tree.
@@ -97,12 +99,26 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
         canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
       },
     });
-    const unsubscribe = store.subscribe(requestPaint);
+    // A chart out of view skips its pixels but not its words: a screen reader reads the text
+    // alternative wherever the chart is, so it follows the data at most once a second.
+    let describeTimer: ReturnType<typeof setTimeout> | null = null;
+    const describeUnseen = () => {
+      if (visible || describeTimer !== null) return;
+      describeTimer = setTimeout(() => {
+        describeTimer = null;
+        descriptionRef.current!.textContent = describeRef.current(store.getState());
+      }, UNSEEN_DESCRIPTION_MS);
+    };
+    const unsubscribe = store.subscribe(() => {
+      requestPaint();
+      describeUnseen();
+    });
     return () => {
       observer.disconnect();
       visibility.disconnect();
       unregister();
       unsubscribe();
+      if (describeTimer !== null) clearTimeout(describeTimer);
     };
   }, [store, height]);
 

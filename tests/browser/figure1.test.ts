@@ -109,7 +109,7 @@ describe('Figure 1 at the top of the page', () => {
       /^Step 0: test accuracy A: no BN \d+\.\d%, B: BN on all \d+\.\d%\. Layer 3, unit 0, input to the sigmoid, 15th\/50th\/85th percentiles: A \S+\/\S+\/\S+, B \S+\/\S+\/\S+\.$/,
     );
     expect(await waitForText(page, 'chart-histogram-0-text', /step 0 \(step cursor\)/)).toMatch(/A: no BN: most values from/);
-    expect(await textOf(page, 'chart-histogram-2-text')).toMatch(/step 0 \(step cursor\)/);
+    expect(await waitForText(page, 'chart-histogram-2-text', /step 0 \(step cursor\)/)).toMatch(/layer 3/);
     await page.keyboard.press('ArrowRight');
     await waitForText(page, 'cursor-readout', /^Step 10:/);
     await waitForText(page, 'chart-histogram-0-text', /step 10 \(step cursor\)/);
