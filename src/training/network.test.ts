@@ -100,7 +100,7 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
 }
 
 function readParameters(net: Network): Float64Array[] {
-  return net.parameters().map((p) => Float64Array.from(p.dataSync()));
+  return net.parameters().map((p) => Float64Array.from(p.values));
 }
 
 describe('Network gradients', () => {
