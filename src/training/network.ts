@@ -78,6 +78,8 @@ export interface LossAndGradients {
   gradients: Float32Array[];
   /** Per hidden layer, the input to the nonlinearity [m, units] (empty unless mode.taps). */
   taps: Float32Array[];
+  /** Per parameter, the only rows whose gradient may be non-zero (the first layer's pixels in use), or null: the optimizer's hint. */
+  rowsInUse: (Int32Array | null)[];
   /** The batch statistics each op with running statistics normalized with, in layer order: what updateRunningStatistics moves them toward. */
   batchStatistics: BatchStatistics[];
   m: number;
@@ -87,6 +89,8 @@ export class Network {
   readonly spec: NetworkSpec;
   /** Hidden layers, then the output layer (one dense op). */
   private readonly layers: Op[][];
+  /** Every op, in order. */
+  private readonly ops: Op[];
   private readonly trainable: Parameter[];
   private readonly values: Float32Array[];
   private readonly shapes: (readonly number[])[];
@@ -113,7 +117,8 @@ export class Network {
     this.spec = spec;
     this.layers = buildLayers(name, sizes, spec.normalization, weights, spec);
     this.trainable = [];
-    for (const op of this.layers.flat()) {
+    this.ops = this.layers.flat();
+    for (const op of this.ops) {
       op.firstParameter = this.trainable.length;
       this.trainable.push(...op.parameters);
     }
@@ -158,7 +163,9 @@ export class Network {
         const ops = this.layers[layer];
         for (let k = ops.length - 1; k >= 0 && gradient !== null; k--) gradient = ops[k].backward(gradient, steps[layer]);
       }
-      result = { loss, gradients: this.gradientBuffers, taps, batchStatistics: this.batchStatistics(), m };
+      const rowsInUse = this.trainable.map(() => null as Int32Array | null);
+      for (const op of this.ops) if (op.gradientRows) op.parameters.forEach((_, k) => (rowsInUse[op.firstParameter + k] = op.gradientRows!(k)));
+      result = { loss, gradients: this.gradientBuffers, taps, rowsInUse, batchStatistics: this.batchStatistics(), m };
     });
     return result!;
   }
@@ -172,14 +179,14 @@ export class Network {
   trainStep(x: TrainingInput, yOneHot: tf.Tensor2D, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
     const scale = this.optimizer.gradientScale(learningRate, momentum);
     const result = this.lossAndGradients(this.values, x, yOneHot, { noise }, scale);
-    this.optimizer.update(this.values, result.gradients, this.shapes, learningRate, momentum, scale);
+    this.optimizer.update(this.values, result.gradients, this.shapes, learningRate, momentum, scale, result.rowsInUse);
     this.updateRunningStatistics(result);
     return result.loss;
   }
 
   /** Moves each op's running statistics (the moving averages) toward the batch statistics of a lossAndGradients result. */
   updateRunningStatistics(result: Pick<LossAndGradients, 'batchStatistics' | 'm'>): void {
-    const observing = this.layers.flat().filter((op) => op.observe);
+    const observing = this.ops.filter((op) => op.observe);
     observing.forEach((op, k) => op.observe!(result.batchStatistics[k], result.m));
   }
 
@@ -239,12 +246,12 @@ export class Network {
     const m = batches[0].shape[0];
     if (m < 2) throw new Error('population variance needs mini-batches of at least 2 examples');
     if (batches.some((b) => b.shape[0] !== m)) throw new Error('population statistics need mini-batches of one size m');
-    if (this.spec.inferenceStatistics === 'moving' || !this.layers.flat().some((op) => op.estimate)) return;
+    if (this.spec.inferenceStatistics === 'moving' || !this.ops.some((op) => op.estimate)) return;
     tf.tidy(() => {
       // All mini-batches in one forward pass, each normalized with its own statistics.
       let h = tf.concat2d(batches, 0);
       const mode = { training: true, noise: null, requireNoise: false };
-      for (const op of this.layers.flat()) h = op.estimate ? op.estimate(h, this.tensorsOf(op), batches.length, m) : op.forwardTensor(h, this.tensorsOf(op), mode);
+      for (const op of this.ops) h = op.estimate ? op.estimate(h, this.tensorsOf(op), batches.length, m) : op.forwardTensor(h, this.tensorsOf(op), mode);
     });
   }
 
@@ -284,7 +291,7 @@ export class Network {
   }
 
   private batchStatistics(): BatchStatistics[] {
-    return this.layers.flat().flatMap((op) => (op.observe && op.batchStatistics ? [op.batchStatistics()] : []));
+    return this.ops.flatMap((op) => (op.observe && op.batchStatistics ? [op.batchStatistics()] : []));
   }
 
   /** An op's parameters as tensors made from their values. Inside a tf.tidy. */

@@ -127,6 +127,11 @@ export class Dense implements Op {
     return { values: readInto(tf.matMul(this.weights!, dWxT), this.dInputTBuffer), transposed: true };
   }
 
+  /** The first layer's weight gradient is 0 on the pixels the mini-batch leaves blank. */
+  gradientRows(k: number): Int32Array | null {
+    return k === 0 ? this.kept : null;
+  }
+
   forwardTensor(x: tf.Tensor2D, params: readonly tf.Tensor[], _mode: TensorMode): tf.Tensor2D {
     const [weights, bias] = params as tf.Tensor2D[];
     return this.hasBias

@@ -88,6 +88,8 @@ export interface Op {
   backward(dOutput: Gradient, step: StepContext): Gradient | null;
   /** The same map in tfjs ops, differentiable by tfjs; `params` are this op's parameters as tensors. */
   forwardTensor(x: tf.Tensor2D, params: readonly tf.Tensor[], mode: TensorMode): tf.Tensor2D;
+  /** The only rows of parameter k whose gradient the last backward pass may have made non-zero, or null (all may be). */
+  gradientRows?(k: number): Int32Array | null;
   /** Whether this op, a normalization with its own shift, makes the dense op before it drop its bias. */
   readonly replacesBias?: boolean;
   /** The batch statistics of the last hand-written forward pass, for ops with running statistics. */
