@@ -92,6 +92,15 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
       const mu = Array.from({ length: fanOut }, (_, j) => a.reduce((s, row) => s + row[j], 0) / m);
       const variance = mu.map((mj, j) => a.reduce((s, row) => s + (row[j] - mj) ** 2, 0) / m);
       u = a.map((row) => row.map((v, j) => (gamma[j] * (v - mu[j])) / Math.sqrt(variance[j] + spec.epsilon) + beta[j]));
+    } else if (spec.normalization[layer] === 'layernorm') {
+      // Ba et al.: each example over its own units.
+      const gamma = params[next++];
+      const beta = params[next++];
+      u = a.map((row) => {
+        const mu = row.reduce((s, v) => s + v, 0) / fanOut;
+        const variance = row.reduce((s, v) => s + (v - mu) ** 2, 0) / fanOut;
+        return row.map((v, j) => (gamma[j] * (v - mu)) / Math.sqrt(variance + spec.epsilon) + beta[j]);
+      });
     } else {
       const b = params[next++];
       u = a.map((row) => row.map((v, j) => v + b[j]));
@@ -112,6 +121,7 @@ describe('Network gradients', () => {
     // ReLU with BN everywhere: without BN a unit can sit exactly at the kink (all its inputs dead,
     // its bias never moved), where finite differences see half the slope.
     ['relu', ['batchnorm', 'batchnorm', 'batchnorm']],
+    ['sigmoid', ['layernorm', 'none', 'batchnorm']],
   ];
   // Pixels 0 and 4 of 6 blank in the whole mini-batch: the first layer's products leave them out.
   const blanks: [string, number[]][] = [['every pixel', []], ['2 of 6 pixels blank', [0, 4]]];

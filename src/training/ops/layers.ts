@@ -7,6 +7,7 @@ import type { Activation as ActivationName, InferenceStatistics, Normalization }
 import { Activation } from './activation';
 import { BatchNorm } from './batchNorm';
 import { Dense } from './dense';
+import { LayerNorm } from './layerNorm';
 import { Noise } from './noise';
 import type { Op } from './op';
 
@@ -23,6 +24,7 @@ const NORMALIZATION_OPS: Record<Normalization, (name: string, units: number, opt
   batchnorm: (name, units, options) => [new BatchNorm(name, units, options)],
   /** BN whose output gets the step's noise in training mode (noise.ts). */
   noisy: (name, units, options, layer) => [new BatchNorm(name, units, options), new Noise(`hidden layer ${layer + 1}`)],
+  layernorm: (name, units, options) => [new LayerNorm(name, units, options.epsilon)],
 };
 
 /**
