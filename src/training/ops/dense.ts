@@ -13,8 +13,8 @@ import { parameter, sized, tensorOf, transpose, rowMajor, type Gradient, type Op
 
 /**
  * A mini-batch's input on only the pixels that are non-zero in some example. A pixel that is 0
- * throughout adds nothing to Wx and gets a zero gradient, and in an MNIST mini-batch of 60 about
- * 37% of the 784 pixels are (the borders), so leaving them out spares that share of the step's
+ * throughout adds nothing to Wx and gets a zero gradient, and in an MNIST mini-batch a good share
+ * of the 784 pixels are (the borders), so leaving them out spares that share of the step's
  * largest products (x W and x^T dWx) and of the weights XNNPACK packs for them. The trainer
  * builds it from where each digit's ink is (data.ts, fillCompactBatch); from a dense x, the dense
  * op finds the pixels itself.

@@ -20,6 +20,8 @@ export class Noise implements Op {
   private output: Float32Array | null = null;
   private input: Float32Array | null = null;
   private dInput: Float32Array | null = null;
+  /** The gradient row-major, where it arrives transposed. */
+  private dOutput: Float32Array | null = null;
 
   /** `layer` names the layer in messages ("hidden layer 2"). */
   constructor(private readonly layer: string) {}
@@ -37,7 +39,7 @@ export class Noise implements Op {
     if (this.scale === null) return dOutput;
     const scale = this.scale;
     const cols = scale.length;
-    const d = rowMajor(dOutput, dOutput.values.length / cols, (this.input = sized(this.input, dOutput.values.length)));
+    const d = rowMajor(dOutput, dOutput.values.length / cols, (this.dOutput = sized(this.dOutput, dOutput.values.length)));
     const dInput = (this.dInput = sized(this.dInput, d.length));
     for (let at = 0; at < d.length; at += cols) for (let j = 0; j < cols; j++) dInput[at + j] = d[at + j] * scale[j];
     return { values: dInput, transposed: false };

@@ -127,7 +127,7 @@ export function transpose(values: Float32Array, rows: number, cols: number, tran
   return transposed;
 }
 
-/** A buffer of `size` floats kept in `slot`, reallocated only when the size changes (a new mini-batch size). */
+/** `buffer` if it holds `size` floats, else a new one: an op's buffers are reallocated only for a new mini-batch size. */
 export function sized(buffer: Float32Array | null, size: number): Float32Array {
   return buffer !== null && buffer.length === size ? buffer : new Float32Array(size);
 }
