@@ -23,7 +23,7 @@ import { Activation as ActivationOp } from './ops/activation';
 import { Dense, examplesIn, type DataSignal, type TrainingInput } from './ops/dense';
 import { buildLayers } from './ops/layers';
 import { type BatchStatistics, type Gradient, type Op, type Parameter, type PopulationStatistics, type Signal, type StepContext } from './ops/op';
-import { MomentumSgd } from './optimizer';
+import { MomentumSgd, ParameterMemory } from './optimizer';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
 export type { CompactInput, TrainingInput } from './ops/dense';
@@ -116,15 +116,22 @@ export class Network {
     });
     this.spec = spec;
     this.layers = buildLayers(name, sizes, spec.normalization, weights, spec);
-    this.trainable = [];
     this.ops = this.layers.flat();
+    const initial: Parameter[] = [];
     for (const op of this.ops) {
-      op.firstParameter = this.trainable.length;
-      this.trainable.push(...op.parameters);
+      op.firstParameter = initial.length;
+      initial.push(...op.parameters);
     }
+    // Parameters and gradients side by side in one memory a kernel can work in (optimizer.ts).
+    const memory = new ParameterMemory([...initial, ...initial].map((p) => p.values.length));
+    this.trainable = initial.map((p) => {
+      const values = memory.allocate(p.values.length);
+      values.set(p.values);
+      return { ...p, values };
+    });
     this.values = this.trainable.map((p) => p.values);
     this.shapes = this.trainable.map((p) => p.shape);
-    this.gradientBuffers = this.trainable.map((p) => new Float32Array(p.values.length));
+    this.gradientBuffers = this.trainable.map((p) => memory.allocate(p.values.length));
   }
 
   /** Trainable parameters: per hidden layer W then b (or W, gamma, beta with BN), then the output W, b. Their values are the network's own: the trainer's update writes them. */

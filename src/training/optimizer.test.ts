@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MomentumSgd } from './optimizer';
+import { MomentumSgd, ParameterMemory } from './optimizer';
+import { createRng } from './rng';
 
 const f32 = Math.fround;
 
@@ -51,5 +52,44 @@ describe('MomentumSgd', () => {
     const sgd = new MomentumSgd();
     expect(() => sgd.update([new Float32Array(2)], [], [[2]], 0.1, 0)).toThrow(/0 gradients for 1 parameters/);
     expect(() => sgd.update([new Float32Array(2)], [new Float32Array(2)], [[2]], 0.1, 0.9, 0.1)).toThrow(/unscaled gradients/);
+  });
+});
+
+describe('ParameterMemory', () => {
+  it('gives zeroed, separate arrays of the asked lengths in one memory', () => {
+    const memory = new ParameterMemory([5, 3]);
+    const [a, b] = [memory.allocate(5), memory.allocate(3)];
+    expect([a.length, b.length]).toEqual([5, 3]);
+    expect(a.buffer).toBe(b.buffer);
+    a.fill(7);
+    expect(Array.from(b)).toEqual([0, 0, 0]);
+  });
+
+  it("updates arrays that live in it (by its WebAssembly kernel) bit for bit as plain arrays, rows and tails included", () => {
+    const uniform = createRng(5);
+    const shapes = [[7, 6], [13]];
+    const values = shapes.map((shape) => Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => uniform() * 2 - 1));
+    // Tiny gradients too: subnormal results must come out as the JS loop's.
+    const gradients = values.map((v) => Float32Array.from(v, (_, k) => (k % 5 === 0 ? 1e-40 : uniform() - 0.5)));
+    const memory = new ParameterMemory([...values, ...gradients].map((v) => v.length));
+    // Node 20 and Chromium have WebAssembly SIMD: the kernel, not the fallback loop, is under test.
+    expect(memory.simd).toBe(true);
+    const inMemory = values.map((v) => {
+      const view = memory.allocate(v.length);
+      view.set(v);
+      return view;
+    });
+    const gradientsInMemory = gradients.map((g) => {
+      const view = memory.allocate(g.length);
+      view.set(g);
+      return view;
+    });
+    const plain = values.map((v) => v.slice());
+    for (const rows of [[], [Int32Array.from([0, 3, 6]), null]]) {
+      new MomentumSgd().update(inMemory, gradientsInMemory, shapes, 0.5, 0, 0.5, rows);
+      new MomentumSgd().update(plain, gradients, shapes, 0.5, 0, 0.5, rows);
+      expect(inMemory).toEqual(plain);
+    }
+    expect(inMemory[0]).not.toEqual(values[0]);
   });
 });
