@@ -481,6 +481,17 @@ describe('lossAndGradients', () => {
     moved.dispose();
   });
 
+  it('refuses parameters that do not match the network, with a message saying so', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm']);
+    const net = new Network(spec, initialWeights(spec, 1, 37), 'mismatch');
+    withTensors(randomBatch(spec, 4, 38), (x, y) => {
+      const params = net.parameterValues();
+      expect(() => net.lossAndGradients(params.slice(1), x, y, { noise: [] })).toThrow(/do not match the network/);
+      expect(() => net.lossAndGradients(params.map((p) => p.subarray(1)), x, y, { noise: [] })).toThrow(/do not match the network/);
+    });
+    net.dispose();
+  });
+
   it("returns as taps each hidden layer's input to the nonlinearity, as the training-mode forward pass computes it", () => {
     const spec = smallSpec('sigmoid', ['none', 'noisy']);
     const net = new Network(spec, initialWeights(spec, 1, 35), 'taps');
