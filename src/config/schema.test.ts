@@ -101,9 +101,9 @@ describe('validateConfig', () => {
   });
 
   it("replaces an unknown layer normalization by the arm's default", () => {
-    const { config, problems } = validateConfig({ normalizationA: ['none', 'layernorm', 'batchnorm'] });
+    const { config, problems } = validateConfig({ normalizationA: ['none', 'groupnorm', 'batchnorm'] });
     expect(config.normalizationA).toEqual(['none', 'none', 'batchnorm']);
-    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy');
+    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy, layernorm');
   });
 
   it('rejects an enum value outside the allowed ones', () => {
@@ -172,11 +172,11 @@ describe('text values', () => {
     }
   });
 
-  it('writes and reads a normalization list as 0/1/2 per layer (2: noisy BN)', () => {
+  it('writes and reads a normalization list as 0/1/2/3 per layer (2: noisy BN, 3: LayerNorm)', () => {
     const bn = fieldByName('normalizationB');
-    expect(formatValue(bn, ['batchnorm', 'none', 'noisy'])).toBe('1,0,2');
-    expect(parseValue(bn, '1,0,2')).toEqual({ value: ['batchnorm', 'none', 'noisy'] });
-    expect(parseValue(bn, '1,3')).toHaveProperty('reason');
+    expect(formatValue(bn, ['batchnorm', 'none', 'noisy', 'layernorm'])).toBe('1,0,2,3');
+    expect(parseValue(bn, '1,0,2,3')).toEqual({ value: ['batchnorm', 'none', 'noisy', 'layernorm'] });
+    for (const bad of ['1,4', '1,12', '1,-1', '1,']) expect(parseValue(bn, bad)).toHaveProperty('reason');
   });
 
   it('reads enum values case-insensitively', () => {
@@ -193,6 +193,8 @@ describe('describeNormalization', () => {
     expect(describeNormalization(['noisy', 'none', 'noisy'])).toBe('noisy BN on 1, 3');
     expect(describeNormalization(['batchnorm', 'noisy', 'batchnorm'])).toBe('BN on all, noisy on 2');
     expect(describeNormalization(['none', 'noisy', 'batchnorm'])).toBe('BN on 2, 3, noisy on 2');
+    expect(describeNormalization(['layernorm', 'layernorm', 'layernorm'])).toBe('LayerNorm on all');
+    expect(describeNormalization(['batchnorm', 'layernorm', 'none'])).toBe('BN on 1, LayerNorm on 2');
   });
 });
 

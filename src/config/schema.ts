@@ -16,10 +16,14 @@ export type Activation = 'sigmoid' | 'tanh' | 'relu';
  * every step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input distribution
  * shifts all the time although BN is there. Inference mode is plain BN.
  */
-export type Normalization = 'none' | 'batchnorm' | 'noisy';
+export type Normalization = 'none' | 'batchnorm' | 'noisy' | 'layernorm';
 
-/** The normalizations in the order of their digit in links and flags: 0, 1, 2. */
-export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy'];
+/**
+ * The normalizations in the order of their digit in links and flags: 0, 1, 2, 3. `layernorm` is
+ * Ba et al. 2016's LayerNorm: each example over its own layer's units, the same in training and
+ * inference; it is not BN (no batch statistics).
+ */
+export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy', 'layernorm'];
 
 /** Whether a layer batch-normalizes (with or without noise after BN). */
 export function isBatchNormalized(layer: Normalization): boolean {
@@ -365,7 +369,7 @@ export function formatNumber(value: number): string {
   return String(value === 0 ? 0 : value);
 }
 
-/** The text form of a value in links and flags: numbers, enum words, lists like `1,0,2` (1 = BN, 2 = noisy BN). */
+/** The text form of a value in links and flags: numbers, enum words, lists like `1,0,2` (1 = BN, 2 = noisy BN, 3 = LayerNorm). */
 export function formatValue(field: Field, value: Config[keyof Config]): string {
   if (field.kind === 'normalization') {
     return (value as Normalization[]).map((layer) => String(NORMALIZATIONS.indexOf(layer))).join(',');
@@ -397,8 +401,8 @@ export function parseValue(field: Field, text: string): { value: Config[keyof Co
     }
     case 'normalization': {
       const layers = text.split(',');
-      if (!layers.every((layer) => layer === '0' || layer === '1' || layer === '2')) {
-        return { reason: 'expected 0 (no BN), 1 (BN) or 2 (noisy BN) per hidden layer, comma-separated, e.g. 1,1,1' };
+      if (!layers.every((layer) => /^\d$/.test(layer) && Number(layer) < NORMALIZATIONS.length)) {
+        return { reason: 'expected 0 (no BN), 1 (BN), 2 (noisy BN) or 3 (LayerNorm) per hidden layer, comma-separated, e.g. 1,1,1' };
       }
       return { value: layers.map((layer) => NORMALIZATIONS[Number(layer)]) };
     }
@@ -415,23 +419,30 @@ export function describeAllowed(field: Field): string {
     case 'enum':
       return field.values.join(' | ');
     case 'normalization':
-      return '0, 1 or 2 (noisy BN) per hidden layer, e.g. 1,0,2';
+      return '0, 1, 2 (noisy BN) or 3 (LayerNorm) per hidden layer, e.g. 1,0,2';
   }
 }
 
 /**
  * An arm's normalization as a short label (layers from 1): "no BN", "BN on all", "BN on 1, 3",
- * "noisy BN on all", "BN on all, noisy on 2". A noisy layer counts among the BN layers.
+ * "noisy BN on all", "BN on all, noisy on 2", "BN on 1, LayerNorm on 2". A noisy layer counts
+ * among the BN layers.
  */
 export function describeNormalization(layers: readonly Normalization[]): string {
   const numbers = (kinds: readonly Normalization[]) => layers.flatMap((layer, index) => (kinds.includes(layer) ? [index + 1] : []));
   const normalized = numbers(['batchnorm', 'noisy']);
   const noisy = numbers(['noisy']);
-  if (normalized.length === 0) return 'no BN';
+  const layerNormalized = numbers(['layernorm']);
   const which = (list: number[]) => (list.length === layers.length ? 'all' : list.join(', '));
-  if (noisy.length === 0) return `BN on ${which(normalized)}`;
-  if (noisy.length === normalized.length) return `noisy BN on ${which(noisy)}`;
-  return `BN on ${which(normalized)}, noisy on ${noisy.join(', ')}`;
+  const layerNorm = layerNormalized.length > 0 ? `LayerNorm on ${which(layerNormalized)}` : null;
+  if (normalized.length === 0) return layerNorm ?? 'no BN';
+  const batchNorm =
+    noisy.length === 0
+      ? `BN on ${which(normalized)}`
+      : noisy.length === normalized.length
+        ? `noisy BN on ${which(noisy)}`
+        : `BN on ${which(normalized)}, noisy on ${noisy.join(', ')}`;
+  return layerNorm ? `${batchNorm}, ${layerNorm}` : batchNorm;
 }
 
 /** A normalization list cut or extended to `hiddenLayers` entries; new layers get `fill`. */

@@ -63,6 +63,14 @@ describe('serialize and parse', () => {
     expect(serialize(config)).toBe(`v=${URL_VERSION}&layers=4&eps=1e-7&bnB=1,0,1,1`);
   });
 
+  it('reads LayerNorm as 3 and writes it back, while older links (digits 0-2) replay as before', () => {
+    const { config, problems } = parse('bnA=3,3,3&bnB=1,2,0');
+    expect(problems).toEqual([]);
+    expect(config.normalizationA).toEqual(['layernorm', 'layernorm', 'layernorm']);
+    expect(config.normalizationB).toEqual(['batchnorm', 'noisy', 'none']);
+    expect(serialize(config)).toBe(`v=${URL_VERSION}&bnA=3,3,3&bnB=1,2,0`);
+  });
+
   it('leaves out a normalization list equal to the default resized to the depth', () => {
     expect(serialize({ ...DEFAULT_CONFIG, hiddenLayers: 5, normalizationA: Array(5).fill('none'), normalizationB: Array(5).fill('batchnorm') })).toBe(
       `v=${URL_VERSION}&layers=5`,

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Activation, Normalization } from '../config/schema';
+import type { Activation, InferenceStatistics, Normalization } from '../config/schema';
 import { useBackend } from './backend';
+import { decodeMnist, MNIST_PATH } from './data';
 import { initialWeights, layerSizes, Network, type CompactInput, type NetworkSpec } from './network';
 import { applyNoise, drawNoise } from './noise';
 import { createRng } from './rng';
@@ -90,6 +92,15 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
       const mu = Array.from({ length: fanOut }, (_, j) => a.reduce((s, row) => s + row[j], 0) / m);
       const variance = mu.map((mj, j) => a.reduce((s, row) => s + (row[j] - mj) ** 2, 0) / m);
       u = a.map((row) => row.map((v, j) => (gamma[j] * (v - mu[j])) / Math.sqrt(variance[j] + spec.epsilon) + beta[j]));
+    } else if (spec.normalization[layer] === 'layernorm') {
+      // Ba et al.: each example over its own units.
+      const gamma = params[next++];
+      const beta = params[next++];
+      u = a.map((row) => {
+        const mu = row.reduce((s, v) => s + v, 0) / fanOut;
+        const variance = row.reduce((s, v) => s + (v - mu) ** 2, 0) / fanOut;
+        return row.map((v, j) => (gamma[j] * (v - mu)) / Math.sqrt(variance + spec.epsilon) + beta[j]);
+      });
     } else {
       const b = params[next++];
       u = a.map((row) => row.map((v, j) => v + b[j]));
@@ -100,7 +111,7 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
 }
 
 function readParameters(net: Network): Float64Array[] {
-  return net.parameters().map((p) => Float64Array.from(p.dataSync()));
+  return net.parameters().map((p) => Float64Array.from(p.values));
 }
 
 describe('Network gradients', () => {
@@ -110,6 +121,7 @@ describe('Network gradients', () => {
     // ReLU with BN everywhere: without BN a unit can sit exactly at the kink (all its inputs dead,
     // its bias never moved), where finite differences see half the slope.
     ['relu', ['batchnorm', 'batchnorm', 'batchnorm']],
+    ['sigmoid', ['layernorm', 'none', 'batchnorm']],
   ];
   // Pixels 0 and 4 of 6 blank in the whole mini-batch: the first layer's products leave them out.
   const blanks: [string, number[]][] = [['every pixel', []], ['2 of 6 pixels blank', [0, 4]]];
@@ -422,4 +434,112 @@ describe('initialWeights', () => {
     expect(Math.abs(mean)).toBeLessThan(0.005);
     expect(Math.abs(std - 0.3)).toBeLessThan(0.005);
   });
+});
+
+describe('lossAndGradients', () => {
+  it('changes nothing: parameters, velocities, running statistics and the noise are byte-identical after, and the same inputs give the same outputs twice', () => {
+    const spec = smallSpec('sigmoid', ['noisy', 'none', 'batchnorm'], { inferenceStatistics: 'moving' });
+    const net = new Network(spec, initialWeights(spec, 1, 31), 'pure');
+    const noise = drawNoise(spec.normalization, spec.hiddenUnits, 0.5, 2, 0);
+    withTensors(randomBatch(spec, 8, 32), (x, y) => {
+      // Momentum first, so that there are velocities and moved averages to disturb.
+      for (let step = 0; step < 3; step++) net.trainStep(x, y, 0.2, 0.9, noise);
+      const state = () => ({
+        params: net.parameterValues().map((p) => p.slice()),
+        velocities: net.optimizer.state()!.map((v) => v.slice()),
+        statistics: net.populationStatistics(),
+        noise: noise.map((n) => n && { scale: n.scale.slice(), shift: n.shift.slice() }),
+      });
+      const before = state();
+      const read = () => {
+        const r = net.lossAndGradients(net.parameterValues(), x, y, { noise, taps: true });
+        return { loss: r.loss, gradients: r.gradients.map((g) => g.slice()), taps: r.taps.map((t) => t.slice()) };
+      };
+      const first = read();
+      const second = read();
+      expect(state()).toEqual(before);
+      expect(second).toEqual(first);
+      expect(first.gradients.every((g) => g.some((v) => v !== 0))).toBe(true);
+    });
+    net.dispose();
+  });
+
+  it('evaluates at the parameters it is given, not the network\'s own, and matches a network that has them', () => {
+    const spec = smallSpec('tanh', ['batchnorm', 'none']);
+    const net = new Network(spec, initialWeights(spec, 1, 33), 'at-params');
+    const moved = new Network(spec, initialWeights(spec, 1, 33), 'moved');
+    withTensors(randomBatch(spec, 8, 34), (x, y) => {
+      for (let step = 0; step < 3; step++) moved.trainStep(x, y, 0.5, 0);
+      const own = net.parameterValues().map((p) => p.slice());
+      const elsewhere = net.lossAndGradients(moved.parameterValues(), x, y, { noise: [] });
+      const copied = { loss: elsewhere.loss, gradients: elsewhere.gradients.map((g) => g.slice()) };
+      expect(copied).toEqual(moved.gradients(x, y));
+      expect(net.parameterValues()).toEqual(own);
+      expect(net.gradients(x, y).loss).not.toBe(copied.loss);
+    });
+    net.dispose();
+    moved.dispose();
+  });
+
+  it('refuses parameters that do not match the network, with a message saying so', () => {
+    const spec = smallSpec('sigmoid', ['batchnorm']);
+    const net = new Network(spec, initialWeights(spec, 1, 37), 'mismatch');
+    withTensors(randomBatch(spec, 4, 38), (x, y) => {
+      const params = net.parameterValues();
+      expect(() => net.lossAndGradients(params.slice(1), x, y, { noise: [] })).toThrow(/do not match the network/);
+      expect(() => net.lossAndGradients(params.map((p) => p.subarray(1)), x, y, { noise: [] })).toThrow(/do not match the network/);
+    });
+    net.dispose();
+  });
+
+  it("returns as taps each hidden layer's input to the nonlinearity, as the training-mode forward pass computes it", () => {
+    const spec = smallSpec('sigmoid', ['none', 'noisy']);
+    const net = new Network(spec, initialWeights(spec, 1, 35), 'taps');
+    const noise = drawNoise(spec.normalization, spec.hiddenUnits, 0.5, 3, 0);
+    withTensors(randomBatch(spec, 8, 36), (x, y) => {
+      const { taps } = net.lossAndGradients(net.parameterValues(), x, y, { noise, taps: true });
+      const { logits, nonlinearityInputs } = net.forward(x, 'training', noise);
+      nonlinearityInputs.forEach((input, layer) => input.dataSync().forEach((v, i) => expect(taps[layer][i]).toBeCloseTo(v, 5)));
+      tf.dispose([logits, ...nonlinearityInputs]);
+    });
+    net.dispose();
+  });
+});
+
+/**
+ * Losses of every 20th of 300 steps (784-100-100-100-10 sigmoid, batch 60, lr 0.5, init sigma 0.1,
+ * seed 1, noise strength 0.5) recorded from the network before it was composed of ops: the
+ * composition must train bit for bit as it did.
+ */
+const RECORDED: [Normalization[], number, InferenceStatistics, number[]][] = [
+  [['none', 'none', 'none'], 0, 'population', [2.353579661057014, 2.3076425558254643, 2.3260792478357257, 2.3447271362294573, 2.2977388070185194, 2.237609540851572, 2.1578250049911407, 2.0781134581430454, 1.854523515594142, 1.629172297970492, 1.3740042355147613, 1.3643611892185203, 1.2049654974148005, 1.1883451421530384, 1.0376133794592128]],
+  [['batchnorm', 'batchnorm', 'batchnorm'], 0, 'population', [0.8830402497278682, 0.662218028947455, 0.45248985027021293, 0.4948625787336292, 0.47605669791819366, 0.35627036372604654, 0.44337868173019035, 0.35273857909595246, 0.42072637949083547, 0.23889214696412597, 0.34507726782186315, 0.3981121818329719, 0.32106999535097797, 0.3347579145513235, 0.3024997735515821]],
+  [['noisy', 'batchnorm', 'none'], 0.9, 'moving', [0.8722330725947434, 0.5976260439373658, 0.3861698441621033, 0.4718303100696933, 0.5444726372236947, 0.4091414209987708, 0.4662542805051047, 0.30524841422156496, 0.4808172718673035, 0.1256677199978375, 0.31515669982077754, 0.3313168747184961, 0.2688273105865884, 0.2754212193896832, 0.32782067022035305]],
+];
+
+describe('Network.trainStep on real MNIST', () => {
+  it('trains bit for bit as the network did before it was composed of ops (plain, BN, noisy BN with momentum and moving averages)', async () => {
+    const digits = await decodeMnist(readFileSync(`public/${MNIST_PATH}`), MNIST_PATH);
+    const m = 60;
+    for (const [normalization, momentum, inferenceStatistics, expected] of RECORDED) {
+      const spec: NetworkSpec = { inputSize: 784, outputSize: 10, hiddenLayers: 3, hiddenUnits: 100, activation: 'sigmoid', normalization, epsilon: 1e-5, inferenceStatistics, movingAverageDecay: 0.99 };
+      const net = new Network(spec, initialWeights(spec, 0.1, 1), `replay-${normalization.join('-')}`);
+      const losses: number[] = [];
+      for (let step = 0; step < 300; step++) {
+        const x = new Float32Array(m * 784);
+        const y = new Float32Array(m * 10);
+        for (let i = 0; i < m; i++) {
+          // A stride prime to the count: every batch mixes the classes.
+          const digit = ((step * m + i) * 7919) % digits.count;
+          for (let p = 0; p < 784; p++) x[i * 784 + p] = digits.pixels[digit * 784 + p] / 255;
+          y[i * 10 + digits.labels[digit]] = 1;
+        }
+        const [xt, yt] = [tf.tensor2d(x, [m, 784]), tf.tensor2d(y, [m, 10])];
+        losses.push(net.trainStep(xt, yt, 0.5, momentum, drawNoise(normalization, 100, 0.5, 1, step)));
+        tf.dispose([xt, yt]);
+      }
+      expect(losses.filter((_, step) => step % 20 === 19), normalization.join('/')).toEqual(expected);
+      net.dispose();
+    }
+  }, 60_000);
 });

@@ -49,11 +49,11 @@ export function drawNoise(normalization: readonly Normalization[], units: number
   });
 }
 
-/** y [m x units] row-major to y * scale + shift per unit, in place; returns y. */
-export function applyNoise(y: Float32Array, noise: LayerNoise): Float32Array {
+/** y [m x units] row-major to y * scale + shift per unit, into `out` (in place unless given); returns it. */
+export function applyNoise(y: Float32Array, noise: LayerNoise, out: Float32Array = y): Float32Array {
   const units = noise.scale.length;
   for (let at = 0; at < y.length; at += units) {
-    for (let j = 0; j < units; j++) y[at + j] = y[at + j] * noise.scale[j] + noise.shift[j];
+    for (let j = 0; j < units; j++) out[at + j] = y[at + j] * noise.scale[j] + noise.shift[j];
   }
-  return y;
+  return out;
 }

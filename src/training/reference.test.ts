@@ -39,6 +39,9 @@ const CASES: [Activation, Normalization[]][] = [
   ['sigmoid', ['batchnorm', 'batchnorm', 'batchnorm']],
   ['tanh', ['batchnorm', 'none', 'batchnorm']],
   ['relu', ['none', 'batchnorm']],
+  // LayerNorm next to BN: each layer normalizes as its ops say, not as "has gamma" would.
+  ['sigmoid', ['layernorm', 'batchnorm', 'layernorm']],
+  ['tanh', ['layernorm', 'none', 'layernorm']],
 ];
 
 describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)', () => {

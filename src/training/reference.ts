@@ -1,143 +1,93 @@
 /**
- * The same network as Network (network.ts), written the obvious way: the forward pass in tfjs ops,
- * gradients from tfjs autodiff, the update from tfjs's MomentumOptimizer. It shares no math with Network,
- * so the tests can check one against the other, and it is the benchmark's "naive reference".
- * Training mode only: it has no inference statistics. Noisy BN layers take the step's noise from
- * the caller (drawNoise), as Network does, so both see the same noise at the same step.
+ * The same network as Network (network.ts), differentiated the obvious way: every op's tfjs
+ * forward pass (forwardTensor, training mode) composed in the same layers, gradients from tfjs
+ * autodiff. It shares the ops' structure (a layer normalizes as its ops say) but none of the
+ * hand-written backward passes, so the tests can check one against the other, and it is the
+ * benchmark's "naive reference". Training mode only: it has no inference statistics. Noisy BN
+ * layers take the step's noise from the caller (drawNoise), as Network does, so both see the
+ * same noise at the same step. The update is the same MomentumSgd (optimizer.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerSizes, nonlinearity, type Network, type NetworkSpec } from './network';
+import { layerSizes, type Network, type NetworkSpec } from './network';
 import type { LayerNoise } from './noise';
-
-/** tfjs 4.22's MomentumOptimizer.dispose forgets its SGD base's learning-rate scalar. */
-class MomentumOptimizer extends tf.MomentumOptimizer {
-  override dispose(): void {
-    super.dispose();
-    this.c.dispose();
-  }
-}
-
-/** A trainable variable; the tidy disposes the initial tensor, whose data the variable keeps. */
-function variable(initialValue: () => tf.Tensor, name: string): tf.Variable {
-  return tf.tidy(() => tf.variable(initialValue(), true, name));
-}
-
-interface ReferenceLayer {
-  weights: tf.Variable;
-  /** The bias without BN, beta with it (BN drops the bias). */
-  bias: tf.Variable;
-  gamma: tf.Variable | null;
-}
+import { buildLayers } from './ops/layers';
+import type { Op, Parameter } from './ops/op';
+import { MomentumSgd } from './optimizer';
 
 export class ReferenceNetwork {
   readonly spec: NetworkSpec;
-  private readonly layers: ReferenceLayer[];
-  private readonly trainable: tf.Variable[];
-  /** False when training another network's variables, which that network disposes. */
-  private readonly ownsVariables: boolean;
-  private optimizer: MomentumOptimizer | null = null;
-  private optimizerMomentum = 0;
+  private readonly layers: Op[][];
+  private readonly trainable: readonly Parameter[];
+  private readonly optimizer = new MomentumSgd();
 
   /**
-   * Trains `network`'s own variables (its parameters() order: W, b or W, gamma, beta per layer)
-   * by autodiff: the trainer's "tfjs autodiff" gradients, with the network still measuring.
+   * Trains `network`'s own parameters (its parameters() arrays) by autodiff: the trainer's "tfjs
+   * autodiff" gradients, with the network still measuring.
    */
   static sharing(network: Network): ReferenceNetwork {
     return new ReferenceNetwork(network.spec, network.parameters(), '');
   }
 
-  constructor(spec: NetworkSpec, weights: Float32Array[] | readonly tf.Variable[], name: string) {
+  /** From initial weights (as Network takes them), or sharing another network's parameters. */
+  constructor(spec: NetworkSpec, weights: Float32Array[] | readonly Parameter[], name: string) {
     this.spec = spec;
+    const shared = weights[0] instanceof Float32Array ? null : (weights as readonly Parameter[]);
     const sizes = layerSizes(spec);
-    this.ownsVariables = weights[0] instanceof Float32Array;
-    if (!this.ownsVariables) {
-      const shared = [...(weights as readonly tf.Variable[])];
-      this.layers = sizes.slice(1).map((_, layer) => {
-        const normalized = layer < spec.hiddenLayers && spec.normalization[layer] !== 'none';
-        const [w, first, second] = shared.splice(0, normalized ? 3 : 2);
-        return normalized ? { weights: w, gamma: first, bias: second } : { weights: w, bias: first, gamma: null };
-      });
-      this.trainable = [...(weights as readonly tf.Variable[])];
-      return;
+    const initial = shared ? sizes.slice(1).map((fanOut, layer) => new Float32Array(sizes[layer] * fanOut)) : (weights as Float32Array[]);
+    this.layers = buildLayers(name || 'reference', sizes, spec.normalization, initial, spec);
+    const own: Parameter[] = [];
+    for (const op of this.layers.flat()) {
+      op.firstParameter = own.length;
+      own.push(...op.parameters);
     }
-    const initial = weights as Float32Array[];
-    this.layers = sizes.slice(1).map((fanOut, layer) => {
-      const normalized = layer < spec.hiddenLayers && spec.normalization[layer] !== 'none';
-      const prefix = `${name}/layer${layer + 1}`;
-      return {
-        weights: variable(() => tf.tensor2d(initial[layer], [sizes[layer], fanOut]), `${prefix}/weights`),
-        bias: variable(() => tf.zeros([fanOut]), `${prefix}/${normalized ? 'beta' : 'bias'}`),
-        gamma: normalized ? variable(() => tf.ones([fanOut]), `${prefix}/gamma`) : null,
-      };
-    });
-    // Network.parameters() order: W, then b or (gamma, beta), per layer.
-    this.trainable = this.layers.flatMap((l) => (l.gamma ? [l.weights, l.gamma, l.bias] : [l.weights, l.bias]));
+    if (shared && (shared.length !== own.length || shared.some((p, i) => p.values.length !== own[i].values.length))) {
+      throw new Error('the shared parameters do not match the reference network');
+    }
+    this.trainable = shared ?? own;
   }
 
-  parameters(): readonly tf.Variable[] {
+  parameters(): readonly Parameter[] {
     return this.trainable;
   }
 
   /**
-   * Mean softmax cross-entropy of the batch, BN layers normalizing with the batch's own statistics
-   * and noisy ones then applying their entry of `noise` (required for them).
+   * Mean softmax cross-entropy of the batch at `params` (tensors in parameters() order), every
+   * normalization op normalizing with the batch's own statistics and noisy ones then applying
+   * their entry of `noise` (required for them).
    */
-  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): tf.Scalar {
-    return tf.tidy(() => {
-      let h: tf.Tensor2D = x;
-      this.layers.forEach((layer, index) => {
-        const wx = tf.matMul(h, layer.weights as tf.Tensor2D);
-        if (index === this.layers.length - 1) {
-          h = tf.add(wx, layer.bias);
-          return;
-        }
-        let nonlinearityInput: tf.Tensor2D;
-        if (layer.gamma) {
-          const { mean, variance } = tf.moments(wx, 0);
-          const xhat = tf.div(tf.sub(wx, mean), tf.sqrt(tf.add(variance, this.spec.epsilon)));
-          nonlinearityInput = tf.add(tf.mul(xhat, layer.gamma), layer.bias);
-          if (this.spec.normalization[index] === 'noisy') {
-            const layerNoise = noise[index];
-            if (!layerNoise) throw new Error(`hidden layer ${index + 1} is noisy BN: a training step needs its noise`);
-            nonlinearityInput = tf.add(tf.mul(nonlinearityInput, tf.tensor1d(layerNoise.scale)), tf.tensor1d(layerNoise.shift));
-          }
-        } else {
-          nonlinearityInput = tf.add(wx, layer.bias);
-        }
-        h = nonlinearity(this.spec.activation, nonlinearityInput);
-      });
-      return tf.losses.softmaxCrossEntropy(yOneHot, h) as tf.Scalar;
+  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[], params: readonly tf.Tensor[]): tf.Scalar {
+    let h: tf.Tensor2D = x;
+    this.layers.forEach((ops, layer) => {
+      const mode = { training: true, noise: noise[layer] ?? null, requireNoise: true };
+      for (const op of ops) h = op.forwardTensor(h, params.slice(op.firstParameter, op.firstParameter + op.parameters.length), mode);
     });
+    return tf.losses.softmaxCrossEntropy(yOneHot, h) as tf.Scalar;
   }
 
-  /** One SGD step through tfjs's MomentumOptimizer (momentum 0 is plain SGD); returns the batch's loss. */
+  /** One step of the same SGD with momentum as Network's (momentum 0 is plain SGD); returns the batch's loss. */
   trainStep(x: tf.Tensor2D, yOneHot: tf.Tensor2D, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
-    // tfjs's setMomentum does not reach the scalar the update uses: a new momentum needs a new optimizer.
-    if (this.optimizer === null || momentum !== this.optimizerMomentum) {
-      this.optimizer?.dispose();
-      this.optimizer = new MomentumOptimizer(learningRate, momentum);
-      this.optimizerMomentum = momentum;
-    }
-    this.optimizer.setLearningRate(learningRate);
-    const loss = this.optimizer.minimize(() => this.loss(x, yOneHot, noise), true, this.trainable)!;
-    const value = loss.dataSync()[0];
-    loss.dispose();
-    return value;
+    const { loss, gradients } = this.gradients(x, yOneHot, noise);
+    this.optimizer.update(
+      this.trainable.map((p) => p.values),
+      gradients,
+      this.trainable.map((p) => p.shape),
+      learningRate,
+      momentum,
+    );
+    return loss;
   }
 
-  /** Loss and gradients by autodiff, ordered as parameters(). */
+  /** Loss and gradients by autodiff at the parameters' current values, ordered as parameters(). */
   gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, noise: readonly (LayerNoise | null)[] = []): { loss: number; gradients: Float32Array[] } {
-    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, noise), this.trainable);
-    const read = {
-      loss: value.dataSync()[0],
-      gradients: this.trainable.map((v) => grads[v.name].dataSync() as Float32Array),
-    };
-    tf.dispose([value, ...Object.values(grads)]);
-    return read;
+    let read: { loss: number; gradients: Float32Array[] } | undefined;
+    tf.tidy(() => {
+      const params = this.trainable.map((p) => tf.tensor(p.values, p.shape as number[]));
+      const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => this.loss(x, yOneHot, noise, ps))(params);
+      read = { loss: value.dataSync()[0], gradients: grads.map((g) => g.dataSync() as Float32Array) };
+    });
+    return read!;
   }
 
-  dispose(): void {
-    if (this.ownsVariables) tf.dispose(this.trainable);
-    this.optimizer?.dispose();
-  }
+  /** Nothing of the reference lives in tfjs between calls. */
+  dispose(): void {}
 }

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { NORMALIZATIONS } from '../../config/schema';
+import { Activation } from './activation';
+import { BatchNorm } from './batchNorm';
+import { Dense } from './dense';
+import { buildLayers, type LayerOptions } from './layers';
+import { LayerNorm } from './layerNorm';
+import { Noise } from './noise';
+
+const OPTIONS: LayerOptions = { activation: 'sigmoid', epsilon: 1e-5, inferenceStatistics: 'population', movingAverageDecay: 0.99 };
+const SIZES = [6, 5, 5, 5, 4];
+const weights = () => SIZES.slice(1).map((fanOut, layer) => new Float32Array(SIZES[layer] * fanOut));
+
+describe('buildLayers', () => {
+  it('builds each hidden layer as dense, its normalization, the nonlinearity; the output as dense alone', () => {
+    const layers = buildLayers('net', SIZES, ['none', 'batchnorm', 'noisy'], weights(), OPTIONS);
+    const kinds = layers.map((ops) => ops.map((op) => op.constructor.name));
+    expect(kinds).toEqual([
+      [Dense.name, Activation.name],
+      [Dense.name, BatchNorm.name, Activation.name],
+      [Dense.name, BatchNorm.name, Noise.name, Activation.name],
+      [Dense.name],
+    ]);
+    // Only the first layer reads the data (no input gradient, only the pixels in use).
+    expect(layers.map((ops) => (ops[0] as Dense).readsData)).toEqual([true, false, false, false]);
+  });
+
+  it('lists parameters as the network always has: W then b, or W, gamma, beta where a normalization replaces the bias', () => {
+    const layers = buildLayers('net', SIZES, ['none', 'batchnorm', 'layernorm'], weights(), OPTIONS);
+    expect(layers.flat().flatMap((op) => op.parameters.map((p) => p.name))).toEqual([
+      'net/hidden1/weights',
+      'net/hidden1/bias',
+      'net/hidden2/weights',
+      'net/hidden2/gamma',
+      'net/hidden2/beta',
+      'net/hidden3/weights',
+      'net/hidden3/gamma',
+      'net/hidden3/beta',
+      'net/output/weights',
+      'net/output/bias',
+    ]);
+    expect(layers[2][1]).toBeInstanceOf(LayerNorm);
+  });
+
+  it('builds every normalization of the schema', () => {
+    for (const normalization of NORMALIZATIONS) {
+      const [hidden] = buildLayers('n', [3, 2, 2], [normalization], [new Float32Array(6), new Float32Array(4)], OPTIONS);
+      expect(hidden[0]).toBeInstanceOf(Dense);
+      expect(hidden[hidden.length - 1]).toBeInstanceOf(Activation);
+    }
+  });
+});
