@@ -84,7 +84,17 @@ export class MomentumSgd {
  * A WebAssembly module with one function, subtract(p, g, end): the floats at byte offset p
  * become p - g, four at a time (f32x4.sub), until p reaches `end`; its memory is imported.
  * Hand-assembled, so the build needs no toolchain; f32x4.sub rounds as a float32 subtraction
- * does, so the result is the JS loop's to the bit, in a fraction of its time.
+ * does, so the result is the JS loop's to the bit, in a fraction of its time. Its text:
+ *
+ *   (module
+ *     (import "env" "memory" (memory 1))
+ *     (func (export "subtract") (param $p i32) (param $g i32) (param $end i32)
+ *       (block (loop
+ *         (br_if 1 (i32.ge_u (local.get $p) (local.get $end)))
+ *         (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (v128.load (local.get $g))))
+ *         (local.set $p (i32.add (local.get $p) (i32.const 16)))
+ *         (local.set $g (i32.add (local.get $g) (i32.const 16)))
+ *         (br 0)))))
  */
 const SUBTRACT_WASM = Uint8Array.of(
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f,
