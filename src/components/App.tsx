@@ -3,6 +3,7 @@ import { serialize } from '../config/url';
 import type { Runner } from '../state/runner';
 import type { LabStore } from '../state/store';
 import { Controls, Transport } from './Controls';
+import { DataProgress } from './DataProgress';
 import { LabContext } from './labContext';
 import { NetworkDiagram } from './NetworkDiagram';
 import { Notices } from './Notices';
@@ -69,6 +70,7 @@ export function App({ store, runner }: { store: LabStore; runner: Runner }) {
           <CopyLink />
         </div>
         <StatusBar />
+        <DataProgress />
         <Notices />
       </header>
       <main>
