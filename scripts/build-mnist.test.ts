@@ -18,7 +18,7 @@ describe('build-mnist', () => {
     decoded = await decodeMnist(shipped, MNIST_PATH);
   });
 
-  it("the served public/data/mnist.bin.gz holds the package's IDX files byte for byte: 60,000 train and 10,000 test digits", () => {
+  it("the served public/data/mnist.bin holds the package's IDX files byte for byte: 60,000 train and 10,000 test digits", () => {
     const { train, test } = decoded;
     expect([train.count, test.count, train.rows, train.cols]).toEqual([60_000, 10_000, 28, 28]);
     // The IDX payloads follow 16-byte (images) and 8-byte (labels) headers.

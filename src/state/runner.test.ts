@@ -13,7 +13,7 @@ const config: Config = {
   normalizationB: ['batchnorm', 'none'],
   metricsInterval: 10,
 };
-const assets = { dataUrl: 'http://lab.test/data/mnist.bin.gz', wasmDir: 'http://lab.test/tfjs-wasm/' };
+const assets = { dataUrl: 'http://lab.test/data/mnist.bin', wasmDir: 'http://lab.test/tfjs-wasm/' };
 
 /** Stands in for a worker: keeps what the page sent it and lets a test answer as the worker would. */
 class FakeWorker implements TrainingWorker {
@@ -273,9 +273,9 @@ describe('Runner', () => {
 
   it('an arm that reports an error names the arm in the message', async () => {
     const { store, b, runId } = await readyRun();
-    b.reply(result({ type: 'error', runId, arm: 1, message: 'GET data/mnist.bin.gz: 404 Not Found' }));
+    b.reply(result({ type: 'error', runId, arm: 1, message: 'GET data/mnist.bin: 404 Not Found' }));
     expect(store.getState().status).toBe('error');
-    expect(store.getState().error).toBe('Arm B stopped: GET data/mnist.bin.gz: 404 Not Found');
+    expect(store.getState().error).toBe('Arm B stopped: GET data/mnist.bin: 404 Not Found');
   });
 
   it('restart after a failure terminates the workers and starts fresh ones with the same config', async () => {
@@ -362,12 +362,13 @@ describe('Runner: the digits, downloaded once per visit', () => {
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-  it('downloads on the first start with progress in the store, and gives both workers the same digits before their start', async () => {
+  it('downloads on the first start with progress in the store; the workers start at once and get the same digits when they arrive', async () => {
     const { calls, download } = manualDownload();
     const { store, runner, workers } = setupDownloading(config, download);
     runner.start(false);
     expect(calls).toHaveLength(1);
-    expect(workers).toHaveLength(0);
+    // Their backends load during the download.
+    expect(workers.map((w) => w.sent.map((m) => m.type))).toEqual([['start'], ['start']]);
     calls[0].progress({ loadedBytes: 4_100_000, totalBytes: 11_200_000 });
     expect(store.getState().data).toEqual({ status: 'loading', loadedBytes: 4_100_000, totalBytes: 11_200_000, error: null });
     calls[0].resolve(digits);
@@ -375,8 +376,8 @@ describe('Runner: the digits, downloaded once per visit', () => {
     expect(store.getState().data.status).toBe('ready');
     expect(workers).toHaveLength(2);
     for (const worker of workers) {
-      expect(worker.sent.map((m) => m.type)).toEqual(['data', 'start']);
-      expect(worker.of('data')[0]).toMatchObject({ digits, fileName: 'mnist.bin.gz' });
+      expect(worker.sent.map((m) => m.type)).toEqual(['start', 'data']);
+      expect(worker.of('data')[0]).toMatchObject({ digits, fileName: 'mnist.bin' });
     }
   });
 
@@ -416,19 +417,19 @@ describe('Runner: the digits, downloaded once per visit', () => {
     const { calls, download } = manualDownload();
     const { store, runner, workers } = setupDownloading(config, download);
     runner.start(true);
-    calls[0].reject(new Error('http://lab.test/data/mnist.bin.gz: could not fetch the MNIST digits: HTTP 404 Not Found'));
+    calls[0].reject(new Error('http://lab.test/data/mnist.bin: could not fetch the MNIST digits: HTTP 404 Not Found'));
     await settle();
     expect(store.getState()).toMatchObject({
       status: 'error',
-      error: 'Could not load the MNIST digits: http://lab.test/data/mnist.bin.gz: could not fetch the MNIST digits: HTTP 404 Not Found',
+      error: 'Could not load the MNIST digits: http://lab.test/data/mnist.bin: could not fetch the MNIST digits: HTTP 404 Not Found',
     });
     expect(store.getState().data.status).toBe('error');
-    expect(workers).toHaveLength(0);
+    expect(workers.map((w) => w.terminated)).toEqual([true, true]);
     runner.restart(false);
     expect(calls).toHaveLength(2);
     expect(store.getState().data).toMatchObject({ status: 'loading', error: null });
     calls[1].resolve(digits);
     await settle();
-    expect(workers).toHaveLength(2);
+    expect(current(workers).map((w) => w.sent.map((m) => m.type))).toEqual([['start', 'data'], ['start', 'data']]);
   });
 });

@@ -69,22 +69,31 @@ export class Runner {
     return this.digits;
   }
 
-  /** Fresh workers get the digits first; structured clone shares a SharedArrayBuffer and copies anything else. */
-  private ensureWorkers(digits: Uint8Array): [TrainingWorker, TrainingWorker] {
+  /**
+   * Workers exist from the first start, before the digits arrive, so their backends load during the
+   * download; each gets the digits once, as soon as the page has them. Structured clone shares a
+   * SharedArrayBuffer and copies anything else.
+   */
+  private ensureWorkers(): [TrainingWorker, TrainingWorker] {
     if (this.workers === null) {
       const workers: [TrainingWorker, TrainingWorker] = [this.createWorker(), this.createWorker()];
-      const fileName = this.assets.dataUrl.split('/').pop() || MNIST_PATH;
       workers.forEach((worker) => {
         worker.onmessage = (event) => this.receive(event.data);
         worker.onerror = (event) => {
           event.preventDefault?.();
           this.fail(`The training worker failed${event.message ? `: ${event.message}` : ' to load'}.`);
         };
-        worker.postMessage(command({ type: 'data', digits, fileName }));
       });
       this.workers = workers;
+      if (this.digitsLoaded !== null) this.sendDigits(workers, this.digitsLoaded);
+      else this.loadDigits().then((digits) => this.workers === workers && this.sendDigits(workers, digits), () => undefined);
     }
     return this.workers;
+  }
+
+  private sendDigits(workers: TrainingWorker[], digits: Uint8Array): void {
+    const fileName = this.assets.dataUrl.split('/').pop() || MNIST_PATH;
+    for (const worker of workers) worker.postMessage(command({ type: 'data', digits, fileName }));
   }
 
   private send(message: Command): void {
@@ -107,22 +116,11 @@ export class Runner {
       elapsedBeforeMs: 0,
     });
     this.pendingRunning = running;
-    const send = (digits: Uint8Array) =>
-      this.ensureWorkers(digits).forEach((worker, arm) =>
-        worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, wasmDir: this.assets.wasmDir })),
-      );
-    if (this.digitsLoaded !== null) {
-      send(this.digitsLoaded);
-      return;
-    }
-    this.loadDigits().then(
-      (digits) => {
-        // A newer start (Reset, a config change) while the digits loaded sends its own.
-        if (this.store.getState().runId === runId) send(digits);
-      },
-      (error: unknown) => {
-        if (this.store.getState().runId === runId) this.fail(`Could not load the MNIST digits: ${error instanceof Error ? error.message : String(error)}`);
-      },
+    this.loadDigits().catch((error: unknown) => {
+      if (this.store.getState().runId === runId) this.fail(`Could not load the MNIST digits: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.ensureWorkers().forEach((worker, arm) =>
+      worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, wasmDir: this.assets.wasmDir })),
     );
   }
 

@@ -264,13 +264,13 @@ describe('ArmRunner', () => {
   it('digits that cannot be read make the next start report "error" with their message, and new digits start a run', async () => {
     const host = new FakeHost();
     host.prepareData = () => {
-      throw new Error('data/mnist.bin.gz: truncated: expected 20-byte header, got 3 bytes');
+      throw new Error('data/mnist.bin: truncated: expected 20-byte header, got 3 bytes');
     };
     const runner = new ArmRunner(host);
     await runner.handle(command({ type: 'data', digits: digits.subarray(0, 3), fileName: MNIST_PATH }));
     await runner.handle(start(1, small, 1));
     expect(host.messages).toEqual([
-      expect.objectContaining({ type: 'error', runId: 1, arm: 1, message: 'data/mnist.bin.gz: truncated: expected 20-byte header, got 3 bytes' }),
+      expect.objectContaining({ type: 'error', runId: 1, arm: 1, message: 'data/mnist.bin: truncated: expected 20-byte header, got 3 bytes' }),
     ]);
 
     host.prepareData = () => data;
@@ -280,10 +280,15 @@ describe('ArmRunner', () => {
     expect(host.messages.map((m) => m.type)).toEqual(['error', 'ready', 'records', 'progress']);
   });
 
-  it('a start before any digits arrived reports it rather than waiting forever', async () => {
+  it('a start before the digits arrive waits for them, then reports ready', async () => {
     const host = new FakeHost();
-    await new ArmRunner(host).handle(start(1));
-    expect(host.of('error')).toEqual([expect.objectContaining({ runId: 1, message: 'no MNIST digits received before the start of the run' })]);
+    const runner = new ArmRunner(host);
+    const starting = runner.handle(start(1));
+    await host.settled();
+    expect(host.messages).toEqual([]);
+    await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
+    await starting;
+    expect(host.messages.map((m) => m.type)).toEqual(['ready', 'records', 'progress']);
   });
 
   it('prepares the digits once: later starts (reset, a new config) train on them without receiving them again', async () => {

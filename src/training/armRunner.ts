@@ -41,6 +41,8 @@ export class ArmRunner {
   private lastFlush = 0;
   /** The digits as the last `data` command gave them; a failure to read them is kept for the next start to report. */
   private data: { ok: true; value: ExperimentData } | { ok: false; error: unknown } | null = null;
+  /** Starts waiting for the first digits (the page sends `start` first so the backend loads meanwhile). */
+  private dataWaiters: (() => void)[] = [];
   private backend: string | null = null;
   private requestedBackend: string | null = null;
 
@@ -53,6 +55,7 @@ export class ArmRunner {
       } catch (error) {
         this.data = { ok: false, error };
       }
+      for (const wake of this.dataWaiters.splice(0)) wake();
       return;
     }
     if (message.type === 'start') {
@@ -107,10 +110,10 @@ export class ArmRunner {
         this.backend = choice.backend;
         fallbackReason = choice.fallbackReason;
       }
-      if (this.data === null) throw new Error('no MNIST digits received before the start of the run');
+      while (this.data === null) await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
       if (!this.data.ok) throw this.data.error;
       const data = this.data.value;
-      // A newer start may have arrived while this one waited for the backend.
+      // A newer start may have arrived while this one waited for the backend or the digits.
       if (runId !== this.runId) return;
       this.trainer = new ArmTrainer(message.config, message.arm, data);
       this.pending.push(this.trainer.record());

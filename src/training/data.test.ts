@@ -46,7 +46,7 @@ function digitPixels(data: MnistData, i: number): number[] {
   return Array.from(data.pixels.subarray(i * n, (i + 1) * n));
 }
 
-async function decodeError(bytes: Uint8Array, fileName = 'data/mnist.bin.gz'): Promise<string> {
+async function decodeError(bytes: Uint8Array, fileName = 'data/mnist.bin'): Promise<string> {
   try {
     await decodeMnist(bytes, fileName);
   } catch (error) {
@@ -96,59 +96,59 @@ describe('decodeMnist', () => {
 
   it('rejects a truncated gzip stream, naming the file, gunzip and the bytes received', { timeout: HANG_GUARD_MS }, async () => {
     const message = await decodeError(shipped.subarray(0, 1000));
-    expect(message).toMatch(/^data\/mnist\.bin\.gz: gunzip failed on the 1,000 bytes received: not a readable gzip file \(.*end of file/);
+    expect(message).toMatch(/^data\/mnist\.bin: gunzip failed on the 1,000 bytes received: not a readable gzip file \(.*end of file/);
   });
 
   it('rejects a gzip stream with corrupted compressed bytes', { timeout: HANG_GUARD_MS }, async () => {
     const corrupt = shipped.slice();
     for (let i = 5_000; i < 5_100; i++) corrupt[i] ^= 0xa5;
-    expect(await decodeError(corrupt)).toMatch(/^data\/mnist\.bin\.gz: gunzip failed on the [\d,]+ bytes received/);
+    expect(await decodeError(corrupt)).toMatch(/^data\/mnist\.bin: gunzip failed on the [\d,]+ bytes received/);
   });
 
   it('rejects bytes that are neither gzip nor the digit format', { timeout: HANG_GUARD_MS }, async () => {
     const html = new TextEncoder().encode('<!doctype html><title>Not found</title>');
-    expect(await decodeError(html)).toMatch(/^data\/mnist\.bin\.gz: gunzip failed on the 39 bytes received: not a readable gzip file/);
+    expect(await decodeError(html)).toMatch(/^data\/mnist\.bin: gunzip failed on the 39 bytes received: not a readable gzip file/);
   });
 
   it('rejects a whole gzip of too few bytes, saying how many were expected and found', { timeout: HANG_GUARD_MS }, async () => {
     expect(await decodeError(gzipSync(shippedRaw.subarray(0, 1000)))).toBe(
-      'data/mnist.bin.gz: truncated: expected 54,950,020 bytes of digits (60,000 train + 10,000 test of 28x28), got 1,000',
+      'data/mnist.bin: truncated: expected 54,950,020 bytes of digits (60,000 train + 10,000 test of 28x28), got 1,000',
     );
-    expect(await decodeError(gzipSync(shippedRaw.subarray(0, 10)))).toBe('data/mnist.bin.gz: truncated: expected a 20-byte header, got 10 bytes');
+    expect(await decodeError(gzipSync(shippedRaw.subarray(0, 10)))).toBe('data/mnist.bin: truncated: expected a 20-byte header, got 10 bytes');
   });
 
   it('rejects trailing bytes after the last digit', { timeout: HANG_GUARD_MS }, async () => {
     const raw = syntheticFile([1], [2]);
     const longer = new Uint8Array(raw.length + 3);
     longer.set(raw);
-    expect(await decodeError(gzipSync(longer))).toBe('data/mnist.bin.gz: trailing bytes: expected 34 bytes of digits (1 train + 1 test of 2x3), got 37');
+    expect(await decodeError(gzipSync(longer))).toBe('data/mnist.bin: trailing bytes: expected 34 bytes of digits (1 train + 1 test of 2x3), got 37');
   });
 
   it('rejects bad magic bytes, naming what it found', () => {
     const raw = syntheticFile([1], [2]);
     raw.set([0x50, 0x4b, 0x03, 0x04], 0);
-    expect(() => parseMnist(raw, 'data/mnist.bin.gz')).toThrow('data/mnist.bin.gz: not an MNIST digit file: bad magic bytes 50 4b 03 04 (expected "MNST")');
+    expect(() => parseMnist(raw, 'data/mnist.bin')).toThrow('data/mnist.bin: not an MNIST digit file: bad magic bytes 50 4b 03 04 (expected "MNST")');
   });
 
   it('rejects a format version it does not know, such as the 10,000-digit file of version 1', () => {
     const raw = syntheticFile([1], [2]);
     raw[4] = 1;
-    expect(() => parseMnist(raw, 'data/mnist.bin.gz')).toThrow(/^data\/mnist\.bin\.gz: format version 1, this page reads version 2/);
+    expect(() => parseMnist(raw, 'data/mnist.bin')).toThrow(/^data\/mnist\.bin: format version 1, this page reads version 2/);
   });
 
   it('rejects a header that promises no digits', () => {
     const raw = syntheticFile([1], [2]);
     raw[16] = 0;
-    expect(() => parseMnist(raw, 'data/mnist.bin.gz')).toThrow('data/mnist.bin.gz: empty: header says 1 train and 1 test digits of 0x3 pixels');
+    expect(() => parseMnist(raw, 'data/mnist.bin')).toThrow('data/mnist.bin: empty: header says 1 train and 1 test digits of 0x3 pixels');
   });
 
   it('rejects a label outside 0..9, naming the label, the split and the digit', { timeout: HANG_GUARD_MS }, async () => {
     const raw = shippedRaw.slice();
     raw[20 + 4321] = 12;
-    expect(await decodeError(gzipSync(raw, { level: 1 }))).toBe('data/mnist.bin.gz: label 12 at train digit 4,321 (labels must be 0 to 9)');
+    expect(await decodeError(gzipSync(raw, { level: 1 }))).toBe('data/mnist.bin: label 12 at train digit 4,321 (labels must be 0 to 9)');
     raw[20 + 4321] = 1;
     raw[20 + 60_000 + 17] = 10;
-    expect(() => parseMnist(raw, 'data/mnist.bin.gz')).toThrow('data/mnist.bin.gz: label 10 at test digit 17 (labels must be 0 to 9)');
+    expect(() => parseMnist(raw, 'data/mnist.bin')).toThrow('data/mnist.bin: label 10 at test digit 17 (labels must be 0 to 9)');
   });
 
   it('reads bytes on a SharedArrayBuffer (what both workers get on an isolated page) as views, without a copy', () => {

@@ -35,8 +35,12 @@ export interface MnistSplits {
   test: MnistData;
 }
 
-/** Where the page serves the file, relative to its base URL (the build writes it there). */
-export const MNIST_PATH = 'data/mnist.bin.gz';
+/**
+ * Where the page serves the file, relative to its base URL (the build writes it there). Gzipped but
+ * not named .gz: static servers, Vite's preview among them, send a .gz file with Content-Encoding:
+ * gzip, and fetch then reports decoded bytes against no known total, so the progress bar has no end.
+ */
+export const MNIST_PATH = 'data/mnist.bin';
 export const DIGIT_CLASSES = 10;
 
 const MAGIC = 'MNST';

@@ -19,7 +19,8 @@ export interface Assets {
 export type Command =
   /**
    * The digit file, uncompressed and already checked by the page (data.ts's format), sent once per
-   * worker before its first start. On a SharedArrayBuffer where the page is cross-origin isolated
+   * worker, after its first start when the page is still downloading (the start waits for it while
+   * the backend loads), before it otherwise. On a SharedArrayBuffer where the page is cross-origin isolated
    * (both workers read the page's one copy), otherwise a copy. `fileName` names it in errors.
    */
   | { type: 'data'; version: number; digits: Uint8Array; fileName: string }

@@ -44,7 +44,7 @@ const PROBE_ORDER_SEED = 0x5eed;
  * 10,000 at every record would cost about a quarter of the training time at the default interval.
  */
 export const LIVE_TEST_DIGITS = 2_000;
-/** Every this many metrics intervals, and at the last step, a record also scores every test digit. */
+/** Every this many metrics intervals (from the first, not at step 0), and at the last step, a record also scores every test digit. */
 export const FULL_TEST_EVERY = 10;
 /** Test digits per forward pass when scoring all of them, so no tensor holds the whole test set. */
 const TEST_CHUNK = 2_000;
@@ -255,9 +255,12 @@ export class ArmTrainer {
     return { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
   }
 
-  /** Whether the next record scores every test digit, not only the live ones. */
+  /**
+   * Whether the next record scores every test digit, not only the live ones. Not at step 0: that
+   * record comes before the first step, and an untrained network scores chance on any digits.
+   */
   get fullTestDue(): boolean {
-    return this.step % (FULL_TEST_EVERY * this.config.metricsInterval) === 0 || this.step === this.config.steps;
+    return (this.step > 0 && this.step % (FULL_TEST_EVERY * this.config.metricsInterval) === 0) || this.step === this.config.steps;
   }
 
   /** Correct predictions among the first `count` rows of `logits`, which are test digits from `from`. */
