@@ -25,11 +25,13 @@ const BATCH_STREAM = 1;
 const POPULATION_STREAM = 2;
 let nextInstance = 0;
 
-/** The train digits, where their ink is, and the test digits in a fixed shuffled order (whose first `probeSize` are the probe set). */
+/** The train digits, where their ink is, and the test digits with the fixed shuffled order in which they are scored. */
 export interface ExperimentData {
   train: MnistData;
   trainInk: InkIndex;
   test: MnistData;
+  /** A permutation of the test digits; its first `probeSize` are the probe set, its first LIVE_TEST_DIGITS the live test set. */
+  testOrder: Uint32Array;
 }
 
 /**
@@ -49,16 +51,14 @@ export const FULL_TEST_EVERY = 10;
 /** Test digits per forward pass when scoring all of them, so no tensor holds the whole test set. */
 const TEST_CHUNK = 2_000;
 
-/** Indexes the training digits' ink and shuffles the test set once, so any prefix of it is a fair sample. */
+/**
+ * Indexes the training digits' ink and shuffles the order of the test set once, so any prefix of
+ * it is a fair sample. An order rather than a shuffled copy: the digits stay where the page's
+ * file put them (shared between workers where the page allows).
+ */
 export function experimentData({ train, test }: MnistSplits): ExperimentData {
-  const order = shuffle(Uint32Array.from({ length: test.count }, (_, i) => i), createRng(PROBE_ORDER_SEED));
-  const pixelsPerDigit = test.rows * test.cols;
-  const shuffled: MnistData = { ...test, labels: new Uint8Array(test.count), pixels: new Uint8Array(test.pixels.length) };
-  order.forEach((from, to) => {
-    shuffled.labels[to] = test.labels[from];
-    shuffled.pixels.set(test.pixels.subarray(from * pixelsPerDigit, (from + 1) * pixelsPerDigit), to * pixelsPerDigit);
-  });
-  return { train, trainInk: indexInk(train), test: shuffled };
+  const testOrder = shuffle(Uint32Array.from({ length: test.count }, (_, i) => i), createRng(PROBE_ORDER_SEED));
+  return { train, trainInk: indexInk(train), test, testOrder };
 }
 
 function normalizationOf(config: Config, arm: ArmIndex): Normalization[] {
@@ -138,8 +138,6 @@ export class ArmTrainer {
   private lossCount = 0;
   /** The noise of the last step (all null before the first, or without noisy layers), for the records. */
   private lastNoise: (LayerNoise | null)[];
-  /** 0, 1, 2, ...: the test digits in the order they are scored. */
-  private readonly testOrder: Uint32Array;
   /** One layer's probe rows at a time, read every record. */
   private readonly probe: Float32Array;
 
@@ -157,9 +155,8 @@ export class ArmTrainer {
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
     this.compact = compactBuffers(data.train, this.reference ? 0 : config.batchSize);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
-    this.testOrder = Uint32Array.from({ length: data.test.count }, (_, i) => i);
     const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
-    this.testX = inputsOf(data.test, this.testOrder, 0, resident);
+    this.testX = inputsOf(data.test, data.testOrder, 0, resident);
     this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
     this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
@@ -263,14 +260,15 @@ export class ArmTrainer {
     return (this.step > 0 && this.step % (FULL_TEST_EVERY * this.config.metricsInterval) === 0) || this.step === this.config.steps;
   }
 
-  /** Correct predictions among the first `count` rows of `logits`, which are test digits from `from`. */
+  /** Correct predictions among the first `count` rows of `logits`, which are the test digits from position `from` of the test order. */
   private countCorrect(logits: tf.Tensor2D, from: number, count: number): number {
     const predicted = tf.tidy(() => logits.slice([0, 0], [count, CLASSES]).argMax(1));
     const classes = predicted.dataSync();
     predicted.dispose();
-    const labels = this.data.test.labels;
+    const { labels } = this.data.test;
+    const order = this.data.testOrder;
     let correct = 0;
-    for (let i = 0; i < count; i++) if (classes[i] === labels[from + i]) correct++;
+    for (let i = 0; i < count; i++) if (classes[i] === labels[order[from + i]]) correct++;
     return correct;
   }
 
@@ -279,7 +277,7 @@ export class ArmTrainer {
     const total = this.data.test.count;
     for (let from = scored; from < total; from += TEST_CHUNK) {
       const count = Math.min(TEST_CHUNK, total - from);
-      const x = inputsOf(this.data.test, this.testOrder, from, count);
+      const x = inputsOf(this.data.test, this.data.testOrder, from, count);
       const { logits, nonlinearityInputs } = this.network.forward(x, 'inference');
       correct += this.countCorrect(logits, from, count);
       tf.dispose([x, logits, ...nonlinearityInputs]);
