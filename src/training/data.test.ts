@@ -208,6 +208,16 @@ describe('indexInk', () => {
     expect(ink.pixels.byteLength + ink.offsets.byteLength).toBe(2 * inked + 4 * (train.count + 1));
     expect(ink.pixels.byteLength + ink.offsets.byteLength).toBeLessThan(0.4 * train.pixels.length);
   });
+
+  it('gives the same index for digits whose bytes do not start on a 4-byte boundary', () => {
+    const count = 500;
+    const aligned: MnistData = { ...mnist.train, count, labels: mnist.train.labels.subarray(0, count), pixels: mnist.train.pixels.slice(0, count * 784) };
+    const unaligned: MnistData = { ...aligned, pixels: new Uint8Array(count * 784 + 1).subarray(1) };
+    unaligned.pixels.set(aligned.pixels);
+    const [a, b] = [indexInk(aligned), indexInk(unaligned)];
+    expect(Array.from(b.offsets)).toEqual(Array.from(a.offsets));
+    expect(Array.from(b.pixels)).toEqual(Array.from(a.pixels));
+  });
 });
 
 describe('fillCompactBatch', () => {

