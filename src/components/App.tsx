@@ -3,6 +3,7 @@ import { serialize } from '../config/url';
 import type { Runner } from '../state/runner';
 import { NO_CURSOR, type LabStore } from '../state/store';
 import { Controls, Transport } from './Controls';
+import { DataProgress } from './DataProgress';
 import { Figure1 } from './Figure1';
 import { LabContext, useLabState } from './labContext';
 import { NetworkDiagram } from './NetworkDiagram';
@@ -84,6 +85,7 @@ export function App({ store, runner }: { store: LabStore; runner: Runner }) {
           <CopyLink />
         </div>
         <StatusBar />
+        <DataProgress />
         <Notices />
       </header>
       <main>

@@ -16,6 +16,7 @@ function record(step: number, accuracy: number, centre: number): ArmRecord {
     step,
     loss: 1,
     testAccuracy: accuracy,
+    fullTestAccuracy: NaN,
     layers: Array.from({ length: 3 }, () => ({ unit: distribution(centre, 20), pooled: distribution(centre - 5, 3), saturation: 0 })),
   };
 }
