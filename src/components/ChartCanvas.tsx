@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef } from 'react';
 import type { ScaleLinear } from 'd3';
+import { CHART_THEME } from '../charts/colors';
 import { cursorAfterKey, cursorSteps, stepAtPointer } from '../charts/hover';
 import { holdCursor, hoverCursor, leaveCursor, type LabState } from '../state/store';
 import { useLab } from './labContext';
@@ -63,6 +64,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
     let width = 0;
     let visible = true;
     let drawn: unknown[] | null = null;
+    let drawnTheme = CHART_THEME;
     let drawnData: unknown[] = [];
     const dataOf = (state: LabState) => [...state.series, state.series[0].version, state.series[1].version];
     const differs = (now: unknown[], before: unknown[]) => now.length !== before.length || now.some((value, i) => value !== before[i]);
@@ -85,12 +87,13 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
       dirty: () => {
         if (width === 0 || !visible) return false;
         const state = store.getState();
-        if (drawn === null || differs(inputsRef.current(state), drawn)) return 'user';
+        if (drawn === null || drawnTheme !== CHART_THEME || differs(inputsRef.current(state), drawn)) return 'user';
         return differs(dataOf(state), drawnData) ? 'data' : false;
       },
       paint: () => {
         const state = store.getState();
         drawn = inputsRef.current(state);
+        drawnTheme = CHART_THEME;
         drawnData = dataOf(state);
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
