@@ -18,6 +18,8 @@ import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle
 
 const PAPER = 'https://arxiv.org/abs/1502.03167';
 const CHART_HEIGHT = 250;
+/** Taller in classroom mode (`present=1`), where Figure 1 fills a projector's screen. */
+const PRESENTED_HEIGHT = 440;
 /** The live region speaks at most this often while the cursor is dragged. */
 const READOUT_MS = 300;
 
@@ -43,14 +45,19 @@ function describeLastLayer(state: LabState, arm: number): string {
   return `${what} at ${stepPhrase(state, step)}: ${percentilesText(state.series[arm], layer, 'unit', step)}.`;
 }
 
+function useChartHeight(): number {
+  return useLabState((s) => s.config.present) === '1' ? PRESENTED_HEIGHT : CHART_HEIGHT;
+}
+
 function AccuracyChart() {
+  const height = useChartHeight();
   return (
     <figure className="figure1-panel">
       <figcaption>(a) Test accuracy, both arms</figcaption>
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
         testId="chart-accuracy"
-        height={CHART_HEIGHT}
+        height={height}
         stepCursor
         inputs={timeInputs}
         describe={(state) => describeLine(state, 'Figure 1(a), test accuracy', (s) => s.testAccuracy(), percentText)}
@@ -73,6 +80,7 @@ function LastLayerChart({ arm }: { arm: number }) {
   const config = useLabState((s) => s.config);
   const layer = config.hiddenLayers - 1;
   const letter = arm === 0 ? 'b' : 'c';
+  const height = useChartHeight();
   return (
     <figure className="figure1-panel">
       <figcaption>
@@ -81,7 +89,7 @@ function LastLayerChart({ arm }: { arm: number }) {
       <ChartCanvas
         label={`Figure 1(${letter}): 15th, 50th and 85th percentiles over training steps of the input to the ${config.activation}, ${distributionTitle(config, layer, 'unit')}, arm ${ARM_NAMES[arm]}`}
         testId={`chart-figure1-${letter}`}
-        height={CHART_HEIGHT}
+        height={height}
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.activation]}
         describe={(state) => describeLastLayer(state, arm)}
