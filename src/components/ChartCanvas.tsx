@@ -3,6 +3,8 @@ import type { ScaleLinear } from 'd3';
 import { CHART_THEME } from '../charts/colors';
 import { cursorAfterKey, cursorSteps, stepAtPointer } from '../charts/hover';
 import { holdCursor, hoverCursor, leaveCursor, type LabState } from '../state/store';
+import { ChartTable } from './ChartTable';
+import type { ChartTable as Table } from './chartTables';
 import { useLab } from './labContext';
 import { registerChart, requestPaint } from './paintScheduler';
 
@@ -34,6 +36,8 @@ export interface ChartCanvasProps {
   inputs: (state: LabState) => unknown[];
   /** Draws everything; returns the step scale when the chart's x axis is training steps. */
   paint: (args: PaintArgs) => { x: ScaleLinear<number, number> } | void;
+  /** The chart's data as a table, behind a "Show as table" button under the chart. */
+  table?: (state: LabState) => Table;
   testId?: string;
 }
 
@@ -43,7 +47,7 @@ const UNSEEN_DESCRIPTION_MS = 1000;
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
  * the store in an effect means a metrics message never re-renders the component tree.
  */
-export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor = false, testId }: ChartCanvasProps) {
+export function ChartCanvas({ label, height, inputs, paint, describe, table, stepCursor = false, testId }: ChartCanvasProps) {
   const { store } = useLab();
   const descriptionId = useId();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -160,19 +164,22 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
   };
 
   return (
-    <div className="chart" style={{ height }}>
-      <canvas
-        ref={canvasRef}
-        role="img"
-        aria-label={stepCursor ? `${label}. Arrow keys, Home, End, Page Up and Page Down move the step cursor; Escape shows the latest.` : label}
-        aria-describedby={descriptionId}
-        data-testid={testId}
-        tabIndex={stepCursor ? 0 : undefined}
-        className={stepCursor ? 'step-cursor' : undefined}
-        style={{ width: '100%', height }}
-        {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
-      />
-      <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
-    </div>
+    <>
+      <div className="chart" style={{ height }}>
+        <canvas
+          ref={canvasRef}
+          role="img"
+          aria-label={stepCursor ? `${label}. Arrow keys, Home, End, Page Up and Page Down move the step cursor; Escape shows the latest.` : label}
+          aria-describedby={descriptionId}
+          data-testid={testId}
+          tabIndex={stepCursor ? 0 : undefined}
+          className={stepCursor ? 'step-cursor' : undefined}
+          style={{ width: '100%', height }}
+          {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
+        />
+        <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
+      </div>
+      {table && <ChartTable store={store} label={label} table={table} />}
+    </>
   );
 }

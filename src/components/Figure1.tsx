@@ -12,9 +12,10 @@ import { drawLineChart } from '../charts/lineChart';
 import { isBatchNormalized, type Config } from '../config/schema';
 import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { percentilesTable, stepsTable } from './chartTables';
 import { useLab, useLabState } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
-import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, percentText, percentilesText, readStep, stepPhrase } from './readout';
+import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, inputText, percentText, percentilesText, readStep, stepPhrase } from './readout';
 
 const PAPER = 'https://arxiv.org/abs/1502.03167';
 const CHART_HEIGHT = 250;
@@ -61,6 +62,7 @@ function AccuracyChart() {
         stepCursor
         inputs={timeInputs}
         describe={(state) => describeLine(state, 'Figure 1(a), test accuracy', (s) => s.testAccuracy(), percentText)}
+        table={(state) => stepsTable('Figure 1(a): test accuracy of both arms by training step', lineSeries(state, (s) => s.testAccuracy()), percentText)}
         paint={({ ctx, width, height, state }) =>
           drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
             width,
@@ -93,6 +95,14 @@ function LastLayerChart({ arm }: { arm: number }) {
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.activation]}
         describe={(state) => describeLastLayer(state, arm)}
+        table={(state) =>
+          percentilesTable(
+            `Figure 1(${letter}), arm ${armLabel(state, arm)}: percentiles of the input to the ${state.config.activation}, ${distributionTitle(state.config, state.config.hiddenLayers - 1, 'unit')}, by training step`,
+            state.series[arm].steps(),
+            state.series[arm].percentiles(state.config.hiddenLayers - 1, 'unit'),
+            inputText,
+          )
+        }
         paint={({ ctx, width, height, state }) => {
           const s = state.series[arm];
           const last = state.config.hiddenLayers - 1;

@@ -150,6 +150,30 @@ describe('accessibility', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a chart as a table with a caption and header cells, for every chart on the page', async () => {
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1440, height: 900 } });
+    await waitForStatus(page, 'Paused');
+    const charts = await page.locator('canvas[role=img]').count();
+    expect(await page.getByRole('button', { name: /^Show as table/ }).count()).toBe(charts);
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    await waitForStep(page, 1);
+    await page.getByRole('button', { name: /^Show as table: Figure 1\(a\)/ }).click();
+    const table = page.getByRole('table', { name: /Figure 1\(a\): test accuracy/ });
+    await table.waitFor();
+    expect(await table.getByRole('columnheader').allTextContents()).toEqual(['Step', 'A: no BN', 'B: BN on all']);
+    expect(await table.locator('tbody th').allTextContents()).toEqual(['0', '1']);
+    const cells = await table.locator('tbody td').allTextContents();
+    expect(cells).toHaveLength(4);
+    for (const cell of cells) expect(cell).toMatch(/^\d+\.\d%$/);
+    await page.getByRole('button', { name: /^Show as table: Histogram of the input to the nonlinearity.*hidden layer 1,/ }).click();
+    const histogram = page.getByRole('table', { name: /Histogram, layer 1/ });
+    expect(await histogram.locator('tbody tr').count()).toBe(40);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: /^Hide table: Figure 1\(a\)/ }).click();
+    await table.waitFor({ state: 'detached' });
+    expect(errors).toEqual([]);
+  });
+
   it('follows prefers-color-scheme: a dark page and dark charts, repainted when the scheme changes', async () => {
     const { page, errors } = await lab.open(SMALL, { viewport: { width: 1440, height: 900 } });
     await waitForStatus(page, 'Paused');
