@@ -56,6 +56,8 @@ function SelectControl({ id, field, value, commit }: { id: string; field: Extrac
           else keyHeld.current = true;
         }}
         onKeyUp={() => (keyHeld.current = false)}
+        // A key pressed here whose release lands elsewhere (Tab) must not hold a later pointer choice back.
+        onFocus={() => (keyHeld.current = false)}
         onChange={(e) => {
           setShown(e.target.value);
           if (!keyHeld.current) commit(e.target.value);
