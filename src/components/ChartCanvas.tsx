@@ -163,8 +163,9 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
     setView((view) => holdCursor(view, step));
   };
 
+  // One element, so a chart (with its table) takes one cell of the grids it is laid out in.
   return (
-    <>
+    <div className="chart-block">
       <div className="chart" style={{ height }}>
         <canvas
           ref={canvasRef}
@@ -180,6 +181,6 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
       </div>
       {table && <ChartTable store={store} label={label} table={table} />}
-    </>
+    </div>
   );
 }
