@@ -4,6 +4,7 @@ import { serialize } from '../config/url';
 import type { Runner } from '../state/runner';
 import { NO_CURSOR, type LabStore } from '../state/store';
 import { Controls, Transport } from './Controls';
+import { DataProgress } from './DataProgress';
 import { Figure1 } from './Figure1';
 import { LabContext, useLab, useLabState } from './labContext';
 import { NetworkDiagram } from './NetworkDiagram';
@@ -121,6 +122,7 @@ export function App({ store, runner }: { store: LabStore; runner: Runner }) {
           <Shortcuts store={store} runner={runner} />
         </div>
         <StatusBar />
+        <DataProgress />
         <Notices />
       </header>
       <main>

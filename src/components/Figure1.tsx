@@ -15,7 +15,8 @@ import { ChartCanvas } from './ChartCanvas';
 import { percentilesTable, stepsTable } from './chartTables';
 import { useLab, useLabState } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
-import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, inputText, percentText, percentilesText, readStep, stepPhrase } from './readout';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../training/records';
+import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, fullAccuracyText, inputText, percentText, percentilesText, readStep, stepPhrase, TEST_DIGITS } from './readout';
 
 const PAPER = 'https://arxiv.org/abs/1502.03167';
 const CHART_HEIGHT = 250;
@@ -50,19 +51,30 @@ function useChartHeight(): number {
   return useLabState((s) => s.config.present) === '1' ? PRESENTED_HEIGHT : CHART_HEIGHT;
 }
 
+function describeAccuracy(state: LabState): string {
+  const live = describeLine(state, `Figure 1(a), test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits`, (s) => s.testAccuracy(), percentText);
+  const step = readStep(state);
+  const full = step === null ? null : fullAccuracyText(state, step);
+  return full === null ? live : `${live} On all ${TEST_DIGITS.toLocaleString('en-US')} test digits: ${full}.`;
+}
+
 function AccuracyChart() {
+  const metricsInterval = useLabState((s) => s.config.metricsInterval);
   const height = useChartHeight();
   return (
     <figure className="figure1-panel">
-      <figcaption>(a) Test accuracy, both arms</figcaption>
+      <figcaption>
+        (a) Test accuracy, both arms: the live {LIVE_TEST_DIGITS.toLocaleString('en-US')} of MNIST's {TEST_DIGITS.toLocaleString('en-US')} test
+        digits at every record; the readout adds all {TEST_DIGITS.toLocaleString('en-US')} every {(FULL_TEST_EVERY * metricsInterval).toLocaleString('en-US')} steps
+      </figcaption>
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
         testId="chart-accuracy"
         height={height}
         stepCursor
         inputs={timeInputs}
-        describe={(state) => describeLine(state, 'Figure 1(a), test accuracy', (s) => s.testAccuracy(), percentText)}
-        table={(state) => stepsTable('Figure 1(a): test accuracy of both arms by training step', lineSeries(state, (s) => s.testAccuracy()), percentText)}
+        describe={(state) => describeAccuracy(state)}
+        table={(state) => stepsTable(`Figure 1(a): test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits, both arms, by training step`, lineSeries(state, (s) => s.testAccuracy()), percentText)}
         paint={({ ctx, width, height, state }) =>
           drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
             width,

@@ -63,6 +63,7 @@ export class ArmSeries {
   private readonly stepColumn: Float64Array;
   private readonly lossColumn: Float32Array;
   private readonly testAccuracyColumn: Float32Array;
+  private readonly fullTestAccuracyColumn: Float32Array;
   private readonly layerColumns: LayerColumns[];
 
   private count = 0;
@@ -88,6 +89,7 @@ export class ArmSeries {
     this.stepColumn = new Float64Array(capacity);
     this.lossColumn = new Float32Array(capacity);
     this.testAccuracyColumn = new Float32Array(capacity);
+    this.fullTestAccuracyColumn = new Float32Array(capacity);
     this.layerColumns = Array.from({ length: layers }, () => ({
       unit: distributionColumns(capacity),
       pooled: distributionColumns(capacity),
@@ -156,9 +158,14 @@ export class ArmSeries {
     return this.lossColumn.subarray(0, this.count);
   }
 
-  /** Fraction of the test digits classified correctly, in [0, 1]. */
+  /** Fraction of the live test digits (a fixed 2,000 of the 10,000) classified correctly, in [0, 1]. */
   testAccuracy(): Float32Array {
     return this.testAccuracyColumn.subarray(0, this.count);
+  }
+
+  /** Fraction of all test digits classified correctly; NaN at points whose record did not score them all. */
+  fullTestAccuracy(): Float32Array {
+    return this.fullTestAccuracyColumn.subarray(0, this.count);
   }
 
   /** The column of PERCENTILES[percentileIndex] of the input to the nonlinearity of `layer`. */
@@ -224,6 +231,7 @@ export class ArmSeries {
     this.stepColumn[at] = record.step;
     this.lossColumn[at] = record.loss;
     this.testAccuracyColumn[at] = record.testAccuracy;
+    this.fullTestAccuracyColumn[at] = record.fullTestAccuracy;
     for (let l = 0; l < this.layers; l++) {
       const source = record.layers[l];
       const columns = this.layerColumns[l];
@@ -245,6 +253,7 @@ export class ArmSeries {
       this.stepColumn[to] = this.stepColumn[from];
       this.lossColumn[to] = this.lossColumn[from];
       this.testAccuracyColumn[to] = this.testAccuracyColumn[from];
+      this.fullTestAccuracyColumn[to] = this.fullTestAccuracyColumn[from];
       for (const columns of this.layerColumns) {
         moveDistribution(columns.unit, from, to);
         moveDistribution(columns.pooled, from, to);
