@@ -5,10 +5,12 @@
  * the arrow keys restarts nothing until Enter; the dark theme darkens the page and the charts.
  */
 import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { contrastRatio, relativeLuminance } from '../../src/charts/colors';
-import { ACTION_TIMEOUT_MS, screenshot, useBrowserApp } from './harness';
+import { ACTION_TIMEOUT_MS, artifactsDir, useBrowserApp } from './harness';
 
 const SMALL = '?units=32&probe=200&every=10';
 const WAIT = { timeout: ACTION_TIMEOUT_MS, polling: 50 };
@@ -196,7 +198,9 @@ describe('accessibility', () => {
       WAIT,
     );
     expect(await canvasLuminance(page, 'chart-accuracy')).toBeLessThan(0.1);
-    await screenshot(page, 'dark-theme');
+    mkdirSync(join(artifactsDir, 'screenshots'), { recursive: true });
+    // The viewport, as a projector shows it: a full-page capture resizes the page, which clears the canvases.
+    await page.screenshot({ path: join(artifactsDir, 'screenshots', 'dark-theme.png') });
     expect(errors).toEqual([]);
   });
 });

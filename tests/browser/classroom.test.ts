@@ -4,9 +4,11 @@
  * both; Space plays and pauses without scrolling, S takes one step, R resets, `?` lists the keys,
  * and none of them fires while typing in a field.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ACTION_TIMEOUT_MS, screenshot, useBrowserApp } from './harness';
+import { ACTION_TIMEOUT_MS, artifactsDir, useBrowserApp } from './harness';
 
 const SMALL = 'units=32&probe=200&every=10';
 const WAIT = { timeout: ACTION_TIMEOUT_MS, polling: 50 };
@@ -62,7 +64,9 @@ describe('classroom mode', () => {
     await waitForStatus(page, 'Training');
     await waitForStep(page, 20);
     expect(await page.getByRole('button', { name: 'Pause', exact: true }).isVisible()).toBe(true);
-    await screenshot(page, 'classroom-mode');
+    mkdirSync(join(artifactsDir, 'screenshots'), { recursive: true });
+    // The viewport, as a projector shows it: a full-page capture resizes the page, which clears the canvases.
+    await page.screenshot({ path: join(artifactsDir, 'screenshots', 'classroom-mode.png') });
     expect(errors).toEqual([]);
   });
 
