@@ -23,7 +23,7 @@ export function sharedSteps(state: LabState): Domain {
   return stepDomain(state.series.map((s) => s.steps()));
 }
 
-export function lineSeries(state: LabState, values: (s: ArmSeries) => Float32Array): LineSeries[] {
+export function lineSeries(state: LabState, values: (s: ArmSeries) => Float64Array): LineSeries[] {
   return state.series.map((s, arm) => ({
     label: armLabel(state, arm),
     color: ARM_COLORS[arm],
@@ -60,7 +60,7 @@ function ViewOptions() {
 }
 
 /** The loss and the accuracy of both arms at the step the charts read, in words. */
-export function describeLine(state: LabState, what: string, values: (s: ArmSeries) => Float32Array, format: (value: number) => string): string {
+export function describeLine(state: LabState, what: string, values: (s: ArmSeries) => Float64Array, format: (value: number) => string): string {
   const step = readStep(state);
   if (step === null) return `${what}: no data yet.`;
   const at = state.series.map((s, arm) => {
