@@ -2,6 +2,8 @@ import { useEffect, useId, useRef } from 'react';
 import type { ScaleLinear } from 'd3';
 import { cursorAfterKey, cursorSteps, stepAtPointer } from '../charts/hover';
 import { holdCursor, hoverCursor, leaveCursor, type LabState } from '../state/store';
+import { chartExportChoices } from './chartExport';
+import { ExportMenu } from './ExportMenu';
 import { useLab } from './labContext';
 import { registerChart, requestPaint } from './paintScheduler';
 
@@ -34,6 +36,8 @@ export interface ChartCanvasProps {
   /** Draws everything; returns the step scale when the chart's x axis is training steps. */
   paint: (args: PaintArgs) => { x: ScaleLinear<number, number> } | void;
   testId?: string;
+  /** Also offer the chart as SVG: its drawing uses only what the SVG context (charts/svgContext.ts) records. */
+  vector?: boolean;
 }
 
 const UNSEEN_DESCRIPTION_MS = 1000;
@@ -42,7 +46,7 @@ const UNSEEN_DESCRIPTION_MS = 1000;
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
  * the store in an effect means a metrics message never re-renders the component tree.
  */
-export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor = false, testId }: ChartCanvasProps) {
+export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor = false, testId, vector = false }: ChartCanvasProps) {
   const { store } = useLab();
   const descriptionId = useId();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -50,6 +54,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
   const describeRef = useRef(describe);
   describeRef.current = describe;
   const layoutRef = useRef<{ x: ScaleLinear<number, number> } | null>(null);
+  const widthRef = useRef(0);
   const paintRef = useRef(paint);
   const inputsRef = useRef(inputs);
   paintRef.current = paint;
@@ -68,6 +73,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
     const differs = (now: unknown[], before: unknown[]) => now.length !== before.length || now.some((value, i) => value !== before[i]);
     const observer = new ResizeObserver(([entry]) => {
       width = Math.floor(entry.contentRect.width);
+      widthRef.current = width;
       const ratio = window.devicePixelRatio || 1;
       canvas.width = Math.max(1, Math.round(width * ratio));
       canvas.height = Math.round(height * ratio);
@@ -169,6 +175,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
         style={{ width: '100%', height }}
         {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
       />
+      <ExportMenu what={label} testId={testId && `${testId}-export`} choices={chartExportChoices(store, label, testId ?? 'chart', vector, widthRef, height, paintRef)} />
       <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
     </div>
   );

@@ -50,6 +50,7 @@ function AccuracyChart() {
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
         testId="chart-accuracy"
+        vector
         height={CHART_HEIGHT}
         stepCursor
         inputs={timeInputs}
@@ -81,6 +82,7 @@ function LastLayerChart({ arm }: { arm: number }) {
       <ChartCanvas
         label={`Figure 1(${letter}): 15th, 50th and 85th percentiles over training steps of the input to the ${config.activation}, ${distributionTitle(config, layer, 'unit')}, arm ${ARM_NAMES[arm]}`}
         testId={`chart-figure1-${letter}`}
+        vector
         height={CHART_HEIGHT}
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.activation]}

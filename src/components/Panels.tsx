@@ -82,6 +82,7 @@ function TrainingPanel() {
       <ChartCanvas
         label="Training loss of both arms over steps"
         testId="chart-loss"
+        vector
         height={220}
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.lossScale]}
@@ -169,6 +170,7 @@ function LayerPanel({ layer }: { layer: number }) {
             key={arm}
             label={`Percentiles over steps of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
             testId={`chart-bands-${layer}-${ARM_NAMES[arm]}`}
+            vector
             height={220}
             stepCursor
             inputs={inputs}
