@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 
 export interface ExportChoice {
   /** Visible text of the choice, e.g. "PNG". */
@@ -15,16 +15,18 @@ export interface ExportChoice {
  */
 export function ExportMenu({ what, choices, testId }: { what: string; choices: ExportChoice[]; testId?: string }) {
   const [message, setMessage] = useState<string | null>(null);
+  const details = useRef<HTMLDetailsElement>(null);
   const run = async (choice: ExportChoice) => {
     setMessage(null);
     try {
       await choice.save();
+      details.current!.open = false;
     } catch (error) {
       setMessage(`Export failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
   return (
-    <details className="export-menu" data-testid={testId}>
+    <details ref={details} className="export-menu" data-testid={testId}>
       <summary aria-label={`Export ${what}`}>Export</summary>
       <div className="export-choices">
         {choices.map((choice) => (
