@@ -10,8 +10,12 @@ import { ARM_COLORS } from '../charts/colors';
 import { cursorSteps, nearestIndex } from '../charts/hover';
 import { drawLineChart } from '../charts/lineChart';
 import { isBatchNormalized, type Config } from '../config/schema';
+import { serialize } from '../config/url';
 import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
-import { ChartCanvas } from './ChartCanvas';
+import { ChartCanvas, type PaintArgs } from './ChartCanvas';
+import { figurePng } from './chartExport';
+import { ExportMenu } from './ExportMenu';
+import { exportFileName, latestStep, saveBlob } from './exportFiles';
 import { useLab, useLabState } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
 import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, percentText, percentilesText, readStep, stepPhrase } from './readout';
@@ -43,6 +47,62 @@ function describeLastLayer(state: LabState, arm: number): string {
   return `${what} at ${stepPhrase(state, step)}: ${percentilesText(state.series[arm], layer, 'unit', step)}.`;
 }
 
+function paintAccuracy({ ctx, width, height, state }: PaintArgs) {
+  return drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
+    width,
+    height,
+    yAxis: ACCURACY_AXIS,
+    yDomain: [0, 1],
+    xDomain: sharedSteps(state),
+    hoverStep: state.view.cursorStep,
+  });
+}
+
+function paintLastLayer({ ctx, width, height, state }: PaintArgs, arm: number) {
+  const s = state.series[arm];
+  const last = state.config.hiddenLayers - 1;
+  return drawBandChart(
+    ctx,
+    { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(last, 'unit'), divergedStep: s.divergedStep },
+    {
+      width,
+      height,
+      yDomain: sharedPercentileDomain(lastLayerPercentiles(state)),
+      xDomain: sharedSteps(state),
+      hoverStep: state.view.cursorStep,
+      title: `unit ${state.config.trackedUnit}`,
+    },
+  );
+}
+
+/** The region as one PNG laid out like the paper's figure: (a), (b), (c) side by side, the link's settings below. */
+function Figure1Export() {
+  const { store } = useLab();
+  const save = async () => {
+    const state = store.getState();
+    const { config } = state;
+    const layer = config.hiddenLayers - 1;
+    const draw = (paint: (args: PaintArgs) => unknown) => (ctx: CanvasRenderingContext2D, width: number, height: number) =>
+      void paint({ ctx, width, height, state: store.getState() });
+    const panels = [
+      { caption: '(a) Test accuracy, both arms', draw: draw(paintAccuracy) },
+      ...[0, 1].map((arm) => ({
+        caption: `(${arm === 0 ? 'b' : 'c'}) Arm ${armLabel(state, arm)}: ${plottedInput(config, arm)}, ${distributionTitle(config, layer, 'unit')}`,
+        draw: draw((args) => paintLastLayer(args, arm)),
+      })),
+    ];
+    const query = serialize(config);
+    const step = latestStep(state);
+    const caption =
+      `Covariate Shift Lab, after Ioffe & Szegedy (2015), Figure 1: MNIST, ${config.hiddenLayers} hidden layers of ${config.hiddenUnits} ${config.activation} units, ` +
+      `step ${step.toLocaleString('en')} of ${config.steps.toLocaleString('en')}. Settings: ?${query} (learning rate ${config.learningRate}, init sigma ${config.initSigma}, ` +
+      `batch ${config.batchSize}, seed ${config.seed}). Percentiles over ${config.probeSize.toLocaleString('en')} held-out test digits, BN in inference mode.`;
+    const title = `Figure 1: test accuracy, and the input to one ${config.activation} of the last hidden layer`;
+    saveBlob(await figurePng(title, panels, caption, CHART_HEIGHT), exportFileName(config, step, 'png', 'figure-1'));
+  };
+  return <ExportMenu what="Figure 1 as one image" testId="figure1-export" choices={[{ text: 'PNG', name: 'PNG of Figure 1, panels a, b and c', save }]} />;
+}
+
 function AccuracyChart() {
   return (
     <figure className="figure1-panel">
@@ -55,16 +115,7 @@ function AccuracyChart() {
         stepCursor
         inputs={timeInputs}
         describe={(state) => describeLine(state, 'Figure 1(a), test accuracy', (s) => s.testAccuracy(), percentText)}
-        paint={({ ctx, width, height, state }) =>
-          drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
-            width,
-            height,
-            yAxis: ACCURACY_AXIS,
-            yDomain: [0, 1],
-            xDomain: sharedSteps(state),
-            hoverStep: state.view.cursorStep,
-          })
-        }
+        paint={paintAccuracy}
       />
     </figure>
   );
@@ -87,22 +138,7 @@ function LastLayerChart({ arm }: { arm: number }) {
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.activation]}
         describe={(state) => describeLastLayer(state, arm)}
-        paint={({ ctx, width, height, state }) => {
-          const s = state.series[arm];
-          const last = state.config.hiddenLayers - 1;
-          return drawBandChart(
-            ctx,
-            { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(last, 'unit'), divergedStep: s.divergedStep },
-            {
-              width,
-              height,
-              yDomain: sharedPercentileDomain(lastLayerPercentiles(state)),
-              xDomain: sharedSteps(state),
-              hoverStep: state.view.cursorStep,
-              title: `unit ${state.config.trackedUnit}`,
-            },
-          );
-        }}
+        paint={(args) => paintLastLayer(args, arm)}
       />
     </figure>
   );
@@ -224,6 +260,7 @@ export function Figure1() {
   return (
     <section className="panel figure1" aria-labelledby="figure1-title" data-testid="figure1">
       <h2 id="figure1-title">Figure 1: test accuracy, and the input to one {activation} of the last hidden layer</h2>
+      <Figure1Export />
       <div className="figure1-charts">
         <AccuracyChart />
         <LastLayerChart arm={0} />

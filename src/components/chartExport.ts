@@ -122,3 +122,56 @@ export function chartExportChoices(
   if (vector) choices.push({ text: 'SVG', name: `SVG of ${title}`, save: async () => saveBlob(chartSvg(draw, width.current, height, title), fileName('svg')) });
   return choices;
 }
+
+export interface FigurePanel {
+  caption: string;
+  draw: Draw;
+}
+
+const PANEL_WIDTH = 420;
+const PANEL_GAP = 12;
+
+/**
+ * Panels side by side as one PNG at PNG_SCALE, as a paper lays out a figure: its title above, each
+ * panel's caption above the panel, and `caption` (the run's settings) below.
+ */
+export async function figurePng(title: string, panels: FigurePanel[], caption: string, panelHeight: number): Promise<Blob> {
+  const width = PAD * 2 + panels.length * PANEL_WIDTH + (panels.length - 1) * PANEL_GAP;
+  const titleRows = titleLines(title, width);
+  const measure = measurer();
+  const captionFont = `12px system-ui, sans-serif`;
+  const captionRows = wrapText(caption, width - 2 * PAD, (text) => measure(text, captionFont));
+  const panelCaptions = panels.map((p) => wrapText(p.caption, PANEL_WIDTH, (text) => measure(text, TITLE_FONT)));
+  const panelCaptionHeight = Math.max(...panelCaptions.map((rows) => rows.length)) * TITLE_LINE;
+  const top = titleRows.length * TITLE_LINE + 2 * PAD;
+  const chartTop = top + panelCaptionHeight + 4;
+  const height = chartTop + panelHeight + PAD + captionRows.length * 15 + PAD;
+
+  const page = document.createElement('canvas');
+  page.width = width * PNG_SCALE;
+  page.height = height * PNG_SCALE;
+  const ctx = page.getContext('2d')!;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, page.width, page.height);
+  ctx.setTransform(PNG_SCALE, 0, 0, PNG_SCALE, 0, 0);
+  drawTitle(ctx, titleRows);
+  panels.forEach((panel, i) => {
+    const left = PAD + i * (PANEL_WIDTH + PANEL_GAP);
+    ctx.font = TITLE_FONT;
+    ctx.fillStyle = CHART_THEME.text;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    panelCaptions[i].forEach((text, row) => ctx.fillText(text, left, top + TITLE_LINE * (row + 0.5)));
+    const chart = document.createElement('canvas');
+    chart.width = PANEL_WIDTH * PNG_SCALE;
+    chart.height = panelHeight * PNG_SCALE;
+    const chartCtx = chart.getContext('2d')!;
+    chartCtx.setTransform(PNG_SCALE, 0, 0, PNG_SCALE, 0, 0);
+    panel.draw(chartCtx, PANEL_WIDTH, panelHeight);
+    ctx.drawImage(chart, left, chartTop, PANEL_WIDTH, panelHeight);
+  });
+  ctx.font = captionFont;
+  ctx.fillStyle = CHART_THEME.mutedText;
+  captionRows.forEach((text, row) => ctx.fillText(text, PAD, chartTop + panelHeight + PAD + 15 * (row + 0.5)));
+  return canvasBlob(page);
+}

@@ -37,6 +37,8 @@ async function exportFrom(page: Page, menuTestId: string, choice: RegExp): Promi
   );
   await menu.getByRole('button', { name: choice }).click();
   const download = await Promise.race([downloaded, failed.then((error) => (error ? Promise.reject(error) : downloaded))]);
+  // A copy to look at, beside the screenshots.
+  await download.saveAs(`artifacts/exports/${download.suggestedFilename()}`);
   return { download, bytes: await readFile(await download.path()) };
 }
 
@@ -143,6 +145,36 @@ describe('export', () => {
       expect(summary.texts.some((t) => /^A\b/.test(t)), `${id} legend`).toBe(true);
       expect(summary.title).toMatch(/Figure 1/);
     }
+    expect(errors).toEqual([]);
+  });
+
+  it('downloads the Figure 1 region as one PNG at 2x: (a), (b), (c) side by side under a title, the settings below', async () => {
+    const { page, errors } = await lab.open(`/?${QUERY}`);
+    await finishedRun(page);
+    const png = await exportFrom(page, 'figure1-export', /^PNG/);
+    expect(png.download.suggestedFilename()).toBe('covariate-shift-lab_seed=3_steps=30_layers=2_units=16_every=10_probe=200_step-30_figure-1.png');
+    expect([...png.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // Three 420-pixel panels, two 12-pixel gaps and 8-pixel margins, at twice the resolution.
+    expect(png.bytes.readUInt32BE(16)).toBe(2 * (3 * 420 + 2 * 12 + 2 * 8));
+    expect(png.bytes.readUInt32BE(20)).toBeGreaterThan(2 * 250);
+    const drawn = await page.evaluate(async (base64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(image, 0, 0);
+      // Each third of the figure holds ink of its own panel: not a blank column of the layout.
+      return [0, 1, 2].map((third) => {
+        const data = ctx.getImageData(Math.round((third * image.width) / 3), 0, Math.round(image.width / 3), image.height).data;
+        let ink = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200) ink++;
+        return ink;
+      });
+    }, png.bytes.toString('base64'));
+    for (const ink of drawn) expect(ink).toBeGreaterThan(5000);
     expect(errors).toEqual([]);
   });
 });
