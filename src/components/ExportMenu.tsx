@@ -1,13 +1,6 @@
 import { useRef, useState } from 'react';
+import type { ExportChoice } from './exportFiles';
 
-export interface ExportChoice {
-  /** Visible text of the choice, e.g. "PNG". */
-  text: string;
-  /** Its accessible name, which holds the visible text (e.g. "PNG of Figure 1(a)"). */
-  name: string;
-  /** Builds the file and hands it to the browser; a rejection is shown beside the menu. */
-  save: () => Promise<void>;
-}
 
 /**
  * A small "Export" disclosure beside a chart or the run: a native <details>, so it opens with the

@@ -5,8 +5,7 @@
 import { asCanvasContext, SvgContext } from '../charts/svgContext';
 import { CHART_THEME } from '../charts/colors';
 import type { LabState, LabStore } from '../state/store';
-import type { ExportChoice } from './ExportMenu';
-import { exportFileName, latestStep, saveBlob } from './exportFiles';
+import { exportFileName, latestStep, saveBlob, type ExportChoice } from './exportFiles';
 
 export type Draw = (ctx: CanvasRenderingContext2D, width: number, height: number) => void;
 

@@ -43,3 +43,12 @@ export function latestStep(state: { series: readonly { steps(): ArrayLike<number
   }
   return step;
 }
+
+export interface ExportChoice {
+  /** Visible text of the choice, e.g. "PNG". */
+  text: string;
+  /** Its accessible name, which holds the visible text (e.g. "PNG of Figure 1(a)"). */
+  name: string;
+  /** Builds the file and hands it to the browser; a rejection is shown beside the menu. */
+  save: () => Promise<void>;
+}
