@@ -8,24 +8,10 @@ import type { Config } from '../src/config/schema';
 import { describeNormalization } from '../src/config/schema';
 import { flagsHelp, parseFlags } from '../src/config/flags';
 import { useBackend } from '../src/training/backend';
-import { P15, P50, P85, PERCENTILES, HISTOGRAM, type ArmRecord, type Distribution } from '../src/training/records';
-import { ARM_NAMES, Experiment, experimentData, FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../src/training/trainer';
+import { P15, P50, P85, type ArmRecord } from '../src/training/records';
+import { runJson } from '../src/training/runJson';
+import { ARM_NAMES, Experiment, experimentData, LIVE_TEST_DIGITS } from '../src/training/trainer';
 import { readPackageMnist } from './build-mnist';
-
-function distributionJson(d: Distribution) {
-  const named = Object.fromEntries(PERCENTILES.map((p, i) => [`p${p}`, d.percentiles[i]]));
-  return { ...named, mean: d.mean, std: d.std, histogram: d.histogram };
-}
-
-function recordJson(r: ArmRecord) {
-  return {
-    step: r.step,
-    loss: r.loss,
-    testAccuracy: r.testAccuracy,
-    fullTestAccuracy: Number.isNaN(r.fullTestAccuracy) ? null : r.fullTestAccuracy,
-    layers: r.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
-  };
-}
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
 
@@ -105,27 +91,13 @@ async function main(argv: string[]): Promise<number> {
   );
 
   if (parsed.out) {
-    const json = {
+    const json = runJson({
       config,
       backend,
-      measuredOn: {
-        probeDigits: config.probeSize,
-        testDigits: data.test.count,
-        liveTestDigits: Math.min(LIVE_TEST_DIGITS, data.test.count),
-        fullTestEverySteps: FULL_TEST_EVERY * config.metricsInterval,
-        trainDigits: data.train.count,
-        bnMode: 'inference',
-        inferenceStatistics: config.inferenceStatistics,
-        histogramRange: [HISTOGRAM.min, HISTOGRAM.max],
-        saturation: { sigmoid: '|x| > 4', tanh: '|x| > 2', relu: 'x <= 0' }[config.activation],
-      },
-      arms: experiment.arms.map((arm, i) => ({
-        name: ARM_NAMES[arm.arm],
-        normalization: arm.normalization,
-        diverged: arm.diverged,
-        records: records[i].map(recordJson),
-      })),
-    };
+      trainDigits: data.train.count,
+      testDigits: data.test.count,
+      arms: experiment.arms.map((arm, i) => ({ name: ARM_NAMES[arm.arm], normalization: arm.normalization, diverged: arm.diverged, records: records[i] })),
+    });
     writeFileSync(parsed.out, JSON.stringify(json));
     process.stdout.write(`wrote ${parsed.out}\n`);
   }

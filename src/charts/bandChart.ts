@@ -5,6 +5,7 @@
  */
 import { area as d3Area, line, type ScaleLinear } from 'd3';
 import { HISTOGRAM, PERCENTILES } from '../training/records';
+import { reduceBand, reduceLine } from './reduce';
 import {
   clipToArea,
   DEFAULT_MARGINS,
@@ -166,15 +167,16 @@ export function drawBandChart(ctx: CanvasRenderingContext2D, series: BandSeries,
   for (const band of PERCENTILE_BANDS) {
     const lower = percentiles[percentileIndex(band.lower)];
     const upper = percentiles[percentileIndex(band.upper)];
+    const reduced = reduceBand(steps, lower, upper, x);
     const shape = d3Area<number>()
       .context(ctx)
-      .defined((_, i) => Number.isFinite(lower[i]) && Number.isFinite(upper[i]))
-      .x((_, i) => x(steps[i]))
-      .y0((_, i) => y(lower[i]))
-      .y1((_, i) => y(upper[i]));
+      .defined((_, i) => Number.isFinite(reduced.lower[i]))
+      .x((_, i) => x(reduced.steps[i]))
+      .y0((_, i) => y(reduced.lower[i]))
+      .y1((_, i) => y(reduced.upper[i]));
     ctx.fillStyle = withAlpha(series.color, band.opacity);
     ctx.beginPath();
-    shape(lower);
+    shape(reduced.lower);
     ctx.fill();
   }
   ctx.strokeStyle = series.color;
@@ -183,13 +185,13 @@ export function drawBandChart(ctx: CanvasRenderingContext2D, series: BandSeries,
     const values = percentiles[percentileIndex(spec.percentile)];
     const path = line<number>()
       .context(ctx)
-      .defined((_, i) => Number.isFinite(values[i]))
-      .x((_, i) => x(steps[i]))
-      .y((_, i) => y(values[i]));
+      .defined((i) => Number.isFinite(values[i]))
+      .x((i) => x(steps[i]))
+      .y((i) => y(values[i]));
     ctx.lineWidth = spec.width;
     ctx.setLineDash([...spec.dash]);
     ctx.beginPath();
-    path(values);
+    path(reduceLine(steps, values, x, Number.isFinite));
     ctx.stroke();
   }
   ctx.setLineDash([]);

@@ -28,6 +28,7 @@ import {
 } from './axes';
 import { ARM_DASHES, CHART_THEME, paintBackground, textColorFor } from './colors';
 import { hoverText, valuesAtStep } from './hover';
+import { reduceLine } from './reduce';
 import { armLegendLabel, divergedLabel, drawCross, drawLegend, type LegendItem } from './legend';
 
 /** One arm's column over its steps; `values` has one entry per step. */
@@ -183,13 +184,13 @@ export function drawLineChart(
     const { steps, values } = s;
     const path = line<number>()
       .context(ctx)
-      .defined((_, i) => isPlottable(values[i], log))
-      .x((_, i) => x(steps[i]))
-      .y((_, i) => y(values[i]));
+      .defined((i) => isPlottable(values[i], log))
+      .x((i) => x(steps[i]))
+      .y((i) => y(values[i]));
     ctx.strokeStyle = s.color;
     ctx.setLineDash([...(ARM_DASHES[arm] ?? [])]);
     ctx.beginPath();
-    path(values);
+    path(reduceLine(steps, values, x, (value) => isPlottable(value, log)));
     ctx.stroke();
   });
   ctx.setLineDash([]);

@@ -5,6 +5,7 @@ import type { Runner } from '../state/runner';
 import { NO_CURSOR, type LabStore } from '../state/store';
 import { Controls, Transport } from './Controls';
 import { DataProgress } from './DataProgress';
+import { ExportRun } from './ExportRun';
 import { Figure1 } from './Figure1';
 import { LabContext, useLab, useLabState } from './labContext';
 import { NetworkDiagram } from './NetworkDiagram';
@@ -67,6 +68,7 @@ function CopyLink() {
       <span role="status" aria-live="polite">
         {copied}
       </span>
+      <ExportRun />
     </span>
   );
 }

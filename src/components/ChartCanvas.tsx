@@ -5,6 +5,8 @@ import { cursorAfterKey, cursorSteps, stepAtPointer } from '../charts/hover';
 import { holdCursor, hoverCursor, leaveCursor, type LabState } from '../state/store';
 import { ChartTable } from './ChartTable';
 import type { ChartTable as Table } from './chartTables';
+import { chartExportChoices } from './chartExport';
+import { ExportMenu } from './ExportMenu';
 import { useLab } from './labContext';
 import { registerChart, requestPaint } from './paintScheduler';
 
@@ -39,6 +41,8 @@ export interface ChartCanvasProps {
   /** The chart's data as a table, behind a "Show as table" button under the chart. */
   table?: (state: LabState) => Table;
   testId?: string;
+  /** Also offer the chart as SVG: its drawing uses only what the SVG context (charts/svgContext.ts) records. */
+  vector?: boolean;
 }
 
 const UNSEEN_DESCRIPTION_MS = 1000;
@@ -47,7 +51,7 @@ const UNSEEN_DESCRIPTION_MS = 1000;
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
  * the store in an effect means a metrics message never re-renders the component tree.
  */
-export function ChartCanvas({ label, height, inputs, paint, describe, table, stepCursor = false, testId }: ChartCanvasProps) {
+export function ChartCanvas({ label, height, inputs, paint, describe, table, stepCursor = false, testId, vector = false }: ChartCanvasProps) {
   const { store } = useLab();
   const descriptionId = useId();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -55,6 +59,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
   const describeRef = useRef(describe);
   describeRef.current = describe;
   const layoutRef = useRef<{ x: ScaleLinear<number, number> } | null>(null);
+  const widthRef = useRef(0);
   const paintRef = useRef(paint);
   const inputsRef = useRef(inputs);
   paintRef.current = paint;
@@ -74,6 +79,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
     const differs = (now: unknown[], before: unknown[]) => now.length !== before.length || now.some((value, i) => value !== before[i]);
     const observer = new ResizeObserver(([entry]) => {
       width = Math.floor(entry.contentRect.width);
+      widthRef.current = width;
       const ratio = window.devicePixelRatio || 1;
       canvas.width = Math.max(1, Math.round(width * ratio));
       canvas.height = Math.round(height * ratio);
@@ -178,6 +184,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
           style={{ width: '100%', height }}
           {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
         />
+        <ExportMenu what={label} testId={testId && `${testId}-export`} choices={chartExportChoices(store, label, testId ?? 'chart', vector, widthRef, height, paintRef)} />
         <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
       </div>
       {table && <ChartTable store={store} label={label} table={table} />}

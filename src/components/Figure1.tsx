@@ -10,12 +10,16 @@ import { ARM_COLORS } from '../charts/colors';
 import { cursorSteps, nearestIndex } from '../charts/hover';
 import { drawLineChart } from '../charts/lineChart';
 import { isBatchNormalized, type Config } from '../config/schema';
+import { serialize } from '../config/url';
 import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
-import { ChartCanvas } from './ChartCanvas';
+import { ChartCanvas, type PaintArgs } from './ChartCanvas';
+import { figurePng } from './chartExport';
 import { percentilesTable, stepsTable } from './chartTables';
+import { ExportMenu } from './ExportMenu';
+import { exportFileName, latestStep, saveBlob } from './exportFiles';
 import { useLab, useLabState } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
-import { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../training/records';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../training/measures';
 import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, fullAccuracyText, inputText, percentText, percentilesText, readStep, stepPhrase, TEST_DIGITS } from './readout';
 
 const PAPER = 'https://arxiv.org/abs/1502.03167';
@@ -58,6 +62,62 @@ function describeAccuracy(state: LabState): string {
   return full === null ? live : `${live} On all ${TEST_DIGITS.toLocaleString('en-US')} test digits: ${full}.`;
 }
 
+function paintAccuracy({ ctx, width, height, state }: PaintArgs) {
+  return drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
+    width,
+    height,
+    yAxis: ACCURACY_AXIS,
+    yDomain: [0, 1],
+    xDomain: sharedSteps(state),
+    hoverStep: state.view.cursorStep,
+  });
+}
+
+function paintLastLayer({ ctx, width, height, state }: PaintArgs, arm: number) {
+  const s = state.series[arm];
+  const last = state.config.hiddenLayers - 1;
+  return drawBandChart(
+    ctx,
+    { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(last, 'unit'), divergedStep: s.divergedStep },
+    {
+      width,
+      height,
+      yDomain: sharedPercentileDomain(lastLayerPercentiles(state)),
+      xDomain: sharedSteps(state),
+      hoverStep: state.view.cursorStep,
+      title: `unit ${state.config.trackedUnit}`,
+    },
+  );
+}
+
+/** The region as one PNG laid out like the paper's figure: (a), (b), (c) side by side, the link's settings below. */
+function Figure1Export() {
+  const { store } = useLab();
+  const save = async () => {
+    const state = store.getState();
+    const { config } = state;
+    const layer = config.hiddenLayers - 1;
+    const draw = (paint: (args: PaintArgs) => unknown) => (ctx: CanvasRenderingContext2D, width: number, height: number) =>
+      void paint({ ctx, width, height, state: store.getState() });
+    const panels = [
+      { caption: '(a) Test accuracy, both arms', draw: draw(paintAccuracy) },
+      ...[0, 1].map((arm) => ({
+        caption: `(${arm === 0 ? 'b' : 'c'}) Arm ${armLabel(state, arm)}: ${plottedInput(config, arm)}, ${distributionTitle(config, layer, 'unit')}`,
+        draw: draw((args) => paintLastLayer(args, arm)),
+      })),
+    ];
+    const query = serialize(config);
+    const step = latestStep(state);
+    const caption =
+      `Covariate Shift Lab, after Ioffe & Szegedy (2015), Figure 1: MNIST, ${config.hiddenLayers} hidden layers of ${config.hiddenUnits} ${config.activation} units, ` +
+      `step ${step.toLocaleString('en')} of ${config.steps.toLocaleString('en')}. Settings: ?${query} (learning rate ${config.learningRate}, init sigma ${config.initSigma}, ` +
+      `batch ${config.batchSize}, seed ${config.seed}). Percentiles over ${config.probeSize.toLocaleString('en')} held-out test digits, BN in inference mode.`;
+    const title = `Figure 1: test accuracy, and the input to one ${config.activation} of the last hidden layer`;
+    saveBlob(await figurePng(title, panels, caption, CHART_HEIGHT), exportFileName(config, step, 'png', 'figure-1'));
+  };
+  return <ExportMenu what="Figure 1 as one image" testId="figure1-export" choices={[{ text: 'PNG', name: 'PNG of Figure 1, panels a, b and c', save }]} />;
+}
+
 function AccuracyChart() {
   const metricsInterval = useLabState((s) => s.config.metricsInterval);
   const height = useChartHeight();
@@ -70,21 +130,13 @@ function AccuracyChart() {
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
         testId="chart-accuracy"
+        vector
         height={height}
         stepCursor
         inputs={timeInputs}
         describe={(state) => describeAccuracy(state)}
         table={(state) => stepsTable(`Figure 1(a): test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits, both arms, by training step`, lineSeries(state, (s) => s.testAccuracy()), percentText)}
-        paint={({ ctx, width, height, state }) =>
-          drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
-            width,
-            height,
-            yAxis: ACCURACY_AXIS,
-            yDomain: [0, 1],
-            xDomain: sharedSteps(state),
-            hoverStep: state.view.cursorStep,
-          })
-        }
+        paint={paintAccuracy}
       />
     </figure>
   );
@@ -103,6 +155,7 @@ function LastLayerChart({ arm }: { arm: number }) {
       <ChartCanvas
         label={`Figure 1(${letter}): 15th, 50th and 85th percentiles over training steps of the input to the ${config.activation}, ${distributionTitle(config, layer, 'unit')}, arm ${ARM_NAMES[arm]}`}
         testId={`chart-figure1-${letter}`}
+        vector
         height={height}
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.activation]}
@@ -115,22 +168,7 @@ function LastLayerChart({ arm }: { arm: number }) {
             inputText,
           )
         }
-        paint={({ ctx, width, height, state }) => {
-          const s = state.series[arm];
-          const last = state.config.hiddenLayers - 1;
-          return drawBandChart(
-            ctx,
-            { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(last, 'unit'), divergedStep: s.divergedStep },
-            {
-              width,
-              height,
-              yDomain: sharedPercentileDomain(lastLayerPercentiles(state)),
-              xDomain: sharedSteps(state),
-              hoverStep: state.view.cursorStep,
-              title: `unit ${state.config.trackedUnit}`,
-            },
-          );
-        }}
+        paint={(args) => paintLastLayer(args, arm)}
       />
     </figure>
   );
@@ -252,6 +290,7 @@ export function Figure1() {
   return (
     <section className="panel figure1" aria-labelledby="figure1-title" data-testid="figure1">
       <h2 id="figure1-title">Figure 1: test accuracy, and the input to one {activation} of the last hidden layer</h2>
+      <Figure1Export />
       <div className="figure1-charts">
         <AccuracyChart />
         <LastLayerChart arm={0} />

@@ -24,7 +24,7 @@ export function sharedSteps(state: LabState): Domain {
   return stepDomain(state.series.map((s) => s.steps()));
 }
 
-export function lineSeries(state: LabState, values: (s: ArmSeries) => Float32Array): LineSeries[] {
+export function lineSeries(state: LabState, values: (s: ArmSeries) => Float64Array): LineSeries[] {
   return state.series.map((s, arm) => ({
     label: armLabel(state, arm),
     color: ARM_COLORS[arm],
@@ -61,7 +61,7 @@ function ViewOptions() {
 }
 
 /** The loss and the accuracy of both arms at the step the charts read, in words. */
-export function describeLine(state: LabState, what: string, values: (s: ArmSeries) => Float32Array, format: (value: number) => string): string {
+export function describeLine(state: LabState, what: string, values: (s: ArmSeries) => Float64Array, format: (value: number) => string): string {
   const step = readStep(state);
   if (step === null) return `${what}: no data yet.`;
   const at = state.series.map((s, arm) => {
@@ -83,6 +83,7 @@ function TrainingPanel() {
       <ChartCanvas
         label="Training loss of both arms over steps"
         testId="chart-loss"
+        vector
         height={220}
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.lossScale]}
@@ -171,6 +172,7 @@ function LayerPanel({ layer }: { layer: number }) {
             key={arm}
             label={`Percentiles over steps of the input to the nonlinearity, hidden layer ${layer + 1}, arm ${ARM_NAMES[arm]}`}
             testId={`chart-bands-${layer}-${ARM_NAMES[arm]}`}
+            vector
             height={220}
             stepCursor
             inputs={inputs}

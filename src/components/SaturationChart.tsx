@@ -41,6 +41,7 @@ export function SaturationChart({ layer }: { layer: number }) {
       <ChartCanvas
         label={`Share of saturated units over steps, hidden layer ${layer + 1}, both arms`}
         testId={`chart-saturation-${layer}`}
+        vector
         height={150}
         stepCursor
         inputs={(s) => [...arms(s, layer).map((a) => a.label), s.view.cursorStep]}

@@ -197,7 +197,7 @@ describe('Runner', () => {
     const [seriesA, seriesB] = store.getState().series;
     expect(seriesA.length).toBe(0);
     expect(Array.from(seriesB.steps())).toEqual([0, 10]);
-    expect(Array.from(seriesB.loss())).toEqual([Math.fround(2.3), Math.fround(1.9)]);
+    expect(Array.from(seriesB.loss())).toEqual([2.3, 1.9]);
     expect(Array.from(seriesB.percentile(1, 'pooled', 0))).toEqual([-0, -10]);
     expect(store.getState().arms.map((arm) => arm.step)).toEqual([0, 12]);
 

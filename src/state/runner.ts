@@ -4,7 +4,7 @@
  * Results of an older run are dropped by run id.
  */
 import { FIELDS, formatValue, type Config } from '../config/schema';
-import { MNIST_PATH } from '../training/data';
+import { MNIST_PATH, parseMnist } from '../training/data';
 import { command, type Assets, type Command, type Result } from '../training/protocol';
 import { unpackRecords } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
@@ -49,6 +49,13 @@ export class Runner {
     private readonly assets: Assets,
     private readonly download: DigitDownload = (onProgress) => downloadDigits(assets.dataUrl, onProgress, globalThis.crossOriginIsolated === true),
   ) {}
+
+  /** How many train and test digits the arms train on, once the file has arrived (the run's JSON names them). */
+  digitCounts(): { train: number; test: number } | null {
+    if (this.digitsLoaded === null) return null;
+    const { train, test } = parseMnist(this.digitsLoaded, MNIST_PATH);
+    return { train: train.count, test: test.count };
+  }
 
   /** The digits, downloaded on the first call (the page opening) and kept for every later run. */
   loadDigits(): Promise<Uint8Array> {

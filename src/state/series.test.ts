@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
-import { ArmSeries, DEFAULT_CAPACITY } from './series';
+import { ArmSeries, capacityWithin, SERIES_MEMORY_BOUND_BYTES, seriesBytesPerRecord } from './series';
 
 const LAYERS = 3;
 
@@ -35,7 +35,7 @@ function record(step: number, loss = 1 / (step + 1)): ArmRecord {
 }
 
 /** Pushes records of steps 0, interval, 2 x interval, ... */
-function filled(count: number, capacity = DEFAULT_CAPACITY, interval = 1): ArmSeries {
+function filled(count: number, capacity = capacityWithin(LAYERS), interval = 1): ArmSeries {
   const series = new ArmSeries(LAYERS, capacity);
   for (let r = 0; r < count; r++) series.push(record(r * interval));
   return series;
@@ -56,13 +56,36 @@ describe('ArmSeries', () => {
     expect(series.saturation(0)[1]).toBeCloseTo(1 / 7, 6);
   });
 
+  it('keeps every record of a 200,000-step run at the default interval (100) within its memory bound', () => {
+    const series = filled(2001, undefined, 100);
+    expect(series.length).toBe(2001);
+    expect(series.stride).toBe(1);
+    expect(series.steps()[2000]).toBe(200_000);
+    expect(series.bytes).toBeLessThanOrEqual(SERIES_MEMORY_BOUND_BYTES);
+  });
+
+  it('stays within its memory bound however many records a run produces, keeping every other one past it', () => {
+    const capacity = capacityWithin(LAYERS);
+    expect(capacity * seriesBytesPerRecord(LAYERS)).toBeLessThanOrEqual(SERIES_MEMORY_BOUND_BYTES);
+    const series = filled(capacity + 3);
+    expect(series.length).toBeLessThanOrEqual(capacity);
+    expect(series.stride).toBe(2);
+    expect(series.bytes).toBe(capacity * seriesBytesPerRecord(LAYERS));
+    expect(series.bytes).toBeLessThanOrEqual(SERIES_MEMORY_BOUND_BYTES);
+  });
+
   it('holds at most its capacity however many records a run produces', () => {
-    const series = filled(100_000);
-    expect(series.length).toBeLessThanOrEqual(DEFAULT_CAPACITY);
-    expect(series.length).toBeGreaterThan(DEFAULT_CAPACITY / 2);
-    // Every accessor is a view of the same fixed buffers, not a growing copy.
-    expect(series.steps().buffer.byteLength).toBe(DEFAULT_CAPACITY * 8);
-    expect(series.histograms(0, 'unit').buffer.byteLength).toBe(DEFAULT_CAPACITY * HISTOGRAM.bins * 4);
+    const series = filled(100_000, 256);
+    expect(series.length).toBeLessThanOrEqual(256);
+    expect(series.length).toBeGreaterThan(128);
+    expect(series.bytes).toBe(256 * seriesBytesPerRecord(LAYERS));
+  });
+
+  it('gives back the records it was given, as the trainer measured them', () => {
+    const given = Array.from({ length: 300 }, (_, i) => record(i * 10));
+    const series = new ArmSeries(LAYERS);
+    series.pushMany(given);
+    expect(series.records()).toEqual(given);
   });
 
   it('keeps the first and the latest record after halving', () => {
@@ -75,7 +98,7 @@ describe('ArmSeries', () => {
   });
 
   it('spaces the points evenly over the steps after halving, all but the latest', () => {
-    const series = filled(100_000, DEFAULT_CAPACITY, 50);
+    const series = filled(100_000, 2048, 50);
     const steps = series.steps();
     const spacing = 50 * series.stride;
     expect(series.stride).toBeGreaterThan(1);
@@ -103,9 +126,9 @@ describe('ArmSeries', () => {
             expect(series.saturation(l)[i]).toBeCloseTo((step % 7) / 7, 6);
             for (const [v, view] of (['unit', 'pooled'] as const).entries()) {
               const base = step * 1000 + l * 10 + v;
-              expect(series.mean(l, view)[i]).toBe(Math.fround(base + 0.5));
+              expect(series.mean(l, view)[i]).toBe(base + 0.5);
               expect(series.std(l, view)[i]).toBe(l + v + 1);
-              expect(series.percentile(l, view, 8)[i]).toBe(Math.fround(base + 0.1));
+              expect(series.percentile(l, view, 8)[i]).toBe(base + 0.1);
               const histogram = series.histogramAt(l, view, i);
               expect(histogram[step % HISTOGRAM.bins]).toBeCloseTo(0.75, 6);
               expect(histogram[(step + 1) % HISTOGRAM.bins]).toBeCloseTo(0.25, 6);
@@ -129,7 +152,7 @@ describe('ArmSeries', () => {
     const series = filled(5);
     const columns = series.percentiles(2, 'unit');
     expect(columns.length).toBe(PERCENTILES.length);
-    PERCENTILES.forEach((p, k) => expect(columns[k][4]).toBe(Math.fround(4 * 1000 + 20 + p / 1000)));
+    PERCENTILES.forEach((p, k) => expect(columns[k][4]).toBe(4 * 1000 + 20 + p / 1000));
   });
 
   it('changes its version on every push, batch, divergence and clear', () => {

@@ -1,70 +1,43 @@
 /**
- * The metric series the UI keeps for one arm: columnar typed arrays of bounded size, filled from
- * the trainer's ArmRecords. Runs go to 50,000+ steps with a record as often as every step, so the
- * series decimates itself (uPlot-style): when full it keeps every other point and from then on
- * accepts every other record, which keeps memory fixed and the points evenly spread over the run.
+ * The metric series the UI keeps for one arm: columnar typed arrays, one per measure of the table
+ * of measures (training/measures.ts) and place (arm, layer, distribution), filled from the
+ * trainer's ArmRecords. Every record is kept, in float64 as the trainer measured it, up to a
+ * memory bound: the charts reduce per pixel column when they draw, and the exports write what was
+ * measured. Past the bound the series keeps every other point and from then on accepts every other
+ * record, so memory stays fixed and the points evenly spread over the run.
  */
 import type { DistributionView } from '../config/schema';
-import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
+import { emptyRecord, HISTOGRAM, holderOf, packedRecordLength, PERCENTILES, recordLayout, type ArmRecord, type MeasureAt } from '../training/measures';
 
+/** Memory one arm's series may take before it starts keeping every other record. */
+export const SERIES_MEMORY_BOUND_BYTES = 48 * 1024 * 1024;
 
-/** Points kept per arm: about one per pixel column of a wide chart, with room to spare. */
-export const DEFAULT_CAPACITY = 2048;
-
-interface DistributionColumns {
-  /** One column per entry of PERCENTILES. */
-  percentiles: Float32Array[];
-  mean: Float32Array;
-  std: Float32Array;
-  /** Row-major [capacity x HISTOGRAM.bins]: each row holds fractions of the measured values. */
-  histograms: Float32Array;
+/** Bytes one record takes in a series: every measure in float64, plus its histograms as float32 fractions. */
+export function seriesBytesPerRecord(layers: number): number {
+  return 8 * packedRecordLength(layers) + 4 * 2 * layers * HISTOGRAM.bins;
 }
 
-interface LayerColumns {
-  unit: DistributionColumns;
-  pooled: DistributionColumns;
-  saturation: Float32Array;
+/** Records a series of `layers` layers keeps within `bytes` (even, so that it halves evenly). */
+export function capacityWithin(layers: number, bytes: number = SERIES_MEMORY_BOUND_BYTES): number {
+  return Math.max(4, 2 * Math.floor(bytes / seriesBytesPerRecord(layers) / 2));
 }
 
-function distributionColumns(capacity: number): DistributionColumns {
-  return {
-    percentiles: PERCENTILES.map(() => new Float32Array(capacity)),
-    mean: new Float32Array(capacity),
-    std: new Float32Array(capacity),
-    histograms: new Float32Array(capacity * HISTOGRAM.bins),
-  };
-}
+/** Points allocated at first; the columns double as records come, up to the capacity. */
+const INITIAL_ALLOCATION = 256;
 
-/** Moves point `from` to `to` (to <= from) in every column of one distribution. */
-function moveDistribution(d: DistributionColumns, from: number, to: number): void {
-  for (const column of d.percentiles) column[to] = column[from];
-  d.mean[to] = d.mean[from];
-  d.std[to] = d.std[from];
-  const bins = HISTOGRAM.bins;
-  d.histograms.copyWithin(to * bins, from * bins, (from + 1) * bins);
-}
-
-function writeDistribution(d: DistributionColumns, at: number, source: Distribution): void {
-  for (let p = 0; p < d.percentiles.length; p++) d.percentiles[p][at] = source.percentiles[p];
-  d.mean[at] = source.mean;
-  d.std[at] = source.std;
-  // Counts become fractions here, once, so that arms and steps with different probe sizes compare.
-  const bins = HISTOGRAM.bins;
-  let total = 0;
-  for (let b = 0; b < bins; b++) total += source.histogram[b];
-  const row = at * bins;
-  for (let b = 0; b < bins; b++) d.histograms[row + b] = total > 0 ? source.histogram[b] / total : 0;
-}
+const key = (name: string, layer: number | null, distribution: string | null) => `${name}|${layer ?? ''}|${distribution ?? ''}`;
 
 export class ArmSeries {
   readonly layers: number;
+  /** Most points held; past it the series halves. */
   readonly capacity: number;
 
-  private readonly stepColumn: Float64Array;
-  private readonly lossColumn: Float32Array;
-  private readonly testAccuracyColumn: Float32Array;
-  private readonly fullTestAccuracyColumn: Float32Array;
-  private readonly layerColumns: LayerColumns[];
+  private readonly layout: MeasureAt[];
+  private readonly columnIndex = new Map<string, number>();
+  private columns: Float64Array[];
+  /** Per layer and view, row-major [points x HISTOGRAM.bins] fractions of the values measured. */
+  private fractions: Float32Array[];
+  private allocated: number;
 
   private count = 0;
   /** Records pushed since the last clear; record r lies on the grid when r % stride === 0. */
@@ -79,22 +52,18 @@ export class ArmSeries {
   private changes = 0;
   private diverged: number | null = null;
 
-  constructor(layers: number, capacity: number = DEFAULT_CAPACITY) {
+  constructor(layers: number, capacity: number = capacityWithin(layers)) {
     if (!Number.isInteger(layers) || layers < 1) throw new RangeError(`layers must be a positive integer, got ${layers}`);
     if (!Number.isInteger(capacity) || capacity < 4 || capacity % 2 !== 0) {
       throw new RangeError(`capacity must be an even integer >= 4, got ${capacity}`);
     }
     this.layers = layers;
     this.capacity = capacity;
-    this.stepColumn = new Float64Array(capacity);
-    this.lossColumn = new Float32Array(capacity);
-    this.testAccuracyColumn = new Float32Array(capacity);
-    this.fullTestAccuracyColumn = new Float32Array(capacity);
-    this.layerColumns = Array.from({ length: layers }, () => ({
-      unit: distributionColumns(capacity),
-      pooled: distributionColumns(capacity),
-      saturation: new Float32Array(capacity),
-    }));
+    this.layout = recordLayout(layers);
+    this.layout.forEach(({ measure, place }, i) => this.columnIndex.set(key(measure.name, place.layer, place.distribution), i));
+    this.allocated = Math.min(capacity, INITIAL_ALLOCATION);
+    this.columns = this.layout.map(({ measure }) => new Float64Array(this.allocated * measure.length));
+    this.fractions = Array.from({ length: 2 * layers }, () => new Float32Array(this.allocated * HISTOGRAM.bins));
   }
 
   /** Points currently held. */
@@ -107,7 +76,7 @@ export class ArmSeries {
     return this.changes;
   }
 
-  /** Records between two kept points (1 until the first halving, then 2, 4, ...). */
+  /** Records between two kept points: 1 (every record) until the memory bound is reached, then 2, 4, ... */
   get stride(): number {
     return this.acceptStride;
   }
@@ -150,68 +119,90 @@ export class ArmSeries {
   // Accessors return views of the first `length` points. They share memory with the series and are
   // valid until the next change: read them while drawing, do not keep them.
 
-  steps(): Float64Array {
-    return this.stepColumn.subarray(0, this.count);
+  /**
+   * The column of one measure of the table (its JSON name) at one place: the arm's own (no layer),
+   * a layer's, or one distribution of a layer. A measure of n numbers gives n per point, row-major.
+   */
+  column(name: string, layer: number | null = null, view: DistributionView | null = null): Float64Array {
+    if (layer !== null && !(layer >= 0 && layer < this.layers)) throw new RangeError(`no hidden layer ${layer} (the series has ${this.layers})`);
+    const i = this.columnIndex.get(key(name, layer, view));
+    if (i === undefined) throw new RangeError(`no measure ${name}${layer === null ? '' : ` of hidden layer ${layer + 1}`}${view === null ? '' : ` (${view})`}`);
+    return this.columns[i].subarray(0, this.count * this.layout[i].measure.length);
   }
 
-  loss(): Float32Array {
-    return this.lossColumn.subarray(0, this.count);
+  steps(): Float64Array {
+    return this.column('step');
+  }
+
+  loss(): Float64Array {
+    return this.column('loss');
   }
 
   /** Fraction of the live test digits (a fixed 2,000 of the 10,000) classified correctly, in [0, 1]. */
-  testAccuracy(): Float32Array {
-    return this.testAccuracyColumn.subarray(0, this.count);
+  testAccuracy(): Float64Array {
+    return this.column('testAccuracy');
   }
 
   /** Fraction of all test digits classified correctly; NaN at points whose record did not score them all. */
-  fullTestAccuracy(): Float32Array {
-    return this.fullTestAccuracyColumn.subarray(0, this.count);
+  fullTestAccuracy(): Float64Array {
+    return this.column('fullTestAccuracy');
   }
 
   /** The column of PERCENTILES[percentileIndex] of the input to the nonlinearity of `layer`. */
-  percentile(layer: number, view: DistributionView, percentileIndex: number): Float32Array {
-    const column = this.distribution(layer, view).percentiles[percentileIndex];
-    if (!column) throw new RangeError(`no percentile at index ${percentileIndex}`);
-    return column.subarray(0, this.count);
+  percentile(layer: number, view: DistributionView, percentileIndex: number): Float64Array {
+    const p = PERCENTILES[percentileIndex];
+    if (p === undefined) throw new RangeError(`no percentile at index ${percentileIndex}`);
+    return this.column(`p${p}`, layer, view);
   }
 
   /** All PERCENTILES columns of one layer and view, in PERCENTILES order. */
-  percentiles(layer: number, view: DistributionView): Float32Array[] {
-    return this.distribution(layer, view).percentiles.map((column) => column.subarray(0, this.count));
+  percentiles(layer: number, view: DistributionView): Float64Array[] {
+    return PERCENTILES.map((_, i) => this.percentile(layer, view, i));
   }
 
-  mean(layer: number, view: DistributionView): Float32Array {
-    return this.distribution(layer, view).mean.subarray(0, this.count);
+  mean(layer: number, view: DistributionView): Float64Array {
+    return this.column('mean', layer, view);
   }
 
-  std(layer: number, view: DistributionView): Float32Array {
-    return this.distribution(layer, view).std.subarray(0, this.count);
+  std(layer: number, view: DistributionView): Float64Array {
+    return this.column('std', layer, view);
   }
 
-  saturation(layer: number): Float32Array {
-    return this.layer(layer).saturation.subarray(0, this.count);
+  saturation(layer: number): Float64Array {
+    return this.column('saturation', layer);
   }
 
   /** Row-major [length x HISTOGRAM.bins] fractions of the values per bin. */
   histograms(layer: number, view: DistributionView): Float32Array {
-    return this.distribution(layer, view).histograms.subarray(0, this.count * HISTOGRAM.bins);
+    return this.fractionsOf(layer, view).subarray(0, this.count * HISTOGRAM.bins);
   }
 
   /** The HISTOGRAM.bins fractions of point `index`. */
   histogramAt(layer: number, view: DistributionView, index: number): Float32Array {
     if (!(index >= 0 && index < this.count)) throw new RangeError(`no point at index ${index} (length ${this.count})`);
     const bins = HISTOGRAM.bins;
-    return this.distribution(layer, view).histograms.subarray(index * bins, (index + 1) * bins);
+    return this.fractionsOf(layer, view).subarray(index * bins, (index + 1) * bins);
   }
 
-  private layer(layer: number): LayerColumns {
-    const columns = this.layerColumns[layer];
-    if (!columns) throw new RangeError(`no hidden layer ${layer} (the series has ${this.layers})`);
-    return columns;
+  /** The records held, as the trainer sent them (every record unless `stride` > 1). */
+  records(): ArmRecord[] {
+    return Array.from({ length: this.count }, (_, at) => {
+      const record = emptyRecord(this.layers);
+      this.layout.forEach(({ measure, place }, i) => {
+        measure.write(holderOf(record, place), this.columns[i].subarray(at * measure.length, (at + 1) * measure.length));
+      });
+      return record;
+    });
   }
 
-  private distribution(layer: number, view: DistributionView): DistributionColumns {
-    return this.layer(layer)[view];
+  /** Bytes the series' columns take now. */
+  get bytes(): number {
+    return [...this.columns, ...this.fractions].reduce((sum, column) => sum + column.byteLength, 0);
+  }
+
+  private fractionsOf(layer: number, view: DistributionView): Float32Array {
+    if (!(layer >= 0 && layer < this.layers)) throw new RangeError(`no hidden layer ${layer} (the series has ${this.layers})`);
+    return this.fractions[2 * layer + (view === 'unit' ? 0 : 1)];
   }
 
   private write(record: ArmRecord): void {
@@ -223,23 +214,41 @@ export class ArmSeries {
       at = this.count - 1;
     } else {
       if (this.count === this.capacity) this.halve();
+      else if (this.count === this.allocated) this.grow();
       at = this.count++;
     }
     this.lastOnGrid = this.recordsSeen % this.acceptStride === 0;
     this.recordsSeen++;
 
-    this.stepColumn[at] = record.step;
-    this.lossColumn[at] = record.loss;
-    this.testAccuracyColumn[at] = record.testAccuracy;
-    this.fullTestAccuracyColumn[at] = record.fullTestAccuracy;
-    for (let l = 0; l < this.layers; l++) {
-      const source = record.layers[l];
-      const columns = this.layerColumns[l];
-      writeDistribution(columns.unit, at, source.unit);
-      writeDistribution(columns.pooled, at, source.pooled);
-      columns.saturation[at] = source.saturation;
-    }
+    this.layout.forEach(({ measure, place }, i) => {
+      const value = measure.read(holderOf(record, place));
+      if (typeof value === 'number') this.columns[i][at] = value;
+      else this.columns[i].set(value, at * measure.length);
+    });
+    const bins = HISTOGRAM.bins;
+    record.layers.forEach((layer, l) => {
+      (['unit', 'pooled'] as const).forEach((view, v) => {
+        // Counts become fractions here, once, so that arms and steps with different probe sizes compare.
+        const counts = layer[view].histogram;
+        let total = 0;
+        for (let b = 0; b < bins; b++) total += counts[b];
+        const row = this.fractions[2 * l + v];
+        for (let b = 0; b < bins; b++) row[at * bins + b] = total > 0 ? counts[b] / total : 0;
+      });
+    });
     if (!Number.isFinite(record.loss) && this.diverged === null) this.diverged = record.step;
+  }
+
+  /** Doubles the allocated points, up to the capacity. */
+  private grow(): void {
+    this.allocated = Math.min(this.capacity, 2 * this.allocated);
+    const widen = <T extends Float64Array | Float32Array>(column: T, length: number): T => {
+      const wider = new (column.constructor as new (n: number) => T)(this.allocated * length);
+      wider.set(column);
+      return wider;
+    };
+    this.columns = this.columns.map((column, i) => widen(column, this.layout[i].measure.length));
+    this.fractions = this.fractions.map((column) => widen(column, HISTOGRAM.bins));
   }
 
   /**
@@ -248,18 +257,11 @@ export class ArmSeries {
    */
   private halve(): void {
     const kept = this.count >>> 1;
-    for (let to = 1; to < kept; to++) {
-      const from = 2 * to;
-      this.stepColumn[to] = this.stepColumn[from];
-      this.lossColumn[to] = this.lossColumn[from];
-      this.testAccuracyColumn[to] = this.testAccuracyColumn[from];
-      this.fullTestAccuracyColumn[to] = this.fullTestAccuracyColumn[from];
-      for (const columns of this.layerColumns) {
-        moveDistribution(columns.unit, from, to);
-        moveDistribution(columns.pooled, from, to);
-        columns.saturation[to] = columns.saturation[from];
-      }
-    }
+    const move = (column: Float64Array | Float32Array, length: number) => {
+      for (let to = 1; to < kept; to++) column.copyWithin(to * length, 2 * to * length, (2 * to + 1) * length);
+    };
+    this.columns.forEach((column, i) => move(column, this.layout[i].measure.length));
+    for (const column of this.fractions) move(column, HISTOGRAM.bins);
     this.count = kept;
     this.acceptStride *= 2;
   }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { useBackend } from './backend';
 import { readPackageMnist } from '../../scripts/build-mnist';
-import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85 } from './records';
+import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85 } from './measures';
 import { ArmTrainer, BatchSequence, Experiment, experimentData, type ExperimentData } from './trainer';
 
 let data: ExperimentData;

@@ -10,13 +10,10 @@ import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
-import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type LayerRecord } from './records';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
-
-/** Where the test digits are scored; the page reads them from records.ts, which needs no tfjs. */
-export { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './records';
 
 export type ArmIndex = 0 | 1;
 export const ARM_NAMES = ['A', 'B'] as const;
@@ -44,6 +41,7 @@ export interface ExperimentData {
  */
 const PROBE_ORDER_SEED = 0x5eed;
 
+export { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './measures';
 /** Test digits per forward pass when scoring all of them, so no tensor holds the whole test set. */
 const TEST_CHUNK = 2_000;
 

@@ -1,0 +1,162 @@
+/**
+ * The one table of measures: what an arm's record holds, in the JSON's names. Each row says its
+ * unit, how many numbers it takes and how to read it from (and write it to) a record; the packing
+ * for the worker boundary, the page's series, the JSON of `npm run experiment` and the CSV are all
+ * walks over these rows. A new measure is one row here plus its compute in trainer.ts.
+ */
+
+/**
+ * Percentiles of each distribution: TensorBoard's distribution bands (0/7/16/31/50/69/84/93/100)
+ * with 16/84 replaced by the paper's 15/85, so Figure 1's three lines are among them.
+ */
+export const PERCENTILES = [0, 7, 15, 31, 50, 69, 85, 93, 100] as const;
+export const P15 = PERCENTILES.indexOf(15);
+export const P50 = PERCENTILES.indexOf(50);
+export const P85 = PERCENTILES.indexOf(85);
+
+/**
+ * Fixed histogram range for the input to the nonlinearity, the same for every layer, arm and step
+ * so that histograms stack into a heatmap over time. Values outside fall into the end bins.
+ */
+export const HISTOGRAM = { min: -10, max: 10, bins: 40 } as const;
+
+/**
+ * Test digits scored at every record: the first of the fixed shuffled test order. Scoring all
+ * 10,000 at every record would cost about a quarter of the training time at the default interval.
+ */
+export const LIVE_TEST_DIGITS = 2_000;
+/** Every this many metrics intervals (from the first, not at step 0), and at the last step, a record also scores every test digit. */
+export const FULL_TEST_EVERY = 10;
+
+export interface Distribution {
+  /** One value per entry of PERCENTILES. */
+  percentiles: number[];
+  mean: number;
+  std: number;
+  /** HISTOGRAM.bins counts; they sum to the number of values measured. */
+  histogram: number[];
+}
+
+export interface LayerRecord {
+  /** The tracked unit's input to the nonlinearity over the probe set. */
+  unit: Distribution;
+  /** All units of the layer pooled, over the probe set. */
+  pooled: Distribution;
+  /** Fraction of (unit, example) pairs whose input lies where the nonlinearity saturates. */
+  saturation: number;
+}
+
+export interface ArmRecord {
+  step: number;
+  /** Mean training cross-entropy over the steps since the previous record. */
+  loss: number;
+  /**
+   * Accuracy on the live test digits (the first LIVE_TEST_DIGITS of the fixed shuffled test
+   * order), BN layers in inference mode.
+   */
+  testAccuracy: number;
+  /** Accuracy on all test digits, as the paper reports it; NaN in records that do not score them all. */
+  fullTestAccuracy: number;
+  layers: LayerRecord[];
+}
+
+/** Which distribution of a layer: the tracked unit's or all units pooled. */
+export const DISTRIBUTIONS = ['unit', 'pooled'] as const;
+export type DistributionName = (typeof DISTRIBUTIONS)[number];
+
+export interface Measure<Of> {
+  /** The measure's key in the JSON (and the CSV's `measure` column). */
+  name: string;
+  unit: string;
+  /** Numbers it takes: 1 for a scalar, more for a vector (written as an array in the JSON). */
+  length: number;
+  read(from: Of): number | readonly number[];
+  write(to: Of, values: Float64Array): void;
+}
+
+const scalar = <Of>(name: string, unit: string, get: (from: Of) => number, set: (to: Of, value: number) => void): Measure<Of> => ({
+  name,
+  unit,
+  length: 1,
+  read: get,
+  write: (to, values) => set(to, values[0]),
+});
+
+/** Measures of the arm as a whole, once per record. `step` comes first: every row is keyed by it. */
+export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
+  scalar('step', 'steps', (r) => r.step, (r, v) => (r.step = v)),
+  scalar('loss', 'nats (cross-entropy)', (r) => r.loss, (r, v) => (r.loss = v)),
+  scalar('testAccuracy', 'fraction of the live test digits', (r) => r.testAccuracy, (r, v) => (r.testAccuracy = v)),
+  scalar('fullTestAccuracy', 'fraction of all test digits (NaN: not scored)', (r) => r.fullTestAccuracy, (r, v) => (r.fullTestAccuracy = v)),
+];
+
+/** Measures of one distribution of the input to the nonlinearity (per layer, per DISTRIBUTIONS entry). */
+export const DISTRIBUTION_MEASURES: readonly Measure<Distribution>[] = [
+  ...PERCENTILES.map((p, i) =>
+    scalar<Distribution>(`p${p}`, 'input to the nonlinearity', (d) => d.percentiles[i], (d, v) => ((d.percentiles ??= [])[i] = v)),
+  ),
+  scalar('mean', 'input to the nonlinearity', (d) => d.mean, (d, v) => (d.mean = v)),
+  scalar('std', 'input to the nonlinearity', (d) => d.std, (d, v) => (d.std = v)),
+  {
+    name: 'histogram',
+    unit: `count per bin, ${HISTOGRAM.bins} bins over [${HISTOGRAM.min}, ${HISTOGRAM.max}]`,
+    length: HISTOGRAM.bins,
+    read: (d) => d.histogram,
+    write: (d, values) => (d.histogram = Array.from(values)),
+  },
+];
+
+/** Measures of one hidden layer besides its distributions, which come first in a layer's record. */
+export const LAYER_MEASURES: readonly Measure<LayerRecord>[] = [
+  scalar('saturation', 'fraction of (unit, digit) pairs', (l) => l.saturation, (l, v) => (l.saturation = v)),
+];
+
+const DISTRIBUTION_LENGTH = DISTRIBUTION_MEASURES.reduce((sum, m) => sum + m.length, 0);
+const LAYER_LENGTH = DISTRIBUTIONS.length * DISTRIBUTION_LENGTH + LAYER_MEASURES.reduce((sum, m) => sum + m.length, 0);
+const ARM_LENGTH = ARM_MEASURES.reduce((sum, m) => sum + m.length, 0);
+
+/** Numbers one record of an arm with `layers` hidden layers takes when packed. */
+export function packedRecordLength(layers: number): number {
+  return ARM_LENGTH + layers * LAYER_LENGTH;
+}
+
+/** Where a measure sits in the record: the arm as a whole, a layer, or one of a layer's distributions. */
+export type Place = { layer: null; distribution: null } | { layer: number; distribution: null } | { layer: number; distribution: DistributionName };
+
+export interface MeasureAt {
+  measure: Measure<never>;
+  place: Place;
+  /** Offset of its first number in the packed record. */
+  offset: number;
+}
+
+/**
+ * Every measure of a record in packed order: the arm's, then per layer its distributions (unit,
+ * pooled) and its own measures.
+ */
+export function recordLayout(layers: number): MeasureAt[] {
+  const out: MeasureAt[] = [];
+  let offset = 0;
+  const add = (measure: Measure<never>, place: Place) => {
+    out.push({ measure, place, offset });
+    offset += measure.length;
+  };
+  for (const m of ARM_MEASURES) add(m as Measure<never>, { layer: null, distribution: null });
+  for (let layer = 0; layer < layers; layer++) {
+    for (const distribution of DISTRIBUTIONS) for (const m of DISTRIBUTION_MEASURES) add(m as Measure<never>, { layer, distribution });
+    for (const m of LAYER_MEASURES) add(m as Measure<never>, { layer, distribution: null });
+  }
+  return out;
+}
+
+/** The object of `record` a measure at `place` reads from and writes to. */
+export function holderOf(record: ArmRecord, place: Place): never {
+  if (place.layer === null) return record as never;
+  const layer = record.layers[place.layer];
+  return (place.distribution === null ? layer : layer[place.distribution]) as never;
+}
+
+/** A record of `layers` layers with no measures yet: the measures' `write` fill it in. */
+export function emptyRecord(layers: number): ArmRecord {
+  return { layers: Array.from({ length: layers }, () => ({ unit: {}, pooled: {} })) } as unknown as ArmRecord;
+}

@@ -1,0 +1,102 @@
+import { csvParseRows } from 'd3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type Config } from '../config/schema';
+import { readPackageMnist } from '../../scripts/build-mnist';
+import { useBackend } from './backend';
+import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from './measures';
+import { CSV_HEADER, runCsv, runJson, type Run } from './runJson';
+import { ARM_NAMES, Experiment, experimentData, FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './trainer';
+
+const config: Config = {
+  ...DEFAULT_CONFIG,
+  hiddenLayers: 2,
+  hiddenUnits: 16,
+  normalizationA: ['none', 'none'],
+  normalizationB: ['batchnorm', 'batchnorm'],
+  probeSize: 200,
+  metricsInterval: 10,
+  steps: 30,
+};
+
+let run: Run;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  const data = experimentData(readPackageMnist());
+  const experiment = new Experiment(config, data);
+  const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
+  while (!experiment.done) experiment.advance().forEach((record, arm) => record && records[arm].push(record));
+  run = {
+    config,
+    backend: 'wasm',
+    trainDigits: data.train.count,
+    testDigits: data.test.count,
+    arms: experiment.arms.map((arm, i) => ({ name: ARM_NAMES[arm.arm], normalization: arm.normalization, diverged: arm.diverged, records: records[i] })),
+  };
+  experiment.dispose();
+});
+
+/** The JSON as scripts/experiment.ts wrote it field by field before the table of measures. */
+function handWrittenJson(r: Run) {
+  const distributionJson = (d: Distribution) => ({ ...Object.fromEntries(PERCENTILES.map((p, i) => [`p${p}`, d.percentiles[i]])), mean: d.mean, std: d.std, histogram: d.histogram });
+  return {
+    config: r.config,
+    backend: r.backend,
+    measuredOn: {
+      probeDigits: r.config.probeSize,
+      testDigits: r.testDigits,
+      liveTestDigits: Math.min(LIVE_TEST_DIGITS, r.testDigits),
+      fullTestEverySteps: FULL_TEST_EVERY * r.config.metricsInterval,
+      trainDigits: r.trainDigits,
+      bnMode: 'inference',
+      inferenceStatistics: r.config.inferenceStatistics,
+      histogramRange: [HISTOGRAM.min, HISTOGRAM.max],
+      saturation: '|x| > 4',
+    },
+    arms: r.arms.map((arm) => ({
+      name: arm.name,
+      normalization: arm.normalization,
+      diverged: arm.diverged,
+      records: arm.records.map((rec) => ({
+        step: rec.step,
+        loss: rec.loss,
+        testAccuracy: rec.testAccuracy,
+        fullTestAccuracy: Number.isNaN(rec.fullTestAccuracy) ? null : rec.fullTestAccuracy,
+        layers: rec.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
+      })),
+    })),
+  };
+}
+
+describe('runJson', () => {
+  it('writes, from the table of measures, the same text as the hand-written JSON of a real 30-step run', () => {
+    expect(run.arms[0].records.map((r) => r.step)).toEqual([0, 10, 20, 30]);
+    expect(JSON.stringify(runJson(run))).toBe(JSON.stringify(handWrittenJson(run)));
+  });
+
+  it('writes a diverged loss as null, as JSON.stringify would', () => {
+    const first = run.arms[0].records[0];
+    const diverged: Run = { ...run, arms: [{ ...run.arms[0], diverged: 10, records: [{ ...first, loss: Infinity }] }] };
+    expect((runJson(diverged).arms[0].records[0] as Record<string, unknown>).loss).toBeNull();
+  });
+});
+
+describe('runCsv', () => {
+  it('writes a header and one row per number: arm, step, layer (empty for the arm), measure, value', () => {
+    const rows = csvParseRows(runCsv(run));
+    expect(rows[0]).toEqual([...CSV_HEADER]);
+    const perRecord = 3 + config.hiddenLayers * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1);
+    expect(rows.length - 1).toBe(2 * 4 * perRecord);
+    const b = run.arms[1].records[2];
+    expect(rows).toContainEqual(['B', '20', '', 'loss', String(b.loss)]);
+    expect(rows).toContainEqual(['B', '20', '2', 'unit.p85', String(b.layers[1].unit.percentiles[PERCENTILES.indexOf(85)])]);
+    expect(rows).toContainEqual(['B', '20', '1', 'pooled.histogram[39]', String(b.layers[0].pooled.histogram[39])]);
+    expect(rows).toContainEqual(['A', '0', '', 'fullTestAccuracy', 'NaN']);
+    expect(rows).toContainEqual(['A', '30', '', 'fullTestAccuracy', String(run.arms[0].records[3].fullTestAccuracy)]);
+  });
+
+  it('quotes a field that holds a comma or a quote', () => {
+    const named: Run = { ...run, arms: [{ ...run.arms[0], name: 'A, "plain"', records: run.arms[0].records.slice(0, 1) }] };
+    expect(runCsv(named).split('\n')[1]).toMatch(/^"A, ""plain""",0,,loss,/);
+  });
+});
