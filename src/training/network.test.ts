@@ -85,13 +85,22 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
       return { loss: loss / m, wx };
     }
     wx.push(a);
-    let u: number[][];
-    if (spec.normalization[layer] === 'batchnorm') {
+    // Algorithm 1 over each group of `group` consecutive examples (the whole batch but for ghost BN).
+    const batchNorm = (values: number[][], group: number) => {
       const gamma = params[next++];
       const beta = params[next++];
-      const mu = Array.from({ length: fanOut }, (_, j) => a.reduce((s, row) => s + row[j], 0) / m);
-      const variance = mu.map((mj, j) => a.reduce((s, row) => s + (row[j] - mj) ** 2, 0) / m);
-      u = a.map((row) => row.map((v, j) => (gamma[j] * (v - mu[j])) / Math.sqrt(variance[j] + spec.epsilon) + beta[j]));
+      return values.map((row, n) => {
+        const members = values.slice(n - (n % group), n - (n % group) + group);
+        return row.map((v, j) => {
+          const mu = members.reduce((s, r) => s + r[j], 0) / group;
+          const variance = members.reduce((s, r) => s + (r[j] - mu) ** 2, 0) / group;
+          return (gamma[j] * (v - mu)) / Math.sqrt(variance + spec.epsilon) + beta[j];
+        });
+      });
+    };
+    let u: number[][];
+    if (spec.normalization[layer] === 'batchnorm' || spec.normalization[layer] === 'ghost-batchnorm') {
+      u = batchNorm(a, spec.normalization[layer] === 'ghost-batchnorm' && spec.ghostBatchSize ? spec.ghostBatchSize : m);
     } else if (spec.normalization[layer] === 'layernorm') {
       // Ba et al.: each example over its own units.
       const gamma = params[next++];
@@ -106,6 +115,8 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
       u = a.map((row) => row.map((v, j) => v + b[j]));
     }
     h = u.map((row) => row.map(NONLINEARITY[spec.activation]));
+    // BN after the nonlinearity: the next layer reads BN(g(Wx + b)).
+    if (spec.normalization[layer] === 'batchnorm-after') h = batchNorm(h, m);
   }
   throw new Error('unreachable: the output layer returns');
 }
@@ -122,12 +133,18 @@ describe('Network gradients', () => {
     // its bias never moved), where finite differences see half the slope.
     ['relu', ['batchnorm', 'batchnorm', 'batchnorm']],
     ['sigmoid', ['layernorm', 'none', 'batchnorm']],
+    // Not BN after a layer below a BN layer: the BN above cancels its beta, whose gradient is then 0.
+    ['sigmoid', ['batchnorm-after', 'none', 'batchnorm-after']],
+    ['relu', ['batchnorm', 'none', 'batchnorm-after']],
+    ['tanh', ['none', 'batchnorm-after', 'none']],
+    ['sigmoid', ['ghost-batchnorm', 'none', 'ghost-batchnorm']],
   ];
   // Pixels 0 and 4 of 6 blank in the whole mini-batch: the first layer's products leave them out.
   const blanks: [string, number[]][] = [['every pixel', []], ['2 of 6 pixels blank', [0, 4]]];
   for (const [[activation, normalization], [pixels, blank]] of cases.flatMap((c) => blanks.map((b) => [c, b] as const))) {
     it(`match central finite differences of a float64 forward pass (${activation}, ${normalization.join('/')}, ${pixels})`, () => {
-      const spec = smallSpec(activation, normalization);
+      // Ghost BN over virtual batches of 4 of the 8 examples.
+      const spec = smallSpec(activation, normalization, { ghostBatchSize: 4 });
       const net = new Network(spec, initialWeights(spec, 1, 7), `fd-${activation}`);
       // A few steps first, so that biases, gammas and betas are no longer 0 and 1.
       withTensors(randomBatch(spec, 8, 11, blank), (x, y) => {

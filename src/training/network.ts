@@ -41,6 +41,8 @@ export interface NetworkSpec {
   epsilon: number;
   inferenceStatistics: InferenceStatistics;
   movingAverageDecay: number;
+  /** Ghost BN layers' virtual batch size (0 or absent: the whole mini-batch). */
+  ghostBatchSize?: number;
 }
 
 /** Units of each layer, input first: [inputSize, hiddenUnits x hiddenLayers, outputSize]. */
@@ -134,7 +136,7 @@ export class Network {
     this.gradientBuffers = this.trainable.map((p) => memory.allocate(p.values.length));
   }
 
-  /** Trainable parameters: per hidden layer W then b (or W, gamma, beta with BN), then the output W, b. Their values are the network's own: the trainer's update writes them. */
+  /** Trainable parameters: per hidden layer W then b (or W, gamma, beta where a normalization replaces the bias; W, b, gamma, beta with BN after the nonlinearity), then the output W, b. Their values are the network's own: the trainer's update writes them. */
   parameters(): readonly Parameter[] {
     return this.trainable;
   }
@@ -219,7 +221,7 @@ export class Network {
   /**
    * Forward pass in tfjs. `training` normalizes with the batch's own statistics, `inference` with
    * the population (or moving) statistics. Returns the logits and, per hidden layer, the input to
-   * the nonlinearity: Wx + b without BN, BN(Wx) = gamma * xhat + beta with it. In training mode a
+   * the nonlinearity: Wx + b without BN (and with BN after the nonlinearity), BN(Wx) = gamma * xhat + beta with it. In training mode a
    * noisy layer adds its entry of `noise` where one is given; inference mode never adds noise. The
    * caller disposes the tensors.
    */

@@ -98,6 +98,32 @@ describe('Experiment', () => {
     experiment.dispose();
   });
 
+  it('ghost BN with virtual batches as large as the mini-batch trains and records exactly as BN, bit for bit', () => {
+    for (const inferenceStatistics of ['population', 'moving'] as const) {
+      const config: Config = { ...small, inferenceStatistics, ghostBatchSize: small.batchSize, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] };
+      const experiment = new Experiment(config, data);
+      const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+      expect(records.length).toBe(2);
+      for (const [bn, ghost] of records) expect(ghost).toEqual(bn);
+      experiment.dispose();
+    }
+    // Smaller virtual batches are another run.
+    const [bn, ghost] = losses({ ...small, ghostBatchSize: 4, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] }, 5);
+    expect(ghost[4]).not.toBe(bn[4]);
+  });
+
+  it('trains BN and ghost BN on mini-batches of 2, the smallest with a variance', () => {
+    const config: Config = { ...small, batchSize: 2, ghostBatchSize: 2, normalizationA: ['batchnorm', 'batchnorm-after'], normalizationB: ['ghost-batchnorm', 'noisy'] };
+    const experiment = new Experiment(config, data);
+    const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+    for (const record of records.flat()) {
+      expect(Number.isFinite(record!.loss)).toBe(true);
+      expect(record!.testAccuracy).toBeGreaterThan(0);
+    }
+    expect(experiment.arms.map((arm) => arm.diverged)).toEqual([null, null]);
+    experiment.dispose();
+  });
+
   it('records at step 0 and every metricsInterval steps, each layer measured over the probe digits', () => {
     const experiment = new Experiment(small, data);
     const records = [experiment.arms[0].record()];

@@ -5,7 +5,7 @@
  * (both cores work), and `Experiment` steps two of them in lockstep in one thread (Node, tests).
  */
 import * as tf from '@tensorflow/tfjs';
-import { isBatchNormalized, type Config, type Normalization } from '../config/schema';
+import { usesBatchStatistics, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, splitMnist, type CompactBuffers, type InkIndex, type MnistData } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
@@ -66,6 +66,7 @@ export function networkSpec(config: Config, arm: ArmIndex): NetworkSpec {
     epsilon: config.epsilon,
     inferenceStatistics: config.inferenceStatistics,
     movingAverageDecay: config.movingAverageDecay,
+    ghostBatchSize: config.ghostBatchSize,
   };
 }
 
@@ -154,7 +155,7 @@ export class ArmTrainer {
    * drawn once from the seed, keeps records comparable from one step to the next.
    */
   private makePopulationBatches(): tf.Tensor2D[] {
-    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.some(isBatchNormalized);
+    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.some(usesBatchStatistics);
     if (!usesPopulation) return [];
     const m = this.config.batchSize;
     const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
