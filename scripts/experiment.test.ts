@@ -59,5 +59,8 @@ describe('npm run experiment', () => {
       // Both learn: chance is 10%.
       expect(arm.records[2].testAccuracy).toBeGreaterThan(0.3);
     }
+    // Only the arm with batch statistics has a train vs inference gap.
+    expect(json.arms[0].records[2].inferenceGap).toBeUndefined();
+    expect(Object.keys(json.arms[1].records[2].inferenceGap)).toEqual(['trainingMode', 'population', 'movingAverage']);
   });
 });

@@ -25,6 +25,7 @@ function recordJson(r: ArmRecord) {
     step: r.step,
     loss: r.loss,
     testAccuracy: r.testAccuracy,
+    ...(r.inferenceGap ? { inferenceGap: r.inferenceGap } : {}),
     layers: r.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
   };
 }

@@ -42,14 +42,29 @@ export interface ArmRecord {
   loss: number;
   /** Accuracy on the held-out test digits, BN layers in inference mode. */
   testAccuracy: number;
+  /** Only for an arm with batch statistics. */
+  inferenceGap?: InferenceGap;
   layers: LayerRecord[];
 }
 
+/**
+ * The train vs inference gap: accuracy on the test digits in mini-batches of the batch size, each
+ * normalized with its own statistics as in training, and in inference mode with Algorithm 2's
+ * population statistics and with the moving averages, whichever of the two testAccuracy uses.
+ */
+export interface InferenceGap {
+  trainingMode: number;
+  population: number;
+  movingAverage: number;
+}
+
 const DISTRIBUTION_LENGTH = PERCENTILES.length + 2 + HISTOGRAM.bins;
+/** step, loss, testAccuracy, then the inference gap's three accuracies (NaN without one). */
+const RECORD_HEAD = 6;
 
 /** Numbers one record of an arm with `layers` hidden layers takes when packed. */
 export function packedRecordLength(layers: number): number {
-  return 3 + layers * (2 * DISTRIBUTION_LENGTH + 1);
+  return RECORD_HEAD + layers * (2 * DISTRIBUTION_LENGTH + 1);
 }
 
 function packDistribution(d: Distribution, out: Float64Array, at: number): number {
@@ -78,6 +93,9 @@ export function packRecords(records: ArmRecord[], layers: number): Float64Array 
     out[at++] = r.step;
     out[at++] = r.loss;
     out[at++] = r.testAccuracy;
+    out[at++] = r.inferenceGap?.trainingMode ?? NaN;
+    out[at++] = r.inferenceGap?.population ?? NaN;
+    out[at++] = r.inferenceGap?.movingAverage ?? NaN;
     for (const layer of r.layers) {
       at = packDistribution(layer.unit, out, at);
       at = packDistribution(layer.pooled, out, at);
@@ -91,7 +109,7 @@ export function unpackRecords(packed: Float64Array, layers: number): ArmRecord[]
   const stride = packedRecordLength(layers);
   const records: ArmRecord[] = [];
   for (let start = 0; start + stride <= packed.length; start += stride) {
-    let at = start + 3;
+    let at = start + RECORD_HEAD;
     const layerRecords: LayerRecord[] = [];
     for (let l = 0; l < layers; l++) {
       const unit = unpackDistribution(packed, at);
@@ -100,7 +118,10 @@ export function unpackRecords(packed: Float64Array, layers: number): ArmRecord[]
       at += DISTRIBUTION_LENGTH;
       layerRecords.push({ unit, pooled, saturation: packed[at++] });
     }
-    records.push({ step: packed[start], loss: packed[start + 1], testAccuracy: packed[start + 2], layers: layerRecords });
+    const gap: InferenceGap = { trainingMode: packed[start + 3], population: packed[start + 4], movingAverage: packed[start + 5] };
+    const record: ArmRecord = { step: packed[start], loss: packed[start + 1], testAccuracy: packed[start + 2], layers: layerRecords };
+    if (!Number.isNaN(gap.trainingMode)) record.inferenceGap = gap;
+    records.push(record);
   }
   return records;
 }

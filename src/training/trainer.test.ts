@@ -124,6 +124,31 @@ describe('Experiment', () => {
     experiment.dispose();
   });
 
+  it('records the train vs inference gap of an arm with batch statistics: batch statistics, Algorithm 2 and moving averages, whichever inference uses', () => {
+    const run = (inferenceStatistics: Config['inferenceStatistics']) => {
+      const experiment = new Experiment({ ...small, inferenceStatistics, normalizationA: ['none', 'layernorm'], normalizationB: ['batchnorm', 'batchnorm-after'] }, data);
+      const records = Array.from({ length: 30 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+      experiment.dispose();
+      return records;
+    };
+    const [population, moving] = [run('population'), run('moving')];
+    expect(population).toHaveLength(3);
+    expect(population.map(([a]) => a!.inferenceGap)).toEqual([undefined, undefined, undefined]);
+    for (const [k, [, b]] of population.entries()) {
+      const gap = b!.inferenceGap!;
+      // Measured on the whole mini-batches of the test digits, 1,980 of the 2,000 testAccuracy counts.
+      expect(Math.abs(gap.population - b!.testAccuracy)).toBeLessThanOrEqual(20 / 1980);
+      // The same training either way: only what testAccuracy reports differs.
+      expect(moving[k][1]!.inferenceGap).toEqual(gap);
+      expect(Math.abs(moving[k][1]!.testAccuracy - gap.movingAverage)).toBeLessThanOrEqual(20 / 1980);
+      for (const accuracy of Object.values(gap)) expect(accuracy).toBeGreaterThan(0);
+    }
+    // At step 30 the moving averages (decay 0.99) still hold mostly their start, 0 and 1, where Algorithm 2 is current.
+    const late = population[population.length - 1][1]!.inferenceGap!;
+    expect(late.population).toBeGreaterThan(late.movingAverage);
+    expect(Math.abs(late.trainingMode - late.population)).toBeLessThan(0.1);
+  });
+
   it('records at step 0 and every metricsInterval steps, each layer measured over the probe digits', () => {
     const experiment = new Experiment(small, data);
     const records = [experiment.arms[0].record()];

@@ -10,7 +10,7 @@ import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, splitMnist, type CompactBuffers, type InkIndex, type MnistData } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
-import type { ArmRecord, LayerRecord } from './records';
+import type { ArmRecord, InferenceGap, LayerRecord } from './records';
 import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
@@ -123,6 +123,8 @@ export class ArmTrainer {
   private lastNoise: (LayerNoise | null)[];
   /** One layer's probe rows at a time, read every record. */
   private readonly probe: Float32Array;
+  /** The test digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
+  private readonly gapX: tf.Tensor2D | null;
 
   constructor(
     private readonly config: Config,
@@ -143,6 +145,8 @@ export class ArmTrainer {
     this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
     this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
+    const wholeBatches = Math.floor(data.test.count / config.batchSize) * config.batchSize;
+    this.gapX = this.normalization.some(usesBatchStatistics) && wholeBatches > 0 ? this.testX.slice([0, 0], [wholeBatches, INPUT_SIZE]) : null;
   }
 
   /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
@@ -155,7 +159,8 @@ export class ArmTrainer {
    * drawn once from the seed, keeps records comparable from one step to the next.
    */
   private makePopulationBatches(): tf.Tensor2D[] {
-    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.some(usesBatchStatistics);
+    // Kept under moving averages too: the record compares the two.
+    const usesPopulation = this.normalization.some(usesBatchStatistics);
     if (!usesPopulation) return [];
     const m = this.config.batchSize;
     const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
@@ -238,7 +243,34 @@ export class ArmTrainer {
       return { unit, saturation, pooled: describeInPlace(probe) };
     });
     tf.dispose([logits, predicted, ...nonlinearityInputs]);
-    return { step: this.step, loss, testAccuracy: correct / labels.length, layers };
+    const record: ArmRecord = { step: this.step, loss, testAccuracy: correct / labels.length, layers };
+    if (this.gapX !== null) record.inferenceGap = this.inferenceGap(this.gapX);
+    return record;
+  }
+
+  /**
+   * The train vs inference gap: test accuracy with batch statistics, over the test digits in
+   * mini-batches of the batch size (the whole ones: a last, smaller one would be another
+   * experiment), then in inference mode with each of the two statistics inference can use.
+   */
+  private inferenceGap(x: tf.Tensor2D): InferenceGap {
+    const modes = [
+      { training: true, batchSize: this.config.batchSize },
+      { training: false, statistics: 'population' as const },
+      { training: false, statistics: 'moving' as const },
+    ];
+    const logits = this.network.logitsByMode(x, modes);
+    const labels = this.data.test.labels;
+    const [trainingMode, population, movingAverage] = logits.map((l) => {
+      const predicted = l.argMax(1);
+      const classes = predicted.dataSync();
+      predicted.dispose();
+      let correct = 0;
+      for (let i = 0; i < classes.length; i++) if (classes[i] === labels[i]) correct++;
+      return correct / classes.length;
+    });
+    tf.dispose(logits);
+    return { trainingMode, population, movingAverage };
   }
 
   /** Before any step there is no training loss yet: use the loss of the first mini-batch to come. */
@@ -254,7 +286,7 @@ export class ArmTrainer {
   dispose(): void {
     this.reference?.dispose();
     this.network.dispose();
-    tf.dispose([this.testX, ...this.populationBatches]);
+    tf.dispose([this.testX, ...this.populationBatches, ...(this.gapX ? [this.gapX] : [])]);
   }
 }
 

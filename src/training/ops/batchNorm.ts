@@ -46,11 +46,14 @@ export class BatchNorm implements Op {
   firstParameter = 0;
   readonly replacesBias = true;
   /**
-   * What inference normalizes with: Algorithm 2's estimate under `population`, the moving
-   * averages under `moving`. Before any estimate they are 0 and 1.
+   * Both statistics inference can normalize with, kept whatever the config uses, so that a record
+   * can compare them: Algorithm 2's estimate and the moving averages. Before any estimate or
+   * step they are 0 and 1.
    */
   private readonly populationMean: Float32Array;
   private readonly populationVariance: Float32Array;
+  private readonly movingMean: Float32Array;
+  private readonly movingVariance: Float32Array;
   /** One per group of the mini-batch; their xhat and normalized are views of one [m, units] array each. */
   private groups: BatchNormArrays[] = [];
   /** The mean over groups of their statistics, where there are several groups. */
@@ -70,6 +73,8 @@ export class BatchNorm implements Op {
     this.parameters = [parameter(`${name}/gamma`, [units], new Float32Array(units).fill(1)), parameter(`${name}/beta`, [units], new Float32Array(units))];
     this.populationMean = new Float32Array(units);
     this.populationVariance = new Float32Array(units).fill(1);
+    this.movingMean = new Float32Array(units);
+    this.movingVariance = new Float32Array(units).fill(1);
   }
 
   forward(input: Signal, step: StepContext): Signal {
@@ -104,12 +109,16 @@ export class BatchNorm implements Op {
   forwardTensor(x: tf.Tensor2D, params: readonly tf.Tensor[], mode: TensorMode): tf.Tensor2D {
     const [gamma, beta] = params as tf.Tensor1D[];
     if (mode.training) {
-      const m = x.shape[0];
+      const rows = x.shape[0];
+      const m = mode.batchSize ?? rows;
+      if (rows % m !== 0) throw new Error(`${rows} examples are not mini-batches of ${m}`);
       const perGroup = groupSize(m, this.options.ghostBatchSize);
-      if (perGroup === m) return batchNormTraining(x, gamma, beta, this.options.epsilon).normalized;
-      return batchNormGroups(x, m / perGroup, gamma, beta, this.options.epsilon).normalized;
+      if (perGroup === rows) return batchNormTraining(x, gamma, beta, this.options.epsilon).normalized;
+      return batchNormGroups(x, rows / perGroup, gamma, beta, this.options.epsilon).normalized;
     }
-    return batchNormInference(x, gamma, beta, tf.tensor1d(this.populationMean), tf.tensor1d(this.populationVariance), this.options.epsilon);
+    const moving = (mode.statistics ?? this.options.inferenceStatistics) === 'moving';
+    const [mean, variance] = moving ? [this.movingMean, this.movingVariance] : [this.populationMean, this.populationVariance];
+    return batchNormInference(x, gamma, beta, tf.tensor1d(mean), tf.tensor1d(variance), this.options.epsilon);
   }
 
   /** The statistics of the last forward pass; with several groups, the mean of the groups' means and of their biased variances. */
@@ -129,14 +138,13 @@ export class BatchNorm implements Op {
 
   /**
    * Moves the moving averages toward the batch mean and the unbiased batch variance (each group's
-   * variance unbiased by its own size, as Algorithm 2 does); only under `moving`.
+   * variance unbiased by its own size, as Algorithm 2 does), whichever statistics inference uses.
    */
   observe(statistics: BatchStatistics, m: number): void {
-    if (this.options.inferenceStatistics !== 'moving') return;
     const decay = this.options.movingAverageDecay;
     const perGroup = groupSize(m, this.options.ghostBatchSize);
     const unbiased = perGroup / (perGroup - 1);
-    const { populationMean: mean, populationVariance: variance } = this;
+    const { movingMean: mean, movingVariance: variance } = this;
     for (let j = 0; j < mean.length; j++) {
       mean[j] = decay * mean[j] + (1 - decay) * statistics.mean[j];
       variance[j] = decay * variance[j] + (1 - decay) * unbiased * statistics.variance[j];
@@ -145,17 +153,15 @@ export class BatchNorm implements Op {
 
   /**
    * Algorithm 2, steps 9-10: the population mean is the mean of the batch means, the population
-   * variance m/(m-1) x the mean of the biased batch variances. Under `moving` the moving averages
-   * stay what inference uses, and only the output is computed.
+   * variance m/(m-1) x the mean of the biased batch variances (with ghost batches, of the virtual
+   * batches and V/(V-1)); kept beside the moving averages, whichever inference uses.
    */
   estimate(x: tf.Tensor2D, params: readonly tf.Tensor[], groups: number, m: number): tf.Tensor2D {
     const [gamma, beta] = params as tf.Tensor1D[];
     const perGroup = groupSize(m, this.options.ghostBatchSize);
     const bn = batchNormGroups(x, (groups * m) / perGroup, gamma, beta, this.options.epsilon);
-    if (this.options.inferenceStatistics === 'population') {
-      readInto(tf.mean(bn.batchMeans, 0), this.populationMean);
-      readInto(unbiasedVariance(tf.mean(bn.batchVariances, 0) as tf.Tensor1D, perGroup), this.populationVariance);
-    }
+    readInto(tf.mean(bn.batchMeans, 0), this.populationMean);
+    readInto(unbiasedVariance(tf.mean(bn.batchVariances, 0) as tf.Tensor1D, perGroup), this.populationVariance);
     return bn.normalized;
   }
 
@@ -171,7 +177,9 @@ export class BatchNorm implements Op {
     }));
   }
 
+  /** The statistics inference normalizes with, as the config chooses them. */
   populationStatistics(): PopulationStatistics {
+    if (this.options.inferenceStatistics === 'moving') return { mean: this.movingMean.slice(), variance: this.movingVariance.slice() };
     return { mean: this.populationMean.slice(), variance: this.populationVariance.slice() };
   }
 }
