@@ -9,6 +9,7 @@ import { LOSS_AXIS, stepDomain, type Domain } from '../charts/axes';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { InferenceGapChart } from './InferenceGapChart';
 import { SaturationChart } from './SaturationChart';
 import { useLab, useLabState } from './labContext';
 import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
@@ -97,6 +98,7 @@ function TrainingPanel() {
           })
         }
       />
+      <InferenceGapChart />
     </section>
   );
 }

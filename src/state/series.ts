@@ -5,7 +5,7 @@
  * accepts every other record, which keeps memory fixed and the points evenly spread over the run.
  */
 import type { DistributionView } from '../config/schema';
-import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
+import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution, type InferenceGap } from '../training/records';
 
 
 /** Points kept per arm: about one per pixel column of a wide chart, with room to spare. */
@@ -63,6 +63,8 @@ export class ArmSeries {
   private readonly stepColumn: Float64Array;
   private readonly lossColumn: Float32Array;
   private readonly testAccuracyColumn: Float32Array;
+  /** The train vs inference gap's accuracies (NaN for an arm without batch statistics). */
+  private readonly gapColumns: Record<keyof InferenceGap, Float32Array>;
   private readonly layerColumns: LayerColumns[];
 
   private count = 0;
@@ -88,6 +90,7 @@ export class ArmSeries {
     this.stepColumn = new Float64Array(capacity);
     this.lossColumn = new Float32Array(capacity);
     this.testAccuracyColumn = new Float32Array(capacity);
+    this.gapColumns = { trainingMode: new Float32Array(capacity), population: new Float32Array(capacity), movingAverage: new Float32Array(capacity) };
     this.layerColumns = Array.from({ length: layers }, () => ({
       unit: distributionColumns(capacity),
       pooled: distributionColumns(capacity),
@@ -161,6 +164,11 @@ export class ArmSeries {
     return this.testAccuracyColumn.subarray(0, this.count);
   }
 
+  /** Test accuracy with batch statistics, Algorithm 2 or the moving averages (records.ts, InferenceGap); NaN where the arm has none. */
+  inferenceGap(which: keyof InferenceGap): Float32Array {
+    return this.gapColumns[which].subarray(0, this.count);
+  }
+
   /** The column of PERCENTILES[percentileIndex] of the input to the nonlinearity of `layer`. */
   percentile(layer: number, view: DistributionView, percentileIndex: number): Float32Array {
     const column = this.distribution(layer, view).percentiles[percentileIndex];
@@ -224,6 +232,7 @@ export class ArmSeries {
     this.stepColumn[at] = record.step;
     this.lossColumn[at] = record.loss;
     this.testAccuracyColumn[at] = record.testAccuracy;
+    for (const [which, column] of Object.entries(this.gapColumns)) column[at] = record.inferenceGap?.[which as keyof InferenceGap] ?? NaN;
     for (let l = 0; l < this.layers; l++) {
       const source = record.layers[l];
       const columns = this.layerColumns[l];
@@ -245,6 +254,7 @@ export class ArmSeries {
       this.stepColumn[to] = this.stepColumn[from];
       this.lossColumn[to] = this.lossColumn[from];
       this.testAccuracyColumn[to] = this.testAccuracyColumn[from];
+      for (const column of Object.values(this.gapColumns)) column[to] = column[from];
       for (const columns of this.layerColumns) {
         moveDistribution(columns.unit, from, to);
         moveDistribution(columns.pooled, from, to);
