@@ -210,7 +210,7 @@ describe('training in Chromium', () => {
     expect(new URL(page.url()).searchParams.get('bnA')).toBe('0,4,0');
     expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: BN after g on 2');
     expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on all');
-    // The new run trains on by itself: it was running when the switch was flipped.
+    // The new run trains on by itself: it was running when the choice was made.
     const restartedAt = await stepCount(page);
     await waitForStep(page, restartedAt + 50);
     expect(await button(page, 'Pause').isVisible()).toBe(true);
