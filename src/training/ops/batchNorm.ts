@@ -60,8 +60,8 @@ export class BatchNorm implements Op {
   private meanStatistics: BatchStatistics | null = null;
   private groupGradients: { dGamma: Float32Array; dBeta: Float32Array } | null = null;
   private wx: Float32Array | null = null;
-  /** The output of every group, where there are several. */
-  private normalizedOfAll = new Float32Array(0);
+  /** The output of every group: their `normalized` are views of it. */
+  private output: Float32Array = new Float32Array(0);
   private dNormalized: Float32Array | null = null;
   private dx: Float32Array | null = null;
 
@@ -84,7 +84,7 @@ export class BatchNorm implements Op {
     const wx = arrayOf(input, (this.wx = sized(this.wx, size)));
     const [gamma, beta] = [step.params[this.firstParameter], step.params[this.firstParameter + 1]];
     this.groups.forEach((group, k) => batchNormTrainingArrays(wx.subarray(k * perGroup, (k + 1) * perGroup), gamma, beta, this.options.epsilon, group));
-    return { m: input.m, units: this.units, tensor: null, array: this.groups[0].normalized.length === size ? this.groups[0].normalized : this.normalizedOfAll };
+    return { m: input.m, units: this.units, tensor: null, array: this.output };
   }
 
   backward(dOutput: Gradient, step: StepContext): Gradient {
@@ -167,13 +167,17 @@ export class BatchNorm implements Op {
 
   /** Room for `size / perGroup` groups whose xhat and normalized are views of one array each. */
   private groupArrays(size: number, perGroup: number): BatchNormArrays[] {
-    if (size === perGroup) return [batchNormArrays(size, this.units)];
+    if (size === perGroup) {
+      const whole = batchNormArrays(size, this.units);
+      this.output = whole.normalized;
+      return [whole];
+    }
     const xhat = new Float32Array(size);
-    this.normalizedOfAll = new Float32Array(size);
+    const output = (this.output = new Float32Array(size));
     return Array.from({ length: size / perGroup }, (_, k) => ({
       ...batchNormArrays(0, this.units),
       xhat: xhat.subarray(k * perGroup, (k + 1) * perGroup),
-      normalized: this.normalizedOfAll.subarray(k * perGroup, (k + 1) * perGroup),
+      normalized: output.subarray(k * perGroup, (k + 1) * perGroup),
     }));
   }
 
