@@ -48,7 +48,7 @@ export interface ArmRecord {
 }
 
 /**
- * The train vs inference gap: accuracy on the test digits in mini-batches of the batch size, each
+ * The train vs inference gap: accuracy on the probe digits in mini-batches of the batch size, each
  * normalized with its own statistics as in training, and in inference mode with Algorithm 2's
  * population statistics and with the moving averages, whichever of the two testAccuracy uses.
  */

@@ -123,7 +123,7 @@ export class ArmTrainer {
   private lastNoise: (LayerNoise | null)[];
   /** One layer's probe rows at a time, read every record. */
   private readonly probe: Float32Array;
-  /** The test digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
+  /** The probe digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
   private readonly gapX: tf.Tensor2D | null;
 
   constructor(
@@ -145,7 +145,8 @@ export class ArmTrainer {
     this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
     this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
-    const wholeBatches = Math.floor(data.test.count / config.batchSize) * config.batchSize;
+    // The probe digits rather than every test digit: three more passes over all of them would cost a large share of a record.
+    const wholeBatches = Math.floor(Math.min(config.probeSize, data.test.count) / config.batchSize) * config.batchSize;
     this.gapX = this.normalization.some(usesBatchStatistics) && wholeBatches > 0 ? this.testX.slice([0, 0], [wholeBatches, INPUT_SIZE]) : null;
   }
 
@@ -249,7 +250,7 @@ export class ArmTrainer {
   }
 
   /**
-   * The train vs inference gap: test accuracy with batch statistics, over the test digits in
+   * The train vs inference gap: accuracy on the probe digits with batch statistics, in
    * mini-batches of the batch size (the whole ones: a last, smaller one would be another
    * experiment), then in inference mode with each of the two statistics inference can use.
    */
