@@ -431,6 +431,37 @@ describe('inference statistics', () => {
   });
 });
 
+describe('logitsByMode', () => {
+  it('gives in one pass what forward gives per mode: batch statistics per mini-batch, Algorithm 2, moving averages', () => {
+    // Two networks trained alike, one inferring with Algorithm 2 and one with the moving averages.
+    const [population, moving] = (['population', 'moving'] as const).map((inferenceStatistics) => {
+      const spec = smallSpec('sigmoid', ['batchnorm', 'none', 'ghost-batchnorm'], { inferenceStatistics, ghostBatchSize: 4 });
+      const net = new Network(spec, initialWeights(spec, 1, 41), `modes-${inferenceStatistics}`);
+      withTensors(randomBatch(spec, 8, 42), (x, y) => {
+        for (let step = 0; step < 5; step++) net.trainStep(x, y, 0.3, 0);
+        net.estimatePopulationStatistics([x]);
+      });
+      return net;
+    });
+    const batch = randomBatch(population.spec, 16, 43);
+    withTensors(batch, (x) => {
+      const read = (t: tf.Tensor) => Array.from(t.dataSync());
+      const [training, algorithm2, averages] = population.logitsByMode(x, [{ training: true, batchSize: 8 }, { training: false, statistics: 'population' }, { training: false, statistics: 'moving' }]);
+      const halves = [0, 8].map((start) => tf.tidy(() => read(population.forward(x.slice([start, 0], [8, -1]), 'training').logits)));
+      const inference = (net: Network) => tf.tidy(() => read(net.forward(x, 'inference').logits));
+      const close = (actual: number[], expected: number[]) => actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+      close(read(training), halves.flat());
+      close(read(algorithm2), inference(population));
+      close(read(averages), inference(moving));
+      // The moving averages have not caught up after 5 steps: the two inference modes differ.
+      expect(read(averages)).not.toEqual(read(algorithm2));
+      tf.dispose([training, algorithm2, averages]);
+    });
+    population.dispose();
+    moving.dispose();
+  });
+});
+
 describe('initialWeights', () => {
   it('are identical for both arms whatever their normalization, and differ for another seed', () => {
     const plain = smallSpec('sigmoid', ['none', 'none', 'none']);
