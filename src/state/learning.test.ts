@@ -5,7 +5,7 @@ import { ArmSeries } from './series';
 
 function record(step: number, loss: number, testAccuracy: number): ArmRecord {
   const distribution = { percentiles: PERCENTILES.map(() => 0), mean: 0, std: 1, histogram: new Array<number>(HISTOGRAM.bins).fill(1) };
-  return { step, loss, testAccuracy, layers: [{ unit: distribution, pooled: distribution, saturation: 0 }] };
+  return { step, loss, testAccuracy, fullTestAccuracy: NaN, layers: [{ unit: distribution, pooled: distribution, saturation: 0 }] };
 }
 
 /** A series of records every `every` steps from step 0, with the loss and accuracy given per record. */

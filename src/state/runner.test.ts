@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { command, result, type Command, type Result } from '../training/protocol';
 import { HISTOGRAM, packRecords, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
-import { leadSteps, Runner, type TrainingWorker } from './runner';
+import { leadSteps, Runner, type DigitDownload, type TrainingWorker } from './runner';
 import { createLabStore, pairStep, type LabStore } from './store';
 
 const config: Config = {
@@ -13,7 +13,7 @@ const config: Config = {
   normalizationB: ['batchnorm', 'none'],
   metricsInterval: 10,
 };
-const assets = { dataUrl: 'http://lab.test/data/mnist.bin.gz', wasmDir: 'http://lab.test/tfjs-wasm/' };
+const assets = { dataUrl: 'http://lab.test/data/mnist.bin', wasmDir: 'http://lab.test/tfjs-wasm/' };
 
 /** Stands in for a worker: keeps what the page sent it and lets a test answer as the worker would. */
 class FakeWorker implements TrainingWorker {
@@ -54,10 +54,20 @@ function distribution(value: number): Distribution {
 
 function record(step: number, loss: number): ArmRecord {
   const layer = { unit: distribution(step), pooled: distribution(-step), saturation: 0 };
-  return { step, loss, testAccuracy: 0.5, layers: Array.from({ length: config.hiddenLayers }, () => layer) };
+  return { step, loss, testAccuracy: 0.5, fullTestAccuracy: step % 100 === 0 ? 0.5 : NaN, layers: Array.from({ length: config.hiddenLayers }, () => layer) };
 }
 
-function setup(initial: Config = config): { store: LabStore; runner: Runner; workers: FakeWorker[] } {
+/** The digit file's bytes as the download hands them over; the runner passes them on unread. */
+const digits = new Uint8Array([1, 2, 3]);
+
+/** A runner whose download has already delivered, so starts reach the workers at once, as on Reset. */
+async function setup(initial: Config = config): Promise<{ store: LabStore; runner: Runner; workers: FakeWorker[] }> {
+  const lab = setupDownloading(initial, async () => digits);
+  await lab.runner.loadDigits();
+  return lab;
+}
+
+function setupDownloading(initial: Config, download: DigitDownload): { store: LabStore; runner: Runner; workers: FakeWorker[] } {
   const store = createLabStore(initial);
   const workers: FakeWorker[] = [];
   const runner = new Runner(
@@ -68,6 +78,7 @@ function setup(initial: Config = config): { store: LabStore; runner: Runner; wor
       return worker;
     },
     assets,
+    download,
   );
   return { store, runner, workers };
 }
@@ -87,8 +98,8 @@ function progress(worker: FakeWorker, runId: number, arm: ArmIndex, step: number
 }
 
 /** A started run whose two arms have reported ready. */
-function readyRun(initial: Config = config) {
-  const lab = setup(initial);
+async function readyRun(initial: Config = config) {
+  const lab = await setup(initial);
   lab.runner.start(false);
   const [a, b] = current(lab.workers);
   const runId = lab.store.getState().runId;
@@ -98,8 +109,8 @@ function readyRun(initial: Config = config) {
 }
 
 describe('Runner', () => {
-  it('start sends "start" to one worker per arm with a new run id and the same config', () => {
-    const { store, runner, workers } = setup();
+  it('start sends "start" to one worker per arm with a new run id and the same config', async () => {
+    const { store, runner, workers } = await setup();
     runner.start(false);
     expect(workers).toHaveLength(2);
     const starts = workers.map((w) => w.of('start'));
@@ -111,7 +122,7 @@ describe('Runner', () => {
     expect([a.arm, b.arm]).toEqual([0, 1]);
     expect(a.config).toEqual(config);
     expect(b.config).toEqual(config);
-    expect(a.assets).toEqual(assets);
+    expect(a.wasmDir).toBe(assets.wasmDir);
     expect(store.getState().status).toBe('loading');
 
     runner.start(false);
@@ -119,8 +130,8 @@ describe('Runner', () => {
     expect(workers[0].of('start')[1].runId).toBe(a.runId + 1);
   });
 
-  it('is paused once both arms are ready, not before', () => {
-    const { store, runner, workers } = setup();
+  it('is paused once both arms are ready, not before', async () => {
+    const { store, runner, workers } = await setup();
     runner.start(false);
     const [a, b] = current(workers);
     const { runId } = store.getState();
@@ -132,8 +143,8 @@ describe('Runner', () => {
     expect(a.of('resume')).toEqual([]);
   });
 
-  it('play pressed while loading starts both arms as soon as both are ready', () => {
-    const { store, runner, workers } = setup();
+  it('play pressed while loading starts both arms as soon as both are ready', async () => {
+    const { store, runner, workers } = await setup();
     runner.start(false);
     runner.play();
     const [a, b] = current(workers);
@@ -146,8 +157,8 @@ describe('Runner', () => {
     expect(b.of('resume')).toEqual([command({ type: 'resume', runId })]);
   });
 
-  it('Step pressed while loading takes its steps as soon as both arms are ready, and stays paused', () => {
-    const { store, runner, workers } = setup();
+  it('Step pressed while loading takes its steps as soon as both arms are ready, and stays paused', async () => {
+    const { store, runner, workers } = await setup();
     runner.start(false);
     runner.stepOnce();
     runner.stepOnce();
@@ -168,8 +179,8 @@ describe('Runner', () => {
     expect(a.of('step')).toHaveLength(1);
   });
 
-  it('pause pressed after play, while still loading, leaves the run paused when it is ready', () => {
-    const { store, runner, workers } = setup();
+  it('pause pressed after play, while still loading, leaves the run paused when it is ready', async () => {
+    const { store, runner, workers } = await setup();
     runner.start(false);
     runner.play();
     runner.pause();
@@ -180,8 +191,8 @@ describe('Runner', () => {
     expect(a.of('resume')).toEqual([]);
   });
 
-  it('puts each arm\'s records into that arm\'s series, and its step into that arm\'s status', () => {
-    const { store, a, b, runId } = readyRun();
+  it('puts each arm\'s records into that arm\'s series, and its step into that arm\'s status', async () => {
+    const { store, a, b, runId } = await readyRun();
     b.reply(result({ type: 'records', runId, arm: 1, layers: config.hiddenLayers, packed: packRecords([record(0, 2.3), record(10, 1.9)], config.hiddenLayers), step: 12 }));
     const [seriesA, seriesB] = store.getState().series;
     expect(seriesA.length).toBe(0);
@@ -195,8 +206,8 @@ describe('Runner', () => {
     expect(pairStep(store.getState())).toBe(3);
   });
 
-  it('drops results of an older run', () => {
-    const { store, runner, workers } = setup();
+  it('drops results of an older run', async () => {
+    const { store, runner, workers } = await setup();
     runner.start(false);
     const oldRun = store.getState().runId;
     runner.start(false);
@@ -216,8 +227,8 @@ describe('Runner', () => {
     expect(state.error).toBeNull();
   });
 
-  it(`keeps the arms within leadSteps of each other through "horizon"`, () => {
-    const { runner, a, b, runId } = readyRun();
+  it(`keeps the arms within leadSteps of each other through "horizon"`, async () => {
+    const { runner, a, b, runId } = await readyRun();
     const lead = leadSteps(config);
     runner.play();
     expect([a.horizon, b.horizon]).toEqual([lead, lead]);
@@ -236,8 +247,8 @@ describe('Runner', () => {
     }
   });
 
-  it('marks a diverged arm at its step and lets the other arm run on without a horizon', () => {
-    const { store, runner, a, b, runId } = readyRun();
+  it('marks a diverged arm at its step and lets the other arm run on without a horizon', async () => {
+    const { store, runner, a, b, runId } = await readyRun();
     runner.play();
     progress(a, runId, 0, 3);
     a.reply(result({ type: 'diverged', runId, arm: 0, step: 4 }));
@@ -251,8 +262,8 @@ describe('Runner', () => {
     expect(pairStep(store.getState())).toBe(900);
   });
 
-  it('is finished when every arm has finished or diverged', () => {
-    const { store, runner, a, b, runId } = readyRun();
+  it('is finished when every arm has finished or diverged', async () => {
+    const { store, runner, a, b, runId } = await readyRun();
     runner.play();
     b.reply(result({ type: 'diverged', runId, arm: 1, step: 7 }));
     a.reply(result({ type: 'finished', runId, arm: 0, step: config.steps }));
@@ -260,8 +271,8 @@ describe('Runner', () => {
     expect(store.getState().runningSince).toBeNull();
   });
 
-  it('pause sends "pause" to both arms; Step, while paused, asks each for exactly one step with no horizon in the way', () => {
-    const { store, runner, a, b, runId } = readyRun();
+  it('pause sends "pause" to both arms; Step, while paused, asks each for exactly one step with no horizon in the way', async () => {
+    const { store, runner, a, b, runId } = await readyRun();
     runner.play();
     runner.pause();
     expect(store.getState().status).toBe('paused');
@@ -273,8 +284,8 @@ describe('Runner', () => {
     expect(store.getState().status).toBe('paused');
   });
 
-  it('a worker that fails puts the page in "error" with a message, and keeps the config', () => {
-    const { store, a } = readyRun();
+  it('a worker that fails puts the page in "error" with a message, and keeps the config', async () => {
+    const { store, a } = await readyRun();
     a.crash('wasm memory exhausted');
     const state = store.getState();
     expect(state.status).toBe('error');
@@ -282,15 +293,15 @@ describe('Runner', () => {
     expect(state.config).toEqual(config);
   });
 
-  it('an arm that reports an error names the arm in the message', () => {
-    const { store, b, runId } = readyRun();
-    b.reply(result({ type: 'error', runId, arm: 1, message: 'GET data/mnist.bin.gz: 404 Not Found' }));
+  it('an arm that reports an error names the arm in the message', async () => {
+    const { store, b, runId } = await readyRun();
+    b.reply(result({ type: 'error', runId, arm: 1, message: 'GET data/mnist.bin: 404 Not Found' }));
     expect(store.getState().status).toBe('error');
-    expect(store.getState().error).toBe('Arm B stopped: GET data/mnist.bin.gz: 404 Not Found');
+    expect(store.getState().error).toBe('Arm B stopped: GET data/mnist.bin: 404 Not Found');
   });
 
-  it('restart after a failure terminates the workers and starts fresh ones with the same config', () => {
-    const { store, runner, workers, a, b } = readyRun();
+  it('restart after a failure terminates the workers and starts fresh ones with the same config', async () => {
+    const { store, runner, workers, a, b } = await readyRun();
     a.crash('boom');
     runner.restart(true);
     expect(workers).toHaveLength(4);
@@ -305,8 +316,8 @@ describe('Runner', () => {
     expect(store.getState().status).toBe('running');
   });
 
-  it('Reset or a new config after a failure starts on fresh workers, not on the failed ones', () => {
-    const { store, runner, workers, a } = readyRun();
+  it('Reset or a new config after a failure starts on fresh workers, not on the failed ones', async () => {
+    const { store, runner, workers, a } = await readyRun();
     a.crash('the worker script failed to load');
     runner.reset();
     expect(workers).toHaveLength(4);
@@ -319,15 +330,15 @@ describe('Runner', () => {
     expect(current(workers)[1].of('start')[0].config.learningRate).toBe(0.2);
   });
 
-  it('a failure of one arm stops the other arm too', () => {
-    const { runner, a, b } = readyRun();
+  it('a failure of one arm stops the other arm too', async () => {
+    const { runner, a, b } = await readyRun();
     runner.play();
     a.crash('out of memory');
     expect(b.terminated).toBe(true);
   });
 
-  it('a config change while running restarts both arms from step 0 and keeps running', () => {
-    const { store, runner, workers, a, runId } = readyRun();
+  it('a config change while running restarts both arms from step 0 and keeps running', async () => {
+    const { store, runner, workers, a, runId } = await readyRun();
     runner.play();
     progress(a, runId, 0, 120);
     const changed: Config = { ...config, normalizationA: ['none', 'batchnorm'] };
@@ -343,8 +354,8 @@ describe('Runner', () => {
     expect(store.getState().status).toBe('running');
   });
 
-  it('a display setting changes the config and the panels, not the run', () => {
-    const { store, runner, a, runId } = readyRun();
+  it('a display setting changes the config and the panels, not the run', async () => {
+    const { store, runner, a, runId } = await readyRun();
     runner.play();
     progress(a, runId, 0, 120);
     const starts = a.of('start').length;
@@ -357,9 +368,90 @@ describe('Runner', () => {
     expect(a.of('start')).toHaveLength(starts);
   });
 
-  it('dispose terminates both workers', () => {
-    const { runner, a, b } = readyRun();
+  it('dispose terminates both workers', async () => {
+    const { runner, a, b } = await readyRun();
     runner.dispose();
     expect([a.terminated, b.terminated]).toEqual([true, true]);
+  });
+});
+
+describe('Runner: the digits, downloaded once per visit', () => {
+  /** A download the test completes by hand, reporting progress on the way. */
+  function manualDownload() {
+    const calls: { progress: Parameters<DigitDownload>[0]; resolve: (d: Uint8Array) => void; reject: (e: Error) => void }[] = [];
+    const download: DigitDownload = (progress) => new Promise((resolve, reject) => calls.push({ progress, resolve, reject }));
+    return { calls, download };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('downloads on the first start with progress in the store; the workers start at once and get the same digits when they arrive', async () => {
+    const { calls, download } = manualDownload();
+    const { store, runner, workers } = setupDownloading(config, download);
+    runner.start(false);
+    expect(calls).toHaveLength(1);
+    // Their backends load during the download.
+    expect(workers.map((w) => w.sent.map((m) => m.type))).toEqual([['start'], ['start']]);
+    calls[0].progress({ loadedBytes: 4_100_000, totalBytes: 11_200_000 });
+    expect(store.getState().data).toEqual({ status: 'loading', loadedBytes: 4_100_000, totalBytes: 11_200_000, error: null });
+    calls[0].resolve(digits);
+    await settle();
+    expect(store.getState().data.status).toBe('ready');
+    expect(workers).toHaveLength(2);
+    for (const worker of workers) {
+      expect(worker.sent.map((m) => m.type)).toEqual(['start', 'data']);
+      expect(worker.of('data')[0]).toMatchObject({ digits, fileName: 'mnist.bin' });
+    }
+  });
+
+  it('Play pressed while the digits download starts training once they are in and both arms are ready', async () => {
+    const { calls, download } = manualDownload();
+    const { store, runner, workers } = setupDownloading(config, download);
+    runner.start(false);
+    runner.play();
+    calls[0].resolve(digits);
+    await settle();
+    const [a, b] = current(workers);
+    const { runId } = store.getState();
+    ready(a, runId, 0);
+    ready(b, runId, 1);
+    expect(store.getState().status).toBe('running');
+    expect(a.of('resume')).toHaveLength(1);
+  });
+
+  it('Reset, a new config and a restart on fresh workers download nothing again', async () => {
+    const { calls, download } = manualDownload();
+    const { store, runner, workers } = setupDownloading(config, download);
+    runner.start(false);
+    calls[0].resolve(digits);
+    await settle();
+    runner.reset();
+    runner.setConfig({ ...config, seed: 9 });
+    runner.restart(false);
+    expect(calls).toHaveLength(1);
+    const [freshA, freshB] = current(workers);
+    expect(workers).toHaveLength(4);
+    expect(freshA.sent.map((m) => m.type)).toEqual(['data', 'start']);
+    expect(freshB.of('data')[0].digits).toBe(digits);
+    expect(freshA.of('start')[0].runId).toBe(store.getState().runId);
+  });
+
+  it('a failed download stops the run with a message naming the file; restart downloads again', async () => {
+    const { calls, download } = manualDownload();
+    const { store, runner, workers } = setupDownloading(config, download);
+    runner.start(true);
+    calls[0].reject(new Error('http://lab.test/data/mnist.bin: could not fetch the MNIST digits: HTTP 404 Not Found'));
+    await settle();
+    expect(store.getState()).toMatchObject({
+      status: 'error',
+      error: 'Could not load the MNIST digits: http://lab.test/data/mnist.bin: could not fetch the MNIST digits: HTTP 404 Not Found',
+    });
+    expect(store.getState().data.status).toBe('error');
+    expect(workers.map((w) => w.terminated)).toEqual([true, true]);
+    runner.restart(false);
+    expect(calls).toHaveLength(2);
+    expect(store.getState().data).toMatchObject({ status: 'loading', error: null });
+    calls[1].resolve(digits);
+    await settle();
+    expect(current(workers).map((w) => w.sent.map((m) => m.type))).toEqual([['start', 'data'], ['start', 'data']]);
   });
 });

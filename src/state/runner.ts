@@ -4,10 +4,12 @@
  * Results of an older run are dropped by run id.
  */
 import { FIELDS, formatValue, type Config } from '../config/schema';
+import { MNIST_PATH } from '../training/data';
 import { command, type Assets, type Command, type Result } from '../training/protocol';
 import { unpackRecords } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
-import { freshArm, freshSeries, pairStep, type ArmStatus, type LabStore } from './store';
+import { downloadDigits, type DownloadProgress } from './dataLoader';
+import { freshArm, freshSeries, pairStep, type ArmStatus, type DataState, type LabStore } from './store';
 
 /** The part of a Worker the runner uses, so tests can hand it something else. */
 export interface TrainingWorker {
@@ -16,6 +18,9 @@ export interface TrainingWorker {
   onerror: ((event: ErrorEvent) => void) | null;
   terminate(): void;
 }
+
+/** Fetches the digit file's bytes, reporting progress (dataLoader.ts's downloadDigits, or a test's stand-in). */
+export type DigitDownload = (onProgress: (progress: DownloadProgress) => void) => Promise<Uint8Array>;
 
 /**
  * How far one arm may run ahead of the other. The arms train at different speeds (BN costs more);
@@ -33,13 +38,44 @@ export class Runner {
   private pendingRunning = false;
   /** Step presses made before both arms were ready, taken as soon as they are. */
   private pendingSteps = 0;
+  /** The visit's one download; forgotten only when it fails, so the next start tries again. */
+  private digits: Promise<Uint8Array> | null = null;
+  /** The digits once they have arrived, so a start after the first needs no wait. */
+  private digitsLoaded: Uint8Array | null = null;
 
   constructor(
     private readonly store: LabStore,
     private readonly createWorker: () => TrainingWorker,
     private readonly assets: Assets,
+    private readonly download: DigitDownload = (onProgress) => downloadDigits(assets.dataUrl, onProgress, globalThis.crossOriginIsolated === true),
   ) {}
 
+  /** The digits, downloaded on the first call (the page opening) and kept for every later run. */
+  loadDigits(): Promise<Uint8Array> {
+    if (this.digits === null) {
+      const setData = (patch: Partial<DataState>) => this.store.setState({ data: { ...this.store.getState().data, ...patch } });
+      setData({ status: 'loading', loadedBytes: 0, totalBytes: null, error: null });
+      const loading = this.download((progress) => setData(progress));
+      this.digits = loading;
+      loading.then(
+        (digits) => {
+          this.digitsLoaded = digits;
+          setData({ status: 'ready' });
+        },
+        (error: unknown) => {
+          if (this.digits === loading) this.digits = null;
+          setData({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+        },
+      );
+    }
+    return this.digits;
+  }
+
+  /**
+   * Workers exist from the first start, before the digits arrive, so their backends load during the
+   * download; each gets the digits once, as soon as the page has them. Structured clone shares a
+   * SharedArrayBuffer and copies anything else.
+   */
   private ensureWorkers(): [TrainingWorker, TrainingWorker] {
     if (this.workers === null) {
       const workers: [TrainingWorker, TrainingWorker] = [this.createWorker(), this.createWorker()];
@@ -51,12 +87,19 @@ export class Runner {
         };
       });
       this.workers = workers;
+      if (this.digitsLoaded !== null) this.sendDigits(workers, this.digitsLoaded);
+      else this.loadDigits().then((digits) => this.workers === workers && this.sendDigits(workers, digits), () => undefined);
     }
     return this.workers;
   }
 
+  private sendDigits(workers: TrainingWorker[], digits: Uint8Array): void {
+    const fileName = this.assets.dataUrl.split('/').pop() || MNIST_PATH;
+    for (const worker of workers) worker.postMessage(command({ type: 'data', digits, fileName }));
+  }
+
   private send(message: Command): void {
-    for (const worker of this.ensureWorkers()) worker.postMessage(message);
+    this.workers?.forEach((worker) => worker.postMessage(message));
   }
 
   /** Starts a new run of the store's config from step 0; both arms from the same seed. */
@@ -76,9 +119,11 @@ export class Runner {
     });
     this.pendingRunning = running;
     this.pendingSteps = 0;
-    const workers = this.ensureWorkers();
-    workers.forEach((worker, arm) =>
-      worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, assets: this.assets })),
+    this.loadDigits().catch((error: unknown) => {
+      if (this.store.getState().runId === runId) this.fail(`Could not load the MNIST digits: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.ensureWorkers().forEach((worker, arm) =>
+      worker.postMessage(command({ type: 'start', runId, config, arm: arm as ArmIndex, running: false, wasmDir: this.assets.wasmDir })),
     );
   }
 

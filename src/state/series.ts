@@ -63,6 +63,7 @@ export class ArmSeries {
   private readonly stepColumn: Float64Array;
   private readonly lossColumn: Float32Array;
   private readonly testAccuracyColumn: Float32Array;
+  private readonly fullTestAccuracyColumn: Float32Array;
   /** The train vs inference gap's accuracies (NaN for an arm without batch statistics). */
   private readonly gapColumns: Record<keyof InferenceGap, Float32Array>;
   private readonly layerColumns: LayerColumns[];
@@ -90,6 +91,7 @@ export class ArmSeries {
     this.stepColumn = new Float64Array(capacity);
     this.lossColumn = new Float32Array(capacity);
     this.testAccuracyColumn = new Float32Array(capacity);
+    this.fullTestAccuracyColumn = new Float32Array(capacity);
     this.gapColumns = { trainingMode: new Float32Array(capacity), population: new Float32Array(capacity), movingAverage: new Float32Array(capacity) };
     this.layerColumns = Array.from({ length: layers }, () => ({
       unit: distributionColumns(capacity),
@@ -159,9 +161,14 @@ export class ArmSeries {
     return this.lossColumn.subarray(0, this.count);
   }
 
-  /** Fraction of the test digits classified correctly, in [0, 1]. */
+  /** Fraction of the live test digits (a fixed 2,000 of the 10,000) classified correctly, in [0, 1]. */
   testAccuracy(): Float32Array {
     return this.testAccuracyColumn.subarray(0, this.count);
+  }
+
+  /** Fraction of all test digits classified correctly; NaN at points whose record did not score them all. */
+  fullTestAccuracy(): Float32Array {
+    return this.fullTestAccuracyColumn.subarray(0, this.count);
   }
 
   /** Test accuracy with batch statistics, Algorithm 2 or the moving averages (records.ts, InferenceGap); NaN where the arm has none. */
@@ -232,6 +239,7 @@ export class ArmSeries {
     this.stepColumn[at] = record.step;
     this.lossColumn[at] = record.loss;
     this.testAccuracyColumn[at] = record.testAccuracy;
+    this.fullTestAccuracyColumn[at] = record.fullTestAccuracy;
     for (const [which, column] of Object.entries(this.gapColumns)) column[at] = record.inferenceGap?.[which as keyof InferenceGap] ?? NaN;
     for (let l = 0; l < this.layers; l++) {
       const source = record.layers[l];
@@ -254,6 +262,7 @@ export class ArmSeries {
       this.stepColumn[to] = this.stepColumn[from];
       this.lossColumn[to] = this.lossColumn[from];
       this.testAccuracyColumn[to] = this.testAccuracyColumn[from];
+      this.fullTestAccuracyColumn[to] = this.fullTestAccuracyColumn[from];
       for (const column of Object.values(this.gapColumns)) column[to] = column[from];
       for (const columns of this.layerColumns) {
         moveDistribution(columns.unit, from, to);

@@ -21,6 +21,15 @@ export interface ArmStatus {
   startMs: number | null;
 }
 
+/** The page's one download of the MNIST digits (dataLoader.ts). */
+export interface DataState {
+  status: 'loading' | 'ready' | 'error';
+  loadedBytes: number;
+  /** null while the size is unknown (no Content-Length, or a body decoded on the way). */
+  totalBytes: number | null;
+  error: string | null;
+}
+
 /** Transient state of the panels (what a link does not carry; display settings are config fields). */
 export interface ViewState {
   /**
@@ -49,6 +58,7 @@ export interface LabState {
   arms: [ArmStatus, ArmStatus];
   series: [ArmSeries, ArmSeries];
   view: ViewState;
+  data: DataState;
   error: string | null;
   /** Wall-clock time and the pair-step count when the current stretch of running began. */
   runningSince: number | null;
@@ -75,6 +85,7 @@ export function initialState(config: Config = DEFAULT_CONFIG, problems: Problem[
     arms: [freshArm(), freshArm()],
     series: freshSeries(config),
     view: NO_CURSOR,
+    data: { status: 'loading', loadedBytes: 0, totalBytes: null, error: null },
     error: null,
     runningSince: null,
     stepsAtRunningSince: 0,

@@ -1,16 +1,21 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { ArmRunner, type RunnerHost } from './armRunner';
-import { decodeMnist, MNIST_PATH } from './data';
+import { readPackageMnist } from '../../scripts/build-mnist';
+import { encodeMnist, MNIST_PATH } from './data';
 import { command, PROTOCOL_VERSION, type Command, type Result } from './protocol';
 import { packedRecordLength, unpackRecords } from './records';
 import { experimentData, type ArmIndex, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
+/** The digit file's bytes as the page sends them to a worker. */
+let digits: Uint8Array;
 
-beforeAll(async () => {
-  data = experimentData(await decodeMnist(readFileSync(`public/${MNIST_PATH}`), MNIST_PATH));
+beforeAll(() => {
+  // Once per file: reading and indexing the 70,000 digits takes about a second.
+  const mnist = readPackageMnist();
+  digits = encodeMnist(mnist);
+  data = experimentData(mnist);
 });
 
 /** Small enough that a whole run takes well under a second. */
@@ -25,7 +30,7 @@ const small: Config = {
   steps: 60,
 };
 
-const assets = { dataUrl: 'memory://mnist', wasmDir: 'memory://wasm/' };
+const wasmDir = 'memory://wasm/';
 
 /**
  * A worker's surroundings without a worker. Its clock moves one millisecond each time it is read,
@@ -34,7 +39,12 @@ const assets = { dataUrl: 'memory://mnist', wasmDir: 'memory://wasm/' };
 class FakeHost implements RunnerHost {
   readonly messages: Result[] = [];
   readonly transfers: Transferable[][] = [];
-  loadData: RunnerHost['loadData'] = async () => data;
+  /** What each `data` command handed over; the worker parses them (worker.ts), this host has them parsed already. */
+  readonly prepared: { digits: Uint8Array; fileName: string }[] = [];
+  prepareData: RunnerHost['prepareData'] = (bytes, fileName) => {
+    this.prepared.push({ digits: bytes, fileName });
+    return data;
+  };
   private clock = 0;
   private queued = 0;
 
@@ -88,12 +98,13 @@ class FakeHost implements RunnerHost {
 }
 
 function start(runId: number, config: Config = small, arm: ArmIndex = 0, running = false): Command {
-  return command({ type: 'start', runId, config, arm, running, assets });
+  return command({ type: 'start', runId, config, arm, running, wasmDir });
 }
 
 async function started(config: Config = small, arm: ArmIndex = 0): Promise<{ host: FakeHost; runner: ArmRunner }> {
   const host = new FakeHost();
   const runner = new ArmRunner(host);
+  await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
   await runner.handle(start(1, config, arm));
   await host.settled();
   return { host, runner };
@@ -236,12 +247,12 @@ describe('ArmRunner', () => {
     const exploding: Config = {
       ...small,
       hiddenLayers: 3,
-      hiddenUnits: 32,
+      hiddenUnits: 100,
       normalizationA: ['none', 'none', 'none'],
       normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
       activation: 'relu',
       learningRate: 100,
-      initSigma: 10,
+      initSigma: 1,
     };
     const { host, runner } = await started(exploding, 0);
     await runner.handle(command({ type: 'resume', runId: 1 }));
@@ -263,33 +274,42 @@ describe('ArmRunner', () => {
     expect(host.step).toBe(1);
   });
 
-  it('a failing data load reports "error" with its message, and a later start loads again', async () => {
+  it('digits that cannot be read make the next start report "error" with their message, and new digits start a run', async () => {
     const host = new FakeHost();
-    host.loadData = async () => {
-      throw new Error('GET data/mnist.bin.gz: 404 Not Found');
+    host.prepareData = () => {
+      throw new Error('data/mnist.bin: truncated: expected 20-byte header, got 3 bytes');
     };
     const runner = new ArmRunner(host);
+    await runner.handle(command({ type: 'data', digits: digits.subarray(0, 3), fileName: MNIST_PATH }));
     await runner.handle(start(1, small, 1));
-    expect(host.messages).toEqual([expect.objectContaining({ type: 'error', runId: 1, arm: 1, message: 'GET data/mnist.bin.gz: 404 Not Found' })]);
+    expect(host.messages).toEqual([
+      expect.objectContaining({ type: 'error', runId: 1, arm: 1, message: 'data/mnist.bin: truncated: expected 20-byte header, got 3 bytes' }),
+    ]);
 
-    host.loadData = async () => data;
+    host.prepareData = () => data;
+    await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
     await runner.handle(start(2, small, 1));
     await host.settled();
     expect(host.messages.map((m) => m.type)).toEqual(['error', 'ready', 'records', 'progress']);
   });
 
-  it('a start superseded while its data load fails does not stop the run that replaced it', async () => {
+  it('a start before the digits arrive waits for them, then reports ready', async () => {
     const host = new FakeHost();
-    host.loadData = async (url) => {
-      if (url === assets.dataUrl) throw new Error('offline');
-      return data;
-    };
     const runner = new ArmRunner(host);
-    const first = runner.handle(start(1));
-    const second = runner.handle(command({ type: 'start', runId: 2, config: small, arm: 0, running: true, assets: { ...assets, dataUrl: 'memory://other' } }));
-    await Promise.all([first, second]);
+    const starting = runner.handle(start(1));
     await host.settled();
-    expect(host.of('error')).toEqual([]);
+    expect(host.messages).toEqual([]);
+    await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
+    await starting;
+    expect(host.messages.map((m) => m.type)).toEqual(['ready', 'records', 'progress']);
+  });
+
+  it('prepares the digits once: later starts (reset, a new config) train on them without receiving them again', async () => {
+    const { host, runner } = await started();
+    await runner.handle(start(2, { ...small, seed: 7 }, 0, true));
+    await host.settled();
+    expect(host.prepared).toHaveLength(1);
+    expect(host.prepared[0].digits).toBe(digits);
     expect(host.step).toBe(small.steps);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The life of one arm inside a worker: load once, train in time slices, report in batches.
+ * The life of one arm inside a worker: take the digits once, train in time slices, report in batches.
  * Kept apart from the worker's message plumbing so Node tests can drive it directly.
  */
 import type { Config } from '../config/schema';
@@ -22,7 +22,8 @@ export interface RunnerHost {
   /** Runs `task` soon, after pending messages have been handled. */
   schedule(task: () => void): void;
   now(): number;
-  loadData(dataUrl: string): Promise<ExperimentData>;
+  /** The trainer's data from the digit file's bytes (data.ts's format, uncompressed). */
+  prepareData(digits: Uint8Array, fileName: string): ExperimentData;
   /** Points tfjs at its wasm binaries before the wasm backend starts (a no-op in Node). */
   prepareBackend(wasmDir: string): void;
 }
@@ -38,14 +39,25 @@ export class ArmRunner {
   private scheduled = false;
   private pending: ArmRecord[] = [];
   private lastFlush = 0;
-  private data: Promise<ExperimentData> | null = null;
-  private dataUrl = '';
+  /** The digits as the last `data` command gave them; a failure to read them is kept for the next start to report. */
+  private data: { ok: true; value: ExperimentData } | { ok: false; error: unknown } | null = null;
+  /** Starts waiting for the first digits (the page sends `start` first so the backend loads meanwhile). */
+  private dataWaiters: (() => void)[] = [];
   private backend: string | null = null;
   private requestedBackend: string | null = null;
 
   constructor(private readonly host: RunnerHost) {}
 
   async handle(message: Command): Promise<void> {
+    if (message.type === 'data') {
+      try {
+        this.data = { ok: true, value: this.host.prepareData(message.digits, message.fileName) };
+      } catch (error) {
+        this.data = { ok: false, error };
+      }
+      for (const wake of this.dataWaiters.splice(0)) wake();
+      return;
+    }
     if (message.type === 'start') {
       await this.start(message);
       return;
@@ -90,25 +102,18 @@ export class ArmRunner {
     const runId = message.runId;
     try {
       const began = this.host.now();
-      if (this.data === null || this.dataUrl !== message.assets.dataUrl) {
-        this.dataUrl = message.assets.dataUrl;
-        const loading = this.host.loadData(message.assets.dataUrl);
-        // A failed load is forgotten so the next start tries again; a newer load is kept.
-        loading.catch(() => this.data === loading && (this.data = null));
-        this.data = loading;
-      }
-      // Held locally: a failed load clears `this.data` while the backend is still starting.
-      const dataLoad = this.data;
       let fallbackReason: string | null = null;
       if (this.requestedBackend !== message.config.backend) {
-        this.host.prepareBackend(message.assets.wasmDir);
+        this.host.prepareBackend(message.wasmDir);
         const choice = await useBackend(message.config.backend);
         this.requestedBackend = message.config.backend;
         this.backend = choice.backend;
         fallbackReason = choice.fallbackReason;
       }
-      const data = await dataLoad;
-      // A newer start may have arrived while this one waited for data or backend.
+      while (this.data === null) await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
+      if (!this.data.ok) throw this.data.error;
+      const data = this.data.value;
+      // A newer start may have arrived while this one waited for the backend or the digits.
       if (runId !== this.runId) return;
       this.trainer = new ArmTrainer(message.config, message.arm, data);
       this.pending.push(this.trainer.record());

@@ -6,18 +6,26 @@
 import type { Config } from '../config/schema';
 import type { ArmIndex } from './trainer';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** Absolute URLs of what a worker fetches; the page resolves them against its own address. */
+/** Absolute URLs of what the page and its workers fetch, resolved against the page's own address. */
 export interface Assets {
+  /** The digit file; the page fetches it once and hands its bytes to both workers. */
   dataUrl: string;
   /** Folder of the tfjs wasm binaries, ending in '/'. */
   wasmDir: string;
 }
 
 export type Command =
-  /** Load data and backend if needed, build the arm from `config` at step 0, record step 0. */
-  | { type: 'start'; version: number; runId: number; config: Config; arm: ArmIndex; running: boolean; assets: Assets }
+  /**
+   * The digit file, uncompressed and already checked by the page (data.ts's format), sent once per
+   * worker, after its first start when the page is still downloading (the start waits for it while
+   * the backend loads), before it otherwise. On a SharedArrayBuffer where the page is cross-origin isolated
+   * (both workers read the page's one copy), otherwise a copy. `fileName` names it in errors.
+   */
+  | { type: 'data'; version: number; digits: Uint8Array; fileName: string }
+  /** Start the backend if needed, build the arm from `config` at step 0 on the digits received, record step 0. */
+  | { type: 'start'; version: number; runId: number; config: Config; arm: ArmIndex; running: boolean; wasmDir: string }
   | { type: 'pause'; version: number; runId: number }
   | { type: 'resume'; version: number; runId: number }
   /** Train exactly `count` steps, then pause. */

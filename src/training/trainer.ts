@@ -7,13 +7,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { usesBatchStatistics, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
-import { compactBuffers, fillBatch, fillCompactBatch, indexInk, splitMnist, type CompactBuffers, type InkIndex, type MnistData } from './data';
+import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
-import type { ArmRecord, InferenceGap, LayerRecord } from './records';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './records';
 import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
+
+/** Where the test digits are scored; the page reads them from records.ts, which needs no tfjs. */
+export { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './records';
 
 export type ArmIndex = 0 | 1;
 export const ARM_NAMES = ['A', 'B'] as const;
@@ -25,30 +28,33 @@ const BATCH_STREAM = 1;
 const POPULATION_STREAM = 2;
 let nextInstance = 0;
 
-/** The train digits, where their ink is, and the held-out test digits (whose first `probeSize` are the probe set). */
+/** The train digits, where their ink is, and the test digits with the fixed shuffled order in which they are scored. */
 export interface ExperimentData {
   train: MnistData;
   trainInk: InkIndex;
   test: MnistData;
+  /** A permutation of the test digits; its first `probeSize` are the probe set, its first LIVE_TEST_DIGITS the live test set. */
+  testOrder: Uint32Array;
 }
 
 /**
  * Fixed for every run, unlike the seed: the order of the test digits, so that the probe set (its
- * first `probeSize`) mixes all ten classes and is the same digits whatever the seed.
+ * first `probeSize`) and the live test set (its first LIVE_TEST_DIGITS) mix all ten classes and
+ * are the same digits whatever the seed.
  */
 const PROBE_ORDER_SEED = 0x5eed;
 
-/** Splits the digits and shuffles the test set once, so any prefix of it is a fair probe set. */
-export function experimentData(digits: MnistData): ExperimentData {
-  const { train, test } = splitMnist(digits);
-  const order = shuffle(Uint32Array.from({ length: test.count }, (_, i) => i), createRng(PROBE_ORDER_SEED));
-  const pixelsPerDigit = test.rows * test.cols;
-  const shuffled: MnistData = { ...test, labels: new Uint8Array(test.count), pixels: new Uint8Array(test.pixels.length) };
-  order.forEach((from, to) => {
-    shuffled.labels[to] = test.labels[from];
-    shuffled.pixels.set(test.pixels.subarray(from * pixelsPerDigit, (from + 1) * pixelsPerDigit), to * pixelsPerDigit);
-  });
-  return { train, trainInk: indexInk(train), test: shuffled };
+/** Test digits per forward pass when scoring all of them, so no tensor holds the whole test set. */
+const TEST_CHUNK = 2_000;
+
+/**
+ * Indexes the training digits' ink and shuffles the order of the test set once, so any prefix of
+ * it is a fair sample. An order rather than a shuffled copy: the digits stay where the page's
+ * file put them (shared between workers where the page allows).
+ */
+export function experimentData({ train, test }: MnistSplits): ExperimentData {
+  const testOrder = shuffle(Uint32Array.from({ length: test.count }, (_, i) => i), createRng(PROBE_ORDER_SEED));
+  return { train, trainInk: indexInk(train), test, testOrder };
 }
 
 function normalizationOf(config: Config, arm: ArmIndex): Normalization[] {
@@ -101,6 +107,13 @@ function tensorsOf(data: MnistData, indices: ArrayLike<number>, start: number, c
   return [tf.tensor2d(x, [count, INPUT_SIZE]), tf.tensor2d(y, [count, CLASSES])];
 }
 
+/** The pixels alone, for passes that need no labels as a tensor. */
+function inputsOf(data: MnistData, indices: ArrayLike<number>, start: number, count: number): tf.Tensor2D {
+  const x = new Float32Array(count * INPUT_SIZE);
+  fillBatch(data, indices, start, count, x, new Float32Array(count * CLASSES));
+  return tf.tensor2d(x, [count, INPUT_SIZE]);
+}
+
 export class ArmTrainer {
   /** Steps trained so far. */
   step = 0;
@@ -115,6 +128,7 @@ export class ArmTrainer {
   private readonly x: Float32Array;
   private readonly compact: CompactBuffers;
   private readonly yOneHot: Float32Array;
+  /** The live test digits (which include the probe digits), resident for every record. */
   private readonly testX: tf.Tensor2D;
   private readonly populationBatches: tf.Tensor2D[];
   private lossSum = 0;
@@ -140,8 +154,8 @@ export class ArmTrainer {
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
     this.compact = compactBuffers(data.train, this.reference ? 0 : config.batchSize);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
-    const everyTest = Uint32Array.from({ length: data.test.count }, (_, i) => i);
-    this.testX = tensorsOf(data.test, everyTest, 0, data.test.count)[0];
+    const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
+    this.testX = inputsOf(data.test, data.testOrder, 0, resident);
     this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
     this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
@@ -166,11 +180,7 @@ export class ArmTrainer {
     const m = this.config.batchSize;
     const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
     const order = shuffle(Uint32Array.from({ length: this.data.train.count }, (_, i) => i), createRng(deriveSeed(this.config.seed, POPULATION_STREAM)));
-    return Array.from({ length: count }, (_, b) => {
-      const [x, y] = tensorsOf(this.data.train, order, b * m, m);
-      y.dispose();
-      return x;
-    });
+    return Array.from({ length: count }, (_, b) => inputsOf(this.data.train, order, b * m, m));
   }
 
   get done(): boolean {
@@ -226,11 +236,9 @@ export class ArmTrainer {
     this.lossCount = 0;
 
     const { logits, nonlinearityInputs } = this.network.forward(this.testX, 'inference');
-    const predicted = tf.tidy(() => logits.argMax(1));
-    const labels = this.data.test.labels;
-    const classes = predicted.dataSync();
-    let correct = 0;
-    for (let i = 0; i < labels.length; i++) if (classes[i] === labels[i]) correct++;
+    const live = Math.min(LIVE_TEST_DIGITS, this.data.test.count);
+    const liveCorrect = this.countCorrect(logits, 0, live);
+    const fullTestAccuracy = this.fullTestDue ? this.scoreRest(live, liveCorrect) : NaN;
     const { probeSize, hiddenUnits, trackedUnit, activation } = this.config;
     const layers: LayerRecord[] = nonlinearityInputs.map((inputs, index) => {
       // Only the probe digits' rows cross from the backend, into one array all layers reuse (describeInPlace reorders it).
@@ -243,10 +251,43 @@ export class ArmTrainer {
       const saturation = saturationFraction(probe, activation);
       return { unit, saturation, pooled: describeInPlace(probe) };
     });
-    tf.dispose([logits, predicted, ...nonlinearityInputs]);
-    const record: ArmRecord = { step: this.step, loss, testAccuracy: correct / labels.length, layers };
+    tf.dispose([logits, ...nonlinearityInputs]);
+    const record: ArmRecord = { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
     if (this.gapX !== null) record.inferenceGap = this.inferenceGap(this.gapX);
     return record;
+  }
+
+  /**
+   * Whether the next record scores every test digit, not only the live ones. Not at step 0: that
+   * record comes before the first step, and an untrained network scores chance on any digits.
+   */
+  get fullTestDue(): boolean {
+    return (this.step > 0 && this.step % (FULL_TEST_EVERY * this.config.metricsInterval) === 0) || this.step === this.config.steps;
+  }
+
+  /** Correct predictions among the first `count` rows of `logits`, which are the test digits from position `from` of the test order. */
+  private countCorrect(logits: tf.Tensor2D, from: number, count: number): number {
+    const predicted = tf.tidy(() => logits.slice([0, 0], [count, CLASSES]).argMax(1));
+    const classes = predicted.dataSync();
+    predicted.dispose();
+    const { labels } = this.data.test;
+    const order = this.data.testOrder;
+    let correct = 0;
+    for (let i = 0; i < count; i++) if (classes[i] === labels[order[from + i]]) correct++;
+    return correct;
+  }
+
+  /** Accuracy over every test digit, given the correct count of the first `scored`. */
+  private scoreRest(scored: number, correct: number): number {
+    const total = this.data.test.count;
+    for (let from = scored; from < total; from += TEST_CHUNK) {
+      const count = Math.min(TEST_CHUNK, total - from);
+      const x = inputsOf(this.data.test, this.data.testOrder, from, count);
+      const { logits, nonlinearityInputs } = this.network.forward(x, 'inference');
+      correct += this.countCorrect(logits, from, count);
+      tf.dispose([x, logits, ...nonlinearityInputs]);
+    }
+    return correct / total;
   }
 
   /**
@@ -261,15 +302,7 @@ export class ArmTrainer {
       { training: false, statistics: 'moving' as const },
     ];
     const logits = this.network.logitsByMode(x, modes);
-    const labels = this.data.test.labels;
-    const [trainingMode, population, movingAverage] = logits.map((l) => {
-      const predicted = l.argMax(1);
-      const classes = predicted.dataSync();
-      predicted.dispose();
-      let correct = 0;
-      for (let i = 0; i < classes.length; i++) if (classes[i] === labels[i]) correct++;
-      return correct / classes.length;
-    });
+    const [trainingMode, population, movingAverage] = logits.map((l) => this.countCorrect(l, 0, l.shape[0]) / l.shape[0]);
     tf.dispose(logits);
     return { trainingMode, population, movingAverage };
   }

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ArmRunner } from './armRunner';
-import { loadMnist } from './data';
+import { parseMnist } from './data';
 import { PROTOCOL_VERSION, result, type Command } from './protocol';
 import { experimentData } from './trainer';
 
@@ -21,7 +21,7 @@ const runner = new ArmRunner({
     channel.port2.postMessage(null);
   },
   now: () => performance.now(),
-  loadData: async (url) => experimentData(await loadMnist(url)),
+  prepareData: (digits, fileName) => experimentData(parseMnist(digits, fileName)),
   prepareBackend: (wasmDir) => {
     setWasmPaths(wasmDir);
     // One worker per arm already uses both cores; wasm threads only slowed a step here (NOTES.md).
@@ -32,7 +32,8 @@ const runner = new ArmRunner({
 self.onmessage = (event: MessageEvent<Command>) => {
   const message = event.data;
   if (message.version !== PROTOCOL_VERSION) {
-    self.postMessage(result({ type: 'error', runId: message.runId, arm: 0, message: `protocol version ${message.version} is not ${PROTOCOL_VERSION}` }));
+    const runId = 'runId' in message ? message.runId : -1;
+    self.postMessage(result({ type: 'error', runId, arm: 0, message: `protocol version ${message.version} is not ${PROTOCOL_VERSION}` }));
     return;
   }
   void runner.handle(message);

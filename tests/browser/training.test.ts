@@ -270,17 +270,25 @@ describe('training in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('a missing data file stops the run with a message naming it and a restart button; the settings stay', async () => {
+  it('a missing or corrupt data file stops the run with a message naming it and a restart button; the settings stay', async () => {
     const { page } = await lab.open(SMALL);
     // The page's own origin answers 404 for the digits, as if the file had not been deployed.
-    await page.route('**/data/mnist.bin.gz', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await page.route('**/data/mnist.bin', (route) => route.fulfill({ status: 404, body: 'not here' }));
     await page.reload();
-    const alert = page.getByRole('alert').filter({ hasText: 'mnist.bin.gz' });
+    const alert = page.getByRole('alert').filter({ hasText: 'mnist.bin' });
     await alert.waitFor({ state: 'visible' });
     expect(await alert.textContent()).toMatch(/HTTP 404/);
     expect(await page.getByLabel('Units per layer').inputValue()).toBe('32');
 
-    await page.unroute('**/data/mnist.bin.gz');
+    // A file that arrives whole but is not gzip: the message says what failed, not that the fetch did.
+    await page.unroute('**/data/mnist.bin');
+    await page.route('**/data/mnist.bin', (route) => route.fulfill({ status: 200, contentType: 'application/gzip', body: Buffer.alloc(5_000, 7) }));
+    await button(page, 'Restart training').click();
+    await alert.filter({ hasText: 'gunzip failed' }).waitFor({ state: 'visible' });
+    expect(await alert.textContent()).toMatch(/mnist\.bin: gunzip failed on the 5,000 bytes received/);
+    expect(await alert.textContent()).not.toMatch(/Failed to fetch/);
+
+    await page.unroute('**/data/mnist.bin');
     await button(page, 'Restart training').click();
     await waitUntilPaused(page);
     await button(page, 'Play').click();
