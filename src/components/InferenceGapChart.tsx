@@ -5,6 +5,7 @@ import { drawLineChart, type LineSeries } from '../charts/lineChart';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { stepsTable } from './chartTables';
 import { describeLine, sharedSteps, timeInputs } from './Panels';
 import { armLabel, armNormalization } from './readout';
 
@@ -71,6 +72,7 @@ export function InferenceGapChart() {
               stepCursor
               inputs={timeInputs}
               describe={(state) => describeLine(state, `${title}, test accuracy`, (s) => difference(s, of), pointsText)}
+              table={(state) => stepsTable(`${title}: test accuracy difference (percentage points) of both arms by training step`, gapSeries(state, of), pointsText)}
               paint={({ ctx, width, height, state }) =>
                 drawLineChart(ctx, gapSeries(state, of), {
                   width,
