@@ -47,4 +47,25 @@ describe('npm run experiment', () => {
       expect(layer.saturation).toBeGreaterThanOrEqual(0);
     }
   });
+
+  it('trains LayerNorm against BN after the nonlinearity from a link, and names both in the JSON', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'csl-')), 'run.json');
+    const run = experiment('--url', '?bnA=3,3,3&bnB=4,4,4&units=16&probe=100&lr=0.5', '--steps', '100', '--metrics-interval', '50', '--out', out);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/A: LayerNorm on all vs B: BN after g on all/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.arms.map((arm: { normalization: string[] }) => arm.normalization)).toEqual([
+      ['layernorm', 'layernorm', 'layernorm'],
+      ['batchnorm-after', 'batchnorm-after', 'batchnorm-after'],
+    ]);
+    for (const arm of json.arms) {
+      expect(arm.diverged).toBeNull();
+      expect(arm.records.map((r: { step: number }) => r.step)).toEqual([0, 50, 100]);
+      // Both learn: chance is 10%.
+      expect(arm.records[2].testAccuracy).toBeGreaterThan(0.2);
+    }
+    // Only the arm with batch statistics has a train vs inference gap.
+    expect(json.arms[0].records[2].inferenceGap).toBeUndefined();
+    expect(Object.keys(json.arms[1].records[2].inferenceGap)).toEqual(['trainingMode', 'population', 'movingAverage']);
+  });
 });

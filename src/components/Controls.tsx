@@ -19,7 +19,7 @@ const GROUPS: Group[] = [
 
 /** Choices that matter to an expert re-running the experiment, not to a first look: folded away. */
 const ADVANCED_GROUPS: Group[] = [
-  { title: 'Batch normalization', fields: ['epsilon', 'movingAverageDecay', 'populationBatches'] },
+  { title: 'Batch normalization', fields: ['epsilon', 'movingAverageDecay', 'populationBatches', 'ghostBatchSize'] },
   { title: 'Measurement', fields: ['metricsInterval', 'probeSize'] },
   { title: 'Engine', fields: ['backend', 'gradients'] },
 ];

@@ -9,7 +9,7 @@ import { drawBandChart, sharedPercentileDomain } from '../charts/bandChart';
 import { ARM_COLORS } from '../charts/colors';
 import { cursorSteps, nearestIndex } from '../charts/hover';
 import { drawLineChart } from '../charts/lineChart';
-import { isBatchNormalized, type Config } from '../config/schema';
+import { isBatchNormalized, NORMALIZATION_INFO, type Config } from '../config/schema';
 import { serialize } from '../config/url';
 import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
 import { ChartCanvas, type PaintArgs } from './ChartCanvas';
@@ -31,9 +31,7 @@ const READOUT_MS = 300;
 
 /** What the plotted quantity is for one arm's last hidden layer, in the paper's notation. */
 function plottedInput(config: Config, arm: number): string {
-  const last = armNormalization(config, arm)[config.hiddenLayers - 1];
-  if (last === 'noisy') return 'BN(Wx)·s + b';
-  return isBatchNormalized(last) ? 'BN(Wx)' : 'Wx + b';
+  return NORMALIZATION_INFO[armNormalization(config, arm)[config.hiddenLayers - 1]].nonlinearityInput;
 }
 
 /** Both arms' last-layer percentiles, for the y-axis (b) and (c) share; a diverged arm would flatten it. */

@@ -1,5 +1,5 @@
 import type { Config, Normalization } from '../config/schema';
-import { describeNormalization, isBatchNormalized } from '../config/schema';
+import { describeNormalization, NORMALIZATION_INFO, NORMALIZATIONS } from '../config/schema';
 import { useLab, useLabState } from './labContext';
 
 const ARMS = [
@@ -8,11 +8,11 @@ const ARMS = [
 ] as const;
 
 /**
- * Both arms' layers, input to output. Each hidden layer has three states per arm, set by two
- * switches: BN (off / on) and, on a BN layer, noise after it (Santurkar et al.'s noisy BN). Two
- * pressed/unpressed buttons rather than one three-way cycle, so a screen reader hears each state
- * by its name and one press never lands on a state the user did not ask for. Any change restarts
- * the run from step 0 with the same seed, both arms, so the comparison stays fair.
+ * Both arms' layers, input to output. Each hidden layer of each arm has one choice of its
+ * normalization, with every value the schema knows: one select rather than switches, so that a
+ * screen reader hears the layer's state by its name and no combination of switches can stand for
+ * a state that does not exist. Its visible label is part of its accessible name. Any change
+ * restarts the run from step 0 with the same seed, both arms, so the comparison stays fair.
  */
 export function NetworkDiagram() {
   const { runner } = useLab();
@@ -22,15 +22,19 @@ export function NetworkDiagram() {
     const list: Normalization[] = config[field].map((n, i) => (i === layer ? normalization : n));
     runner.setConfig({ ...config, [field]: list } satisfies Config);
   };
+  const ghost = config.ghostBatchSize === 0 ? 'the whole mini-batch' : `${config.ghostBatchSize} examples`;
 
   return (
     <section className="panel network" aria-labelledby="network-title">
       <h2 id="network-title">The network</h2>
       <p className="caption">
-        Two copies of one {config.activation} network, same initial weights, same mini-batches. A switch puts batch
-        normalization before that layer&apos;s nonlinearity, <code>g(BN(Wx))</code>, and restarts both arms from step 0.
-        &ldquo;Noise&rdquo; makes it noisy BN (Santurkar et al. 2018): in training, each unit&apos;s BN output{' '}
-        <code>y</code> becomes <code>y·s + b</code>, with <code>s</code> and <code>b</code> redrawn at every step.
+        Two copies of one {config.activation} network, same initial weights, same mini-batches. Each hidden layer
+        normalizes as its choice says, and a change restarts both arms from step 0: BN before the nonlinearity,{' '}
+        <code>g(BN(Wx))</code>, as the paper places it; noisy BN (Santurkar et al. 2018), whose output <code>y</code>{' '}
+        becomes <code>y·s + b</code> in training with <code>s</code> and <code>b</code> redrawn at every step; LayerNorm
+        (Ba et al. 2016), each example over its own units; BN after the nonlinearity, <code>BN(g(Wx + b))</code>{' '}
+        feeding the next layer; ghost BN (Hoffer et al. 2017), BN with the statistics of each virtual batch of{' '}
+        {ghost} (the ghost batch size, under Advanced).
       </p>
       {ARMS.map(({ name, field }) => (
         <div className={`arm-row arm-${name}`} key={name} role="group" aria-label={`Arm ${name} layers`}>
@@ -38,33 +42,27 @@ export function NetworkDiagram() {
             {name}: {describeNormalization(config[field])}
           </span>
           <span className="layer io">784 pixels</span>
-          {config[field].map((normalization, layer) => (
-            <span className="layer hidden" key={layer}>
-              <span className="layer-size">
-                {config.hiddenUnits} {config.activation}
+          {config[field].map((normalization, layer) => {
+            const id = `normalization-${name}-${layer}`;
+            return (
+              <span className="layer hidden" key={layer}>
+                <span className="layer-size">
+                  {config.hiddenUnits} {config.activation}
+                </span>
+                <label className="normalization-choice" htmlFor={id}>
+                  <span className="visually-hidden">Arm {name}, </span>layer {layer + 1}
+                  <span className="visually-hidden"> normalization</span>
+                </label>
+                <select id={id} className={`normalization-select ${normalization}`} value={normalization} onChange={(event) => set(field, layer, event.target.value as Normalization)}>
+                  {NORMALIZATIONS.map((value) => (
+                    <option key={value} value={value}>
+                      {NORMALIZATION_INFO[value].label}
+                    </option>
+                  ))}
+                </select>
               </span>
-              <button
-                type="button"
-                className={`bn-switch ${isBatchNormalized(normalization) ? 'on' : 'off'}`}
-                aria-pressed={isBatchNormalized(normalization)}
-                aria-label={`Arm ${name}, hidden layer ${layer + 1}: batch normalization`}
-                onClick={() => set(field, layer, isBatchNormalized(normalization) ? 'none' : 'batchnorm')}
-              >
-                BN {isBatchNormalized(normalization) ? 'on' : 'off'}
-              </button>
-              <button
-                type="button"
-                className={`bn-switch noise-switch ${normalization === 'noisy' ? 'on' : 'off'}`}
-                aria-pressed={normalization === 'noisy'}
-                aria-label={`Arm ${name}, hidden layer ${layer + 1}: noise after BN`}
-                title={isBatchNormalized(normalization) ? 'Noise after BN, redrawn at every training step' : 'Noise goes after BN: switch BN on first'}
-                disabled={!isBatchNormalized(normalization)}
-                onClick={() => set(field, layer, normalization === 'noisy' ? 'batchnorm' : 'noisy')}
-              >
-                noise {normalization === 'noisy' ? 'on' : 'off'}
-              </button>
-            </span>
-          ))}
+            );
+          })}
           <span className="layer io">10 softmax</span>
         </div>
       ))}

@@ -10,6 +10,7 @@ import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { heatmapTable, histogramTable, percentilesTable, stepsTable } from './chartTables';
+import { InferenceGapChart } from './InferenceGapChart';
 import { SaturationChart } from './SaturationChart';
 import { useLab, useLabState } from './labContext';
 import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, percentText, readStep, stepPhrase } from './readout';
@@ -100,6 +101,7 @@ function TrainingPanel() {
           })
         }
       />
+      <InferenceGapChart />
     </section>
   );
 }

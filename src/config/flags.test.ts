@@ -57,7 +57,7 @@ describe('parseFlags', () => {
     expect(errorOf(['--steps', 'many'])).toBe("--steps 'many': not a number (allowed: integer 1..200000)");
     expect(errorOf(['--lr', 'NaN'])).toBe("--learning-rate 'NaN': not a number (allowed: number 0.00001..100)");
     expect(errorOf(['--backend', 'cuda'])).toBe("--backend 'cuda': not one of wasm, cpu, webgl, webgpu (allowed: wasm | cpu | webgl | webgpu)");
-    expect(errorOf(['--bn-b', '1,1,4'])).toMatch(/^--normalization-b '1,1,4': expected 0 \(no BN\), 1 \(BN\), 2 \(noisy BN\) or 3 \(LayerNorm\)/);
+    expect(errorOf(['--bn-b', '1,1,7'])).toMatch(/^--normalization-b '1,1,7': expected a digit per hidden layer, .*4 BN after the nonlinearity, 5 ghost BN/);
   });
 
   it('rejects unknown flags, missing values, repeated flags and stray arguments', () => {

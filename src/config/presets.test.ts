@@ -43,6 +43,25 @@ describe('presets', () => {
     expect(PRESETS.find((preset) => preset.id === 'santurkar-noisy-bn')!.query).toContain('bnB=2,2,2');
   });
 
+  it('"LayerNorm against BN" sets arm A to LayerNorm and arm B to BN on every layer, nothing else', () => {
+    expect(configOf('layernorm-vs-bn')).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['layernorm', 'layernorm', 'layernorm'], normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'] });
+  });
+
+  it('"BN before or after the nonlinearity" sets arm A to BN before and arm B to BN after it on every layer, nothing else', () => {
+    expect(configOf('bn-before-after')).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['batchnorm', 'batchnorm', 'batchnorm'], normalizationB: ['batchnorm-after', 'batchnorm-after', 'batchnorm-after'] });
+    expect(PRESETS.find((preset) => preset.id === 'bn-before-after')!.query).toContain('bnB=4,4,4');
+  });
+
+  it('"Small batches: BN against ghost BN" gives arm B ghost BN over virtual batches of a few examples inside the same mini-batches', () => {
+    const config = configOf('small-batches-ghost-bn');
+    expect(config.normalizationA).toEqual(['batchnorm', 'batchnorm', 'batchnorm']);
+    expect(config.normalizationB).toEqual(['ghost-batchnorm', 'ghost-batchnorm', 'ghost-batchnorm']);
+    expect(config.batchSize).toBe(DEFAULT_CONFIG.batchSize);
+    expect(config.ghostBatchSize).toBeGreaterThanOrEqual(2);
+    expect(config.ghostBatchSize).toBeLessThan(config.batchSize / 4);
+    expect(config.batchSize % config.ghostBatchSize).toBe(0);
+  });
+
   it('have a title and a description to show in the picker', () => {
     for (const preset of PRESETS) {
       expect(preset.title.length).toBeGreaterThan(0);

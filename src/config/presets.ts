@@ -26,6 +26,9 @@ function preset(id: string, title: string, description: string, changes: Partial
  */
 const SATURATING_INIT_FACTOR = 10;
 
+/** The small-batches preset's virtual batch: a divisor of the default batch size, a handful of examples. */
+const SMALL_GHOST_BATCH = 4;
+
 export const PRESETS: readonly Preset[] = [
   preset(
     'paper-figure-1',
@@ -62,6 +65,36 @@ export const PRESETS: readonly Preset[] = [
     {
       normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm'),
       normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'noisy'),
+    },
+  ),
+  preset(
+    'layernorm-vs-bn',
+    'LayerNorm against BN',
+    "Arm A normalizes each example over its own layer's units (LayerNorm, Ba et al. 2016), arm B each unit over the mini-batch (BN): LayerNorm has no batch statistics, so training and inference compute the same thing.",
+    {
+      normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'layernorm'),
+      normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm'),
+    },
+  ),
+  preset(
+    'bn-before-after',
+    'BN before or after the nonlinearity',
+    "Arm A normalizes the input to each nonlinearity as the paper does, g(BN(Wx)); arm B normalizes each nonlinearity's output, BN(g(Wx + b)), as many practitioners do, so its sigmoids' inputs are no longer normalized.",
+    {
+      normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm'),
+      normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm-after'),
+    },
+  ),
+  // Ghost batches inside the default mini-batch rather than a smaller batch size: both arms then
+  // take the same gradient steps on the same digits, and only where BN's statistics come from differs.
+  preset(
+    'small-batches-ghost-bn',
+    'Small batches: BN against ghost BN',
+    `Arm A normalizes with the statistics of the whole mini-batch, arm B (ghost BN, Hoffer et al. 2017) with those of each ${SMALL_GHOST_BATCH} examples inside it: BN on small batches, whose statistics are noisy and differ from the population's that inference uses.`,
+    {
+      normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm'),
+      normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'ghost-batchnorm'),
+      ghostBatchSize: SMALL_GHOST_BATCH,
     },
   ),
 ];

@@ -103,7 +103,7 @@ describe('validateConfig', () => {
   it("replaces an unknown layer normalization by the arm's default", () => {
     const { config, problems } = validateConfig({ normalizationA: ['none', 'groupnorm', 'batchnorm'] });
     expect(config.normalizationA).toEqual(['none', 'none', 'batchnorm']);
-    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy, layernorm');
+    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy, layernorm, batchnorm-after, ghost-batchnorm');
   });
 
   it('rejects an enum value outside the allowed ones', () => {
@@ -172,11 +172,12 @@ describe('text values', () => {
     }
   });
 
-  it('writes and reads a normalization list as 0/1/2/3 per layer (2: noisy BN, 3: LayerNorm)', () => {
+  it('writes and reads a normalization list as a digit per layer (2: noisy BN, 3: LayerNorm, 4: BN after the nonlinearity, 5: ghost BN)', () => {
     const bn = fieldByName('normalizationB');
-    expect(formatValue(bn, ['batchnorm', 'none', 'noisy', 'layernorm'])).toBe('1,0,2,3');
-    expect(parseValue(bn, '1,0,2,3')).toEqual({ value: ['batchnorm', 'none', 'noisy', 'layernorm'] });
-    for (const bad of ['1,4', '1,12', '1,-1', '1,']) expect(parseValue(bn, bad)).toHaveProperty('reason');
+    const all = ['batchnorm', 'none', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm'] as const;
+    expect(formatValue(bn, [...all])).toBe('1,0,2,3,4,5');
+    expect(parseValue(bn, '1,0,2,3,4,5')).toEqual({ value: [...all] });
+    for (const bad of ['1,6', '1,12', '1,-1', '1,']) expect(parseValue(bn, bad)).toHaveProperty('reason');
   });
 
   it('reads enum values case-insensitively', () => {
@@ -195,6 +196,8 @@ describe('describeNormalization', () => {
     expect(describeNormalization(['none', 'noisy', 'batchnorm'])).toBe('BN on 2, 3, noisy on 2');
     expect(describeNormalization(['layernorm', 'layernorm', 'layernorm'])).toBe('LayerNorm on all');
     expect(describeNormalization(['batchnorm', 'layernorm', 'none'])).toBe('BN on 1, LayerNorm on 2');
+    expect(describeNormalization(['batchnorm-after', 'batchnorm-after', 'batchnorm-after'])).toBe('BN after g on all');
+    expect(describeNormalization(['batchnorm', 'ghost-batchnorm', 'batchnorm-after'])).toBe('BN on 1, BN after g on 3, ghost BN on 2');
   });
 });
 

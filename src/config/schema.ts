@@ -11,23 +11,53 @@
 
 export type Activation = 'sigmoid' | 'tanh' | 'relu';
 /**
- * Per hidden layer: whether the input to the nonlinearity is batch-normalized (Algorithm 1), and
- * `noisy`: BN followed, in training mode only, by a random affine map per unit that changes at
- * every step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input distribution
- * shifts all the time although BN is there. Inference mode is plain BN.
+ * Per hidden layer, how it normalizes:
+ * - `batchnorm`: BN before the nonlinearity, g(BN(Wx)), the paper's placement (Algorithm 1);
+ * - `noisy`: BN followed, in training mode only, by a random affine map per unit that changes at
+ *   every step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input
+ *   distribution shifts all the time although BN is there; inference mode is plain BN;
+ * - `layernorm`: Ba et al. 2016's LayerNorm, each example over its own layer's units, the same
+ *   in training and inference; it is not BN (no batch statistics);
+ * - `batchnorm-after`: BN after the nonlinearity, BN(g(Wx + b)) feeding the next layer, the
+ *   placement many practitioners use; the input to the nonlinearity is then Wx + b;
+ * - `ghost-batchnorm`: Hoffer et al. 2017's ghost batch normalization, BN before the
+ *   nonlinearity whose statistics come from virtual batches of `ghostBatchSize` examples inside
+ *   the mini-batch rather than from the whole of it.
  */
-export type Normalization = 'none' | 'batchnorm' | 'noisy' | 'layernorm';
+export type Normalization = 'none' | 'batchnorm' | 'noisy' | 'layernorm' | 'batchnorm-after' | 'ghost-batchnorm';
 
-/**
- * The normalizations in the order of their digit in links and flags: 0, 1, 2, 3. `layernorm` is
- * Ba et al. 2016's LayerNorm: each example over its own layer's units, the same in training and
- * inference; it is not BN (no batch statistics).
- */
-export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy', 'layernorm'];
+/** The normalizations in the order of their digit in links and flags: 0, 1, 2, ... */
+export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm'];
 
-/** Whether a layer batch-normalizes (with or without noise after BN). */
+export interface NormalizationInfo {
+  /** Its name in a choice of the layer's normalization. */
+  label: string;
+  /** The input to the layer's nonlinearity, in the paper's notation. */
+  nonlinearityInput: string;
+  /** Whether it normalizes with the mini-batch's statistics, so that training and inference mode differ. */
+  batchStatistics: boolean;
+}
+
+export const NORMALIZATION_INFO: Readonly<Record<Normalization, NormalizationInfo>> = {
+  none: { label: 'no normalization', nonlinearityInput: 'Wx + b', batchStatistics: false },
+  batchnorm: { label: 'BN before the nonlinearity', nonlinearityInput: 'BN(Wx)', batchStatistics: true },
+  noisy: { label: 'noisy BN (Santurkar et al.)', nonlinearityInput: 'BN(Wx)·s + b', batchStatistics: true },
+  layernorm: { label: 'LayerNorm (Ba et al.)', nonlinearityInput: 'LN(Wx)', batchStatistics: false },
+  'batchnorm-after': { label: 'BN after the nonlinearity', nonlinearityInput: 'Wx + b', batchStatistics: true },
+  'ghost-batchnorm': { label: 'ghost BN (Hoffer et al.)', nonlinearityInput: 'BN(Wx)', batchStatistics: true },
+};
+
+/** "0 none, 1 BN before the nonlinearity, ...": every digit of a normalization list, for help texts and messages. */
+const NORMALIZATION_DIGITS = NORMALIZATIONS.map((n, digit) => `${digit} ${NORMALIZATION_INFO[n].label}`).join(', ');
+
+/** Whether a layer normalizes at all (BN in any form, or LayerNorm). */
 export function isBatchNormalized(layer: Normalization): boolean {
   return layer !== 'none';
+}
+
+/** Whether a layer normalizes with batch statistics: training mode and inference mode differ, and inference needs population statistics. */
+export function usesBatchStatistics(layer: Normalization): boolean {
+  return NORMALIZATION_INFO[layer].batchStatistics;
 }
 /**
  * How a BN layer normalizes at inference (test accuracy, probe distributions):
@@ -63,6 +93,12 @@ export interface Config {
   /** Classical momentum; 0 is plain SGD. */
   momentum: number;
   batchSize: number;
+  /**
+   * Ghost BN's virtual batch size V (Hoffer et al. 2017): a ghost BN layer normalizes each group of
+   * V consecutive examples of the mini-batch with that group's statistics. 0: the whole mini-batch.
+   * A divisor of the batch size.
+   */
+  ghostBatchSize: number;
   /** Added to the mini-batch variance before the square root in BN. */
   epsilon: number;
   inferenceStatistics: InferenceStatistics;
@@ -113,6 +149,7 @@ export const DEFAULT_CONFIG: Config = {
   learningRate: 0.1,
   momentum: 0,
   batchSize: 60,
+  ghostBatchSize: 0,
   epsilon: 1e-5,
   inferenceStatistics: 'population',
   movingAverageDecay: 0.99,
@@ -162,6 +199,8 @@ export interface IntegerField extends FieldBase {
   max: number;
   /** Cross-field bound: the value must be below this field's value (trackedUnit < hiddenUnits). */
   below?: NumericFieldName;
+  /** Cross-field bound: the value, unless 0, must be a divisor of this field's value, at least 2 (ghostBatchSize of batchSize). */
+  divides?: NumericFieldName;
 }
 
 export interface NumberField extends FieldBase {
@@ -243,6 +282,11 @@ export const FIELDS: readonly Field[] = [
     help: 'Training examples per mini-batch (the paper uses 60); BN needs at least 2 to have a variance.',
   },
   {
+    name: 'ghostBatchSize', key: 'ghost', kind: 'integer', min: 0, max: 1000, divides: 'batchSize', unit: 'examples', restartsRun: true,
+    label: 'Ghost batch size',
+    help: 'Examples per virtual batch of ghost BN layers (Hoffer et al. 2017), whose statistics come from each group of that many examples of the mini-batch; 0 is the whole mini-batch, otherwise a divisor of the batch size.',
+  },
+  {
     name: 'epsilon', key: 'eps', kind: 'number', min: 1e-8, max: 1, scale: 'log', restartsRun: true,
     label: 'BN ε',
     help: 'Constant added to the mini-batch variance before its square root in BN (the paper does not give it).',
@@ -280,13 +324,13 @@ export const FIELDS: readonly Field[] = [
   },
   {
     name: 'normalizationA', key: 'bnA', kind: 'normalization', fill: 'none', restartsRun: true,
-    label: 'Arm A: BN on layers',
-    help: 'Per hidden layer of arm A: 0 no BN, 1 BN before the nonlinearity, 2 BN with noise after it (default none: the baseline).',
+    label: 'Arm A: normalization per layer',
+    help: `Per hidden layer of arm A: ${NORMALIZATION_DIGITS} (default none: the baseline).`,
   },
   {
     name: 'normalizationB', key: 'bnB', kind: 'normalization', fill: 'batchnorm', restartsRun: true,
-    label: 'Arm B: BN on layers',
-    help: "Per hidden layer of arm B: 0 no BN, 1 BN before the nonlinearity, 2 BN with noise after it (default all BN: the paper's BN network).",
+    label: 'Arm B: normalization per layer',
+    help: `Per hidden layer of arm B: ${NORMALIZATION_DIGITS} (default all BN: the paper's BN network).`,
   },
   {
     name: 'noiseStrength', key: 'noise', kind: 'number', min: 0, max: 5, scale: 'linear', restartsRun: true,
@@ -389,7 +433,7 @@ export function formatNumber(value: number): string {
   return String(value === 0 ? 0 : value);
 }
 
-/** The text form of a value in links and flags: numbers, enum words, lists like `1,0,2` (1 = BN, 2 = noisy BN, 3 = LayerNorm). */
+/** The text form of a value in links and flags: numbers, enum words, lists like `1,0,2` (a digit per layer: its index in NORMALIZATIONS). */
 export function formatValue(field: Field, value: Config[keyof Config]): string {
   if (field.kind === 'normalization') {
     return (value as Normalization[]).map((layer) => String(NORMALIZATIONS.indexOf(layer))).join(',');
@@ -422,7 +466,7 @@ export function parseValue(field: Field, text: string): { value: Config[keyof Co
     case 'normalization': {
       const layers = text.split(',');
       if (!layers.every((layer) => /^\d$/.test(layer) && Number(layer) < NORMALIZATIONS.length)) {
-        return { reason: 'expected 0 (no BN), 1 (BN), 2 (noisy BN) or 3 (LayerNorm) per hidden layer, comma-separated, e.g. 1,1,1' };
+        return { reason: `expected a digit per hidden layer, comma-separated, e.g. 1,1,1: ${NORMALIZATION_DIGITS}` };
       }
       return { value: layers.map((layer) => NORMALIZATIONS[Number(layer)]) };
     }
@@ -432,37 +476,45 @@ export function parseValue(field: Field, text: string): { value: Config[keyof Co
 /** The allowed values in words, for help texts and error messages: "integer 1..6". */
 export function describeAllowed(field: Field): string {
   switch (field.kind) {
-    case 'integer':
-      return `integer ${formatNumber(field.min)}..${formatNumber(field.max)}${field.below ? `, below ${fieldByName(field.below).label.toLowerCase()}` : ''}`;
+    case 'integer': {
+      const below = field.below ? `, below ${fieldByName(field.below).label.toLowerCase()}` : '';
+      const divides = field.divides ? `, 0 or a divisor of ${fieldByName(field.divides).label.toLowerCase()}` : '';
+      return `integer ${formatNumber(field.min)}..${formatNumber(field.max)}${below}${divides}`;
+    }
     case 'number':
       return `number ${formatNumber(field.min)}..${formatNumber(field.max)}`;
     case 'enum':
       return field.values.join(' | ');
     case 'normalization':
-      return '0, 1, 2 (noisy BN) or 3 (LayerNorm) per hidden layer, e.g. 1,0,2';
+      return `a digit per hidden layer, e.g. 1,0,2: ${NORMALIZATION_DIGITS}`;
   }
 }
 
 /**
  * An arm's normalization as a short label (layers from 1): "no BN", "BN on all", "BN on 1, 3",
- * "noisy BN on all", "BN on all, noisy on 2", "BN on 1, LayerNorm on 2". A noisy layer counts
- * among the BN layers.
+ * "noisy BN on all", "BN on all, noisy on 2", "BN on 1, LayerNorm on 2", "BN after g on all",
+ * "ghost BN on 2". A noisy layer counts among the BN layers.
  */
 export function describeNormalization(layers: readonly Normalization[]): string {
   const numbers = (kinds: readonly Normalization[]) => layers.flatMap((layer, index) => (kinds.includes(layer) ? [index + 1] : []));
   const normalized = numbers(['batchnorm', 'noisy']);
   const noisy = numbers(['noisy']);
-  const layerNormalized = numbers(['layernorm']);
   const which = (list: number[]) => (list.length === layers.length ? 'all' : list.join(', '));
-  const layerNorm = layerNormalized.length > 0 ? `LayerNorm on ${which(layerNormalized)}` : null;
-  if (normalized.length === 0) return layerNorm ?? 'no BN';
   const batchNorm =
-    noisy.length === 0
-      ? `BN on ${which(normalized)}`
-      : noisy.length === normalized.length
-        ? `noisy BN on ${which(noisy)}`
-        : `BN on ${which(normalized)}, noisy on ${noisy.join(', ')}`;
-  return layerNorm ? `${batchNorm}, ${layerNorm}` : batchNorm;
+    normalized.length === 0
+      ? null
+      : noisy.length === 0
+        ? `BN on ${which(normalized)}`
+        : noisy.length === normalized.length
+          ? `noisy BN on ${which(noisy)}`
+          : `BN on ${which(normalized)}, noisy on ${noisy.join(', ')}`;
+  const others = (['batchnorm-after', 'ghost-batchnorm', 'layernorm'] as const).map((kind) => {
+    const list = numbers([kind]);
+    const name = { 'batchnorm-after': 'BN after g', 'ghost-batchnorm': 'ghost BN', layernorm: 'LayerNorm' }[kind];
+    return list.length > 0 ? `${name} on ${which(list)}` : null;
+  });
+  const parts = [batchNorm, ...others].filter((part) => part !== null);
+  return parts.length > 0 ? parts.join(', ') : 'no BN';
 }
 
 /** A normalization list cut or extended to `hiddenLayers` entries; new layers get `fill`. */
@@ -496,8 +548,22 @@ function checkNumeric(field: IntegerField | NumberField, raw: unknown, context: 
     value = context[field.below] - 1;
     reasons.push(`must be below ${fieldByName(field.below).label.toLowerCase()} (${formatNumber(context[field.below])})`);
   }
+  if (field.kind === 'integer' && field.divides && value !== 0) {
+    const whole = context[field.divides];
+    const fitted = divisorAtMost(whole, value);
+    if (fitted !== value) {
+      value = fitted;
+      reasons.push(`must be 0 or a divisor of ${fieldByName(field.divides).label.toLowerCase()} (${formatNumber(whole)}) of at least 2`);
+    }
+  }
   // -0 (from "-0" or Math.round(-0.2)) would print as 0 and compare unequal to 0 in tests.
   return { value: value === 0 ? 0 : value, reasons };
+}
+
+/** The largest divisor of `whole` from 2 to `value`, or `whole` itself when there is none (value 1, or a prime whole). */
+function divisorAtMost(whole: number, value: number): number {
+  for (let d = Math.min(value, whole); d >= 2; d--) if (whole % d === 0) return d;
+  return whole;
 }
 
 function checkNormalization(field: NormalizationListField, raw: unknown, context: Config): Checked {

@@ -4,6 +4,12 @@ import { DEFAULT_CONFIG, FIELDS, NORMALIZATIONS, RECEIVED_MAX_LENGTH, validateCo
 import { URL_VERSION, parse, serialize } from './url';
 
 /** Any valid Config, drawn from the table's own bounds. */
+/** 0 or one of batchSize's divisors of at least 2, chosen by `draw`. */
+function ghostFor(batchSize: number, draw: number): number {
+  const choices = [0, ...Array.from({ length: batchSize - 1 }, (_, k) => k + 2).filter((d) => batchSize % d === 0)];
+  return choices[draw % choices.length];
+}
+
 const validConfig: fc.Arbitrary<Config> = fc
   .record({
     hiddenLayers: fc.integer({ min: 1, max: 6 }),
@@ -31,6 +37,8 @@ const validConfig: fc.Arbitrary<Config> = fc
   })
   .map(({ hiddenLayers, hiddenUnits, rest, unitFraction, layersA, layersB }) => ({
     ...(rest as unknown as Config),
+    // 0, or a divisor of the batch size of at least 2, picked by the drawn value.
+    ghostBatchSize: ghostFor((rest as unknown as Config).batchSize, (rest as unknown as Config).ghostBatchSize),
     hiddenLayers,
     hiddenUnits,
     trackedUnit: Math.floor(unitFraction * hiddenUnits),
@@ -234,7 +242,8 @@ describe('hostile links', () => {
   it('reports every field that was given a bad value, and only those', () => {
     const goodOrBad = fc.record(
       Object.fromEntries(
-        FIELDS.filter((field) => field.name !== 'trackedUnit' && field.kind !== 'normalization').map((field) => [
+        // Not the fields bound by another (trackedUnit, ghostBatchSize): their maximum is not always good.
+        FIELDS.filter((field) => field.name !== 'trackedUnit' && field.name !== 'ghostBatchSize' && field.kind !== 'normalization').map((field) => [
           field.key,
           fc.constantFrom<'good' | 'bad' | 'absent'>('good', 'bad', 'absent'),
         ]),
@@ -255,6 +264,33 @@ describe('hostile links', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('new normalizations and ghost batches', () => {
+  it('round-trip BN after the nonlinearity (4), ghost BN (5) and the ghost batch size', () => {
+    const { config, problems } = parse('bnA=3,3,3&bnB=4,5,4&ghost=4');
+    expect(problems).toEqual([]);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['layernorm', 'layernorm', 'layernorm'], normalizationB: ['batchnorm-after', 'ghost-batchnorm', 'batchnorm-after'], ghostBatchSize: 4 });
+    expect(serialize(config)).toBe(`v=${URL_VERSION}&ghost=4&bnA=3,3,3&bnB=4,5,4`);
+    expect(parse(serialize(config)).config).toEqual(config);
+  });
+
+  it('take a ghost batch size that does not divide the batch size as the largest divisor below it, and say so', () => {
+    const { config, problems } = parse('batch=60&ghost=7');
+    expect(config.ghostBatchSize).toBe(6);
+    expect(problems).toEqual([expect.objectContaining({ field: 'ghostBatchSize', key: 'ghost', received: '7', used: '6' })]);
+    expect(problems[0].reason).toMatch(/divisor of batch size \(60\)/);
+    expect(parse('batch=7&ghost=3').config.ghostBatchSize).toBe(7);
+    expect(parse('ghost=1').config.ghostBatchSize).toBe(60);
+  });
+
+  it('leave older links as they were: no ghost key means the whole mini-batch, and digits 0-3 keep their meaning', () => {
+    const { config, problems } = parse('v=2&bnA=1,1,1&bnB=2,2,3');
+    expect(problems).toEqual([]);
+    expect(config.ghostBatchSize).toBe(0);
+    expect(config.normalizationA).toEqual(['batchnorm', 'batchnorm', 'batchnorm']);
+    expect(config.normalizationB).toEqual(['noisy', 'noisy', 'layernorm']);
   });
 });
 

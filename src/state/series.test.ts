@@ -202,4 +202,17 @@ describe('ArmSeries', () => {
     expect(() => new ArmSeries(LAYERS, 7)).toThrow(RangeError);
     expect(() => new ArmSeries(LAYERS, 2)).toThrow(RangeError);
   });
+
+  it('keeps the train vs inference gap of records that have one, NaN for those that do not, through halving', () => {
+    const series = new ArmSeries(LAYERS, 4);
+    for (let step = 0; step < 6; step++) {
+      const gap = step % 2 === 0 ? { inferenceGap: { trainingMode: step / 10, population: step / 20, movingAverage: step / 30 } } : {};
+      series.push({ ...record(step), ...gap });
+    }
+    // Halved once: steps 0, 2, 4 and the latest, 5.
+    expect(Array.from(series.steps())).toEqual([0, 2, 4, 5]);
+    expect(Array.from(series.inferenceGap('trainingMode'))).toEqual([0, 0.2, 0.4, NaN]);
+    expect(Array.from(series.inferenceGap('population'))).toEqual([0, 0.1, 0.2, NaN]);
+    expect(Array.from(series.inferenceGap('movingAverage'))).toEqual([0, 2 / 30, 4 / 30, NaN]);
+  });
 });

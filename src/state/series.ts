@@ -7,7 +7,7 @@
  * record, so memory stays fixed and the points evenly spread over the run.
  */
 import type { DistributionView } from '../config/schema';
-import { emptyRecord, HISTOGRAM, holderOf, packedRecordLength, PERCENTILES, recordLayout, type ArmRecord, type MeasureAt } from '../training/measures';
+import { emptyRecord, HISTOGRAM, holderOf, INFERENCE_GAP, packedRecordLength, PERCENTILES, recordLayout, type ArmRecord, type InferenceGap, type MeasureAt } from '../training/measures';
 
 /** Memory one arm's series may take before it starts keeping every other record. */
 export const SERIES_MEMORY_BOUND_BYTES = 48 * 1024 * 1024;
@@ -146,6 +146,16 @@ export class ArmSeries {
   /** Fraction of all test digits classified correctly; NaN at points whose record did not score them all. */
   fullTestAccuracy(): Float64Array {
     return this.column('fullTestAccuracy');
+  }
+
+  /** Test accuracy with batch statistics, Algorithm 2 or the moving averages (measures.ts, InferenceGap); NaN where the arm has none. */
+  inferenceGap(which: keyof InferenceGap): Float64Array {
+    const all = this.column('inferenceGap');
+    const part = INFERENCE_GAP.indexOf(which);
+    const parts = INFERENCE_GAP.length;
+    const out = new Float64Array(this.count);
+    for (let i = 0; i < out.length; i++) out[i] = all[i * parts + part];
+    return out;
   }
 
   /** The column of PERCENTILES[percentileIndex] of the input to the nonlinearity of `layer`. */

@@ -3,7 +3,7 @@ import { ARM_MEASURES, DISTRIBUTION_MEASURES, DISTRIBUTIONS, HISTOGRAM, holderOf
 
 describe('the table of measures', () => {
   it('names every measure once per place, in the JSON words: step first, then loss and the accuracies', () => {
-    expect(ARM_MEASURES.map((m) => m.name)).toEqual(['step', 'loss', 'testAccuracy', 'fullTestAccuracy']);
+    expect(ARM_MEASURES.map((m) => m.name)).toEqual(['step', 'loss', 'testAccuracy', 'fullTestAccuracy', 'inferenceGap']);
     expect(DISTRIBUTION_MEASURES.map((m) => m.name)).toEqual([...PERCENTILES.map((p) => `p${p}`), 'mean', 'std', 'histogram']);
     expect(LAYER_MEASURES.map((m) => m.name)).toEqual(['saturation']);
     for (const m of [...ARM_MEASURES, ...DISTRIBUTION_MEASURES, ...LAYER_MEASURES]) expect(m.unit.length).toBeGreaterThan(0);
@@ -20,7 +20,8 @@ describe('the table of measures', () => {
       }
       expect(end).toBe(packedRecordLength(layers));
     }
-    expect(packedRecordLength(3)).toBe(4 + 3 * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1));
+    // step, loss, the two accuracies, the inference gap's three; then per layer two distributions and saturation.
+    expect(packedRecordLength(3)).toBe(7 + 3 * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1));
   });
 
   it('places distribution measures in the named distribution of the named layer', () => {

@@ -57,8 +57,18 @@ export interface ArmRecord {
   testAccuracy: number;
   /** Accuracy on all test digits, as the paper reports it; NaN in records that do not score them all. */
   fullTestAccuracy: number;
+  /** Only for an arm with batch statistics. */
+  inferenceGap?: InferenceGap;
   layers: LayerRecord[];
 }
+
+/**
+ * The train vs inference gap: accuracy on the probe digits in mini-batches of the batch size, each
+ * normalized with its own statistics as in training, and in inference mode with Algorithm 2's
+ * population statistics and with the moving averages, whichever of the two testAccuracy uses.
+ */
+export const INFERENCE_GAP = ['trainingMode', 'population', 'movingAverage'] as const;
+export type InferenceGap = Record<(typeof INFERENCE_GAP)[number], number>;
 
 /** Which distribution of a layer: the tracked unit's or all units pooled. */
 export const DISTRIBUTIONS = ['unit', 'pooled'] as const;
@@ -70,6 +80,11 @@ export interface Measure<Of> {
   unit: string;
   /** Numbers it takes: 1 for a scalar, more for a vector (written as an array in the JSON). */
   length: number;
+  /**
+   * Names of a vector's numbers, where they are not a sequence: the JSON writes it as an object of
+   * them, left out when all are NaN (a measure an arm does not have), and the CSV names each.
+   */
+  parts?: readonly string[];
   read(from: Of): number | readonly number[];
   write(to: Of, values: Float64Array): void;
 }
@@ -88,6 +103,16 @@ export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
   scalar('loss', 'nats (cross-entropy)', (r) => r.loss, (r, v) => (r.loss = v)),
   scalar('testAccuracy', 'fraction of the live test digits', (r) => r.testAccuracy, (r, v) => (r.testAccuracy = v)),
   scalar('fullTestAccuracy', 'fraction of all test digits (NaN: not scored)', (r) => r.fullTestAccuracy, (r, v) => (r.fullTestAccuracy = v)),
+  {
+    name: 'inferenceGap',
+    unit: 'fraction of the probe digits in whole mini-batches, per normalization mode (NaN: no batch statistics)',
+    length: INFERENCE_GAP.length,
+    parts: INFERENCE_GAP,
+    read: (r) => INFERENCE_GAP.map((part) => r.inferenceGap?.[part] ?? NaN),
+    write: (r, values) => {
+      if (values.some(Number.isFinite)) r.inferenceGap = Object.fromEntries(INFERENCE_GAP.map((part, i) => [part, values[i]])) as InferenceGap;
+    },
+  },
 ];
 
 /** Measures of one distribution of the input to the nonlinearity (per layer, per DISTRIBUTIONS entry). */

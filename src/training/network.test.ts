@@ -84,13 +84,22 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
       return { loss: loss / m, wx };
     }
     wx.push(a);
-    let u: number[][];
-    if (spec.normalization[layer] === 'batchnorm') {
+    // Algorithm 1 over each group of `group` consecutive examples (the whole batch but for ghost BN).
+    const batchNorm = (values: number[][], group: number) => {
       const gamma = params[next++];
       const beta = params[next++];
-      const mu = Array.from({ length: fanOut }, (_, j) => a.reduce((s, row) => s + row[j], 0) / m);
-      const variance = mu.map((mj, j) => a.reduce((s, row) => s + (row[j] - mj) ** 2, 0) / m);
-      u = a.map((row) => row.map((v, j) => (gamma[j] * (v - mu[j])) / Math.sqrt(variance[j] + spec.epsilon) + beta[j]));
+      return values.map((row, n) => {
+        const members = values.slice(n - (n % group), n - (n % group) + group);
+        return row.map((v, j) => {
+          const mu = members.reduce((s, r) => s + r[j], 0) / group;
+          const variance = members.reduce((s, r) => s + (r[j] - mu) ** 2, 0) / group;
+          return (gamma[j] * (v - mu)) / Math.sqrt(variance + spec.epsilon) + beta[j];
+        });
+      });
+    };
+    let u: number[][];
+    if (spec.normalization[layer] === 'batchnorm' || spec.normalization[layer] === 'ghost-batchnorm') {
+      u = batchNorm(a, spec.normalization[layer] === 'ghost-batchnorm' && spec.ghostBatchSize ? spec.ghostBatchSize : m);
     } else if (spec.normalization[layer] === 'layernorm') {
       // Ba et al.: each example over its own units.
       const gamma = params[next++];
@@ -105,6 +114,8 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
       u = a.map((row) => row.map((v, j) => v + b[j]));
     }
     h = u.map((row) => row.map(NONLINEARITY[spec.activation]));
+    // BN after the nonlinearity: the next layer reads BN(g(Wx + b)).
+    if (spec.normalization[layer] === 'batchnorm-after') h = batchNorm(h, m);
   }
   throw new Error('unreachable: the output layer returns');
 }
@@ -121,12 +132,18 @@ describe('Network gradients', () => {
     // its bias never moved), where finite differences see half the slope.
     ['relu', ['batchnorm', 'batchnorm', 'batchnorm']],
     ['sigmoid', ['layernorm', 'none', 'batchnorm']],
+    // Not BN after a layer below a BN layer: the BN above cancels its beta, whose gradient is then 0.
+    ['sigmoid', ['batchnorm-after', 'none', 'batchnorm-after']],
+    ['relu', ['batchnorm', 'none', 'batchnorm-after']],
+    ['tanh', ['none', 'batchnorm-after', 'none']],
+    ['sigmoid', ['ghost-batchnorm', 'none', 'ghost-batchnorm']],
   ];
   // Pixels 0 and 4 of 6 blank in the whole mini-batch: the first layer's products leave them out.
   const blanks: [string, number[]][] = [['every pixel', []], ['2 of 6 pixels blank', [0, 4]]];
   for (const [[activation, normalization], [pixels, blank]] of cases.flatMap((c) => blanks.map((b) => [c, b] as const))) {
     it(`match central finite differences of a float64 forward pass (${activation}, ${normalization.join('/')}, ${pixels})`, () => {
-      const spec = smallSpec(activation, normalization);
+      // Ghost BN over virtual batches of 4 of the 8 examples.
+      const spec = smallSpec(activation, normalization, { ghostBatchSize: 4 });
       const net = new Network(spec, initialWeights(spec, 1, 7), `fd-${activation}`);
       // A few steps first, so that biases, gammas and betas are no longer 0 and 1.
       withTensors(randomBatch(spec, 8, 11, blank), (x, y) => {
@@ -410,6 +427,37 @@ describe('inference statistics', () => {
       expect(net.populationStatistics()[0]).toEqual(before);
     });
     net.dispose();
+  });
+});
+
+describe('logitsByMode', () => {
+  it('gives in one pass what forward gives per mode: batch statistics per mini-batch, Algorithm 2, moving averages', () => {
+    // Two networks trained alike, one inferring with Algorithm 2 and one with the moving averages.
+    const [population, moving] = (['population', 'moving'] as const).map((inferenceStatistics) => {
+      const spec = smallSpec('sigmoid', ['batchnorm', 'none', 'ghost-batchnorm'], { inferenceStatistics, ghostBatchSize: 4 });
+      const net = new Network(spec, initialWeights(spec, 1, 41), `modes-${inferenceStatistics}`);
+      withTensors(randomBatch(spec, 8, 42), (x, y) => {
+        for (let step = 0; step < 5; step++) net.trainStep(x, y, 0.3, 0);
+        net.estimatePopulationStatistics([x]);
+      });
+      return net;
+    });
+    const batch = randomBatch(population.spec, 16, 43);
+    withTensors(batch, (x) => {
+      const read = (t: tf.Tensor) => Array.from(t.dataSync());
+      const [training, algorithm2, averages] = population.logitsByMode(x, [{ training: true, batchSize: 8 }, { training: false, statistics: 'population' }, { training: false, statistics: 'moving' }]);
+      const halves = [0, 8].map((start) => tf.tidy(() => read(population.forward(x.slice([start, 0], [8, -1]), 'training').logits)));
+      const inference = (net: Network) => tf.tidy(() => read(net.forward(x, 'inference').logits));
+      const close = (actual: number[], expected: number[]) => actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+      close(read(training), halves.flat());
+      close(read(algorithm2), inference(population));
+      close(read(averages), inference(moving));
+      // The moving averages have not caught up after 5 steps: the two inference modes differ.
+      expect(read(averages)).not.toEqual(read(algorithm2));
+      tf.dispose([training, algorithm2, averages]);
+    });
+    population.dispose();
+    moving.dispose();
   });
 });
 

@@ -22,7 +22,7 @@ import type { LayerNoise } from './noise';
 import { Activation as ActivationOp } from './ops/activation';
 import { Dense, examplesIn, type DataSignal, type TrainingInput } from './ops/dense';
 import { buildLayers } from './ops/layers';
-import { type BatchStatistics, type Gradient, type Op, type Parameter, type PopulationStatistics, type Signal, type StepContext } from './ops/op';
+import { type BatchStatistics, type Gradient, type Op, type Parameter, type PopulationStatistics, type Signal, type StepContext, type TensorMode } from './ops/op';
 import { MomentumSgd, ParameterMemory } from './optimizer';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
@@ -41,6 +41,8 @@ export interface NetworkSpec {
   epsilon: number;
   inferenceStatistics: InferenceStatistics;
   movingAverageDecay: number;
+  /** Ghost BN layers' virtual batch size (0 or absent: the whole mini-batch). */
+  ghostBatchSize?: number;
 }
 
 /** Units of each layer, input first: [inputSize, hiddenUnits x hiddenLayers, outputSize]. */
@@ -134,7 +136,7 @@ export class Network {
     this.gradientBuffers = this.trainable.map((p) => memory.allocate(p.values.length));
   }
 
-  /** Trainable parameters: per hidden layer W then b (or W, gamma, beta with BN), then the output W, b. Their values are the network's own: the trainer's update writes them. */
+  /** Trainable parameters: per hidden layer W then b (or W, gamma, beta where a normalization replaces the bias; W, b, gamma, beta with BN after the nonlinearity), then the output W, b. Their values are the network's own: the trainer's update writes them. */
   parameters(): readonly Parameter[] {
     return this.trainable;
   }
@@ -202,7 +204,7 @@ export class Network {
    * for training paths that update the parameters by other means (the autodiff reference).
    */
   observeBatchStatistics(x: tf.Tensor2D): void {
-    if (this.spec.inferenceStatistics !== 'moving') return;
+    if (!this.ops.some((op) => op.observe)) return;
     // The batch statistics come before the noise: any noise gives the same ones.
     tf.tidy(() => {
       this.trainingForward(x, this.stepContexts(this.values, [], false), null);
@@ -219,7 +221,7 @@ export class Network {
   /**
    * Forward pass in tfjs. `training` normalizes with the batch's own statistics, `inference` with
    * the population (or moving) statistics. Returns the logits and, per hidden layer, the input to
-   * the nonlinearity: Wx + b without BN, BN(Wx) = gamma * xhat + beta with it. In training mode a
+   * the nonlinearity: Wx + b without BN (and with BN after the nonlinearity), BN(Wx) = gamma * xhat + beta with it. In training mode a
    * noisy layer adds its entry of `noise` where one is given; inference mode never adds noise. The
    * caller disposes the tensors.
    */
@@ -244,21 +246,43 @@ export class Network {
 
   /**
    * Algorithm 2, steps 9-10, with the network frozen: each normalization op's population
-   * statistics from these training mini-batches, all of one size m. Does nothing under `moving`
-   * statistics (the moving averages, kept by trainStep, are what inference uses then) or without
-   * such ops, so a caller may call it for every network.
+   * statistics from these training mini-batches, all of one size m, kept beside the moving
+   * averages (which trainStep keeps) whichever of them inference uses. Does nothing without such
+   * ops, so a caller may call it for every network.
    */
   estimatePopulationStatistics(batches: tf.Tensor2D[]): void {
     if (batches.length === 0) throw new Error('population statistics need at least one mini-batch');
     const m = batches[0].shape[0];
     if (m < 2) throw new Error('population variance needs mini-batches of at least 2 examples');
     if (batches.some((b) => b.shape[0] !== m)) throw new Error('population statistics need mini-batches of one size m');
-    if (this.spec.inferenceStatistics === 'moving' || !this.ops.some((op) => op.estimate)) return;
+    if (!this.ops.some((op) => op.estimate)) return;
     tf.tidy(() => {
       // All mini-batches in one forward pass, each normalized with its own statistics.
       let h = tf.concat2d(batches, 0);
       const mode = { training: true, noise: null, requireNoise: false };
       for (const op of this.ops) h = op.estimate ? op.estimate(h, this.tensorsOf(op), batches.length, m) : op.forwardTensor(h, this.tensorsOf(op), mode);
+    });
+  }
+
+  /**
+   * The logits of x under each of `modes`, in one pass: an op whose training and inference passes
+   * differ (one with batch statistics) runs once per mode, any other once per distinct input, so
+   * the first layer's product, the largest, is computed once. The caller disposes the tensors.
+   */
+  logitsByMode(x: tf.Tensor2D, modes: readonly Omit<TensorMode, 'noise' | 'requireNoise'>[]): tf.Tensor2D[] {
+    return tf.tidy(() => {
+      let outputs: tf.Tensor2D[] = modes.map(() => x);
+      for (const op of this.ops) {
+        const params = this.tensorsOf(op);
+        const once = new Map<tf.Tensor2D, tf.Tensor2D>();
+        outputs = outputs.map((h, k) => {
+          const mode = { ...modes[k], noise: null, requireNoise: false };
+          if (op.batchStatistics) return op.forwardTensor(h, params, mode);
+          if (!once.has(h)) once.set(h, op.forwardTensor(h, params, mode));
+          return once.get(h)!;
+        });
+      }
+      return outputs;
     });
   }
 

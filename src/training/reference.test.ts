@@ -22,6 +22,8 @@ function spec(activation: Activation, normalization: Normalization[]): NetworkSp
     epsilon: 1e-5,
     inferenceStatistics: 'population',
     movingAverageDecay: 0.99,
+    // Ghost BN layers normalize each 4 examples of the batches of 16 below.
+    ghostBatchSize: 4,
   };
 }
 
@@ -42,6 +44,9 @@ const CASES: [Activation, Normalization[]][] = [
   // LayerNorm next to BN: each layer normalizes as its ops say, not as "has gamma" would.
   ['sigmoid', ['layernorm', 'batchnorm', 'layernorm']],
   ['tanh', ['layernorm', 'none', 'layernorm']],
+  ['sigmoid', ['batchnorm-after', 'none', 'batchnorm-after']],
+  ['relu', ['batchnorm', 'batchnorm-after']],
+  ['sigmoid', ['ghost-batchnorm', 'batchnorm', 'ghost-batchnorm']],
 ];
 
 describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)', () => {

@@ -62,6 +62,7 @@ function handWrittenJson(r: Run) {
         loss: rec.loss,
         testAccuracy: rec.testAccuracy,
         fullTestAccuracy: Number.isNaN(rec.fullTestAccuracy) ? null : rec.fullTestAccuracy,
+        ...(rec.inferenceGap ? { inferenceGap: rec.inferenceGap } : {}),
         layers: rec.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
       })),
     })),
@@ -85,13 +86,16 @@ describe('runCsv', () => {
   it('writes a header and one row per number: arm, step, layer (empty for the arm), measure, value', () => {
     const rows = csvParseRows(runCsv(run));
     expect(rows[0]).toEqual([...CSV_HEADER]);
-    const perRecord = 3 + config.hiddenLayers * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1);
+    // Every measure but the step: loss, the two accuracies, the inference gap's three, then the layers.
+    const perRecord = 6 + config.hiddenLayers * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1);
     expect(rows.length - 1).toBe(2 * 4 * perRecord);
     const b = run.arms[1].records[2];
     expect(rows).toContainEqual(['B', '20', '', 'loss', String(b.loss)]);
     expect(rows).toContainEqual(['B', '20', '2', 'unit.p85', String(b.layers[1].unit.percentiles[PERCENTILES.indexOf(85)])]);
     expect(rows).toContainEqual(['B', '20', '1', 'pooled.histogram[39]', String(b.layers[0].pooled.histogram[39])]);
     expect(rows).toContainEqual(['A', '0', '', 'fullTestAccuracy', 'NaN']);
+    expect(rows).toContainEqual(['A', '20', '', 'inferenceGap.trainingMode', 'NaN']);
+    expect(rows).toContainEqual(['B', '20', '', 'inferenceGap.population', String(b.inferenceGap!.population)]);
     expect(rows).toContainEqual(['A', '30', '', 'fullTestAccuracy', String(run.arms[0].records[3].fullTestAccuracy)]);
   });
 

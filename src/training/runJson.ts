@@ -37,13 +37,24 @@ export interface Run {
 
 const SATURATION = { sigmoid: '|x| > 4', tanh: '|x| > 2', relu: 'x <= 0' } as const;
 
-/** A measure's JSON value: a number (NaN and infinities as null, as JSON.stringify writes them) or an array. */
-function jsonValue(value: number | readonly number[]): number | null | number[] {
-  return typeof value === 'number' ? (Number.isFinite(value) ? value : null) : Array.from(value);
+/**
+ * A measure's JSON value: a number (NaN and infinities as null, as JSON.stringify writes them), an
+ * array, or an object of its named parts; undefined for named parts that are all NaN (left out).
+ */
+function jsonValue(measure: Measure<never>, value: number | readonly number[]): number | null | number[] | Record<string, number> | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  const { parts } = measure;
+  if (parts === undefined) return Array.from(value);
+  return value.some(Number.isFinite) ? Object.fromEntries(parts.map((part, i) => [part, value[i]])) : undefined;
 }
 
 function measuresJson<Of>(measures: readonly Measure<Of>[], from: Of): Record<string, unknown> {
-  return Object.fromEntries(measures.map((m) => [m.name, jsonValue(m.read(from))]));
+  return Object.fromEntries(
+    measures.flatMap((m) => {
+      const value = jsonValue(m as Measure<never>, m.read(from));
+      return value === undefined ? [] : [[m.name, value]];
+    }),
+  );
 }
 
 function recordJson(record: ArmRecord) {
@@ -101,7 +112,7 @@ export function runCsv(run: Run): string {
         const name = place.distribution === null ? measure.name : `${place.distribution}.${measure.name}`;
         const value = measure.read(holderOf(record, place));
         if (typeof value === 'number') rows.push([arm.name, step, layer, name, String(value)]);
-        else Array.from(value).forEach((v, i) => rows.push([arm.name, step, layer, `${name}[${i}]`, String(v)]));
+        else Array.from(value).forEach((v, i) => rows.push([arm.name, step, layer, measure.parts ? `${name}.${measure.parts[i]}` : `${name}[${i}]`, String(v)]));
       }
     }
   }

@@ -106,6 +106,58 @@ describe('Experiment', () => {
     experiment.dispose();
   });
 
+  it('ghost BN with virtual batches as large as the mini-batch trains and records exactly as BN, bit for bit', () => {
+    for (const inferenceStatistics of ['population', 'moving'] as const) {
+      const config: Config = { ...small, inferenceStatistics, ghostBatchSize: small.batchSize, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] };
+      const experiment = new Experiment(config, data);
+      const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+      expect(records.length).toBe(2);
+      for (const [bn, ghost] of records) expect(ghost).toEqual(bn);
+      experiment.dispose();
+    }
+    // Smaller virtual batches are another run.
+    const [bn, ghost] = losses({ ...small, ghostBatchSize: 4, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] }, 5);
+    expect(ghost[4]).not.toBe(bn[4]);
+  });
+
+  it('trains BN and ghost BN on mini-batches of 2, the smallest with a variance', () => {
+    const config: Config = { ...small, batchSize: 2, ghostBatchSize: 2, normalizationA: ['batchnorm', 'batchnorm-after'], normalizationB: ['ghost-batchnorm', 'noisy'] };
+    const experiment = new Experiment(config, data);
+    const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+    for (const record of records.flat()) {
+      expect(Number.isFinite(record!.loss)).toBe(true);
+      expect(record!.testAccuracy).toBeGreaterThan(0);
+    }
+    expect(experiment.arms.map((arm) => arm.diverged)).toEqual([null, null]);
+    experiment.dispose();
+  });
+
+  it('records the train vs inference gap of an arm with batch statistics: batch statistics, Algorithm 2 and moving averages, whichever inference uses', () => {
+    const run = (inferenceStatistics: Config['inferenceStatistics']) => {
+      // Every test digit a probe digit, so the gap and testAccuracy count nearly the same digits.
+      const experiment = new Experiment({ ...small, probeSize: 2000, inferenceStatistics, normalizationA: ['none', 'layernorm'], normalizationB: ['batchnorm', 'batchnorm-after'] }, data);
+      const records = Array.from({ length: 30 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+      experiment.dispose();
+      return records;
+    };
+    const [population, moving] = [run('population'), run('moving')];
+    expect(population).toHaveLength(3);
+    expect(population.map(([a]) => a!.inferenceGap)).toEqual([undefined, undefined, undefined]);
+    for (const [k, [, b]] of population.entries()) {
+      const gap = b!.inferenceGap!;
+      // The gap counts the probe digits in whole mini-batches, 1,980 of the 2,000 testAccuracy counts.
+      expect(Math.abs(gap.population - b!.testAccuracy)).toBeLessThanOrEqual(20 / 1980);
+      // The same training either way: only what testAccuracy reports differs.
+      expect(moving[k][1]!.inferenceGap).toEqual(gap);
+      expect(Math.abs(moving[k][1]!.testAccuracy - gap.movingAverage)).toBeLessThanOrEqual(20 / 1980);
+      for (const accuracy of Object.values(gap)) expect(accuracy).toBeGreaterThan(0);
+    }
+    // At step 30 the moving averages (decay 0.99) still hold mostly their start, 0 and 1, where Algorithm 2 is current.
+    const late = population[population.length - 1][1]!.inferenceGap!;
+    expect(late.population).toBeGreaterThan(late.movingAverage);
+    expect(Math.abs(late.trainingMode - late.population)).toBeLessThan(0.1);
+  });
+
   it('records at step 0 and every metricsInterval steps, each layer measured over the probe digits', () => {
     const experiment = new Experiment(small, data);
     // The BN arm: in 40 steps at the default rate the plain arm is still near chance on the full data.

@@ -5,12 +5,12 @@
  * (both cores work), and `Experiment` steps two of them in lockstep in one thread (Node, tests).
  */
 import * as tf from '@tensorflow/tfjs';
-import { isBatchNormalized, type Config, type Normalization } from '../config/schema';
+import { usesBatchStatistics, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
-import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type LayerRecord } from './measures';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
@@ -70,6 +70,7 @@ export function networkSpec(config: Config, arm: ArmIndex): NetworkSpec {
     epsilon: config.epsilon,
     inferenceStatistics: config.inferenceStatistics,
     movingAverageDecay: config.movingAverageDecay,
+    ghostBatchSize: config.ghostBatchSize,
   };
 }
 
@@ -134,6 +135,8 @@ export class ArmTrainer {
   private lastNoise: (LayerNoise | null)[];
   /** One layer's probe rows at a time, read every record. */
   private readonly probe: Float32Array;
+  /** The probe digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
+  private readonly gapX: tf.Tensor2D | null;
 
   constructor(
     private readonly config: Config,
@@ -154,6 +157,9 @@ export class ArmTrainer {
     this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
     this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
+    // The probe digits rather than every test digit: three more passes over all of them would cost a large share of a record.
+    const wholeBatches = Math.floor(Math.min(config.probeSize, data.test.count) / config.batchSize) * config.batchSize;
+    this.gapX = this.normalization.some(usesBatchStatistics) && wholeBatches > 0 ? this.testX.slice([0, 0], [wholeBatches, INPUT_SIZE]) : null;
   }
 
   /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
@@ -166,7 +172,8 @@ export class ArmTrainer {
    * drawn once from the seed, keeps records comparable from one step to the next.
    */
   private makePopulationBatches(): tf.Tensor2D[] {
-    const usesPopulation = this.config.inferenceStatistics === 'population' && this.normalization.some(isBatchNormalized);
+    // Kept under moving averages too: the record compares the two.
+    const usesPopulation = this.normalization.some(usesBatchStatistics);
     if (!usesPopulation) return [];
     const m = this.config.batchSize;
     const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
@@ -243,7 +250,9 @@ export class ArmTrainer {
       return { unit, saturation, pooled: describeInPlace(probe) };
     });
     tf.dispose([logits, ...nonlinearityInputs]);
-    return { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
+    const record: ArmRecord = { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
+    if (this.gapX !== null) record.inferenceGap = this.inferenceGap(this.gapX);
+    return record;
   }
 
   /**
@@ -279,6 +288,23 @@ export class ArmTrainer {
     return correct / total;
   }
 
+  /**
+   * The train vs inference gap: accuracy on the probe digits with batch statistics, in
+   * mini-batches of the batch size (the whole ones: a last, smaller one would be another
+   * experiment), then in inference mode with each of the two statistics inference can use.
+   */
+  private inferenceGap(x: tf.Tensor2D): InferenceGap {
+    const modes = [
+      { training: true, batchSize: this.config.batchSize },
+      { training: false, statistics: 'population' as const },
+      { training: false, statistics: 'moving' as const },
+    ];
+    const logits = this.network.logitsByMode(x, modes);
+    const [trainingMode, population, movingAverage] = logits.map((l) => this.countCorrect(l, 0, l.shape[0]) / l.shape[0]);
+    tf.dispose(logits);
+    return { trainingMode, population, movingAverage };
+  }
+
   /** Before any step there is no training loss yet: use the loss of the first mini-batch to come. */
   private initialLoss(): number {
     const m = this.config.batchSize;
@@ -292,7 +318,7 @@ export class ArmTrainer {
   dispose(): void {
     this.reference?.dispose();
     this.network.dispose();
-    tf.dispose([this.testX, ...this.populationBatches]);
+    tf.dispose([this.testX, ...this.populationBatches, ...(this.gapX ? [this.gapX] : [])]);
   }
 }
 

@@ -44,16 +44,15 @@ function queryOf(page: Page): URLSearchParams {
 describe('links in Chromium', () => {
   const lab = useBrowserApp();
 
-  it('opens a link with its values in the controls, its BN switches and its arm labels', async () => {
+  it("opens a link with its values in the controls, each layer's normalization and its arm labels", async () => {
     const { page, errors } = await lab.open('?v=2&lr=0.1&layers=2&units=50&bnA=1,0&bnB=0,1&seed=7');
     expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.1');
     expect(await page.getByLabel('Hidden layers').inputValue()).toBe('2');
     expect(await page.getByLabel('Units per layer').inputValue()).toBe('50');
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('7');
-    const pressed = async (arm: string, layer: number) =>
-      page.getByRole('button', { name: `Arm ${arm}, hidden layer ${layer}: batch normalization` }).getAttribute('aria-pressed');
-    expect([await pressed('A', 1), await pressed('A', 2), await pressed('B', 1), await pressed('B', 2)]).toEqual(['true', 'false', 'false', 'true']);
-    expect(await page.getByRole('button', { name: /^Arm [AB], hidden layer \d+: batch normalization$/ }).count()).toBe(4);
+    const chosen = async (arm: string, layer: number) => page.getByRole('combobox', { name: `Arm ${arm}, layer ${layer} normalization` }).inputValue();
+    expect([await chosen('A', 1), await chosen('A', 2), await chosen('B', 1), await chosen('B', 2)]).toEqual(['batchnorm', 'none', 'none', 'batchnorm']);
+    expect(await page.getByRole('combobox', { name: /^Arm [AB], layer \d+ normalization$/ }).count()).toBe(4);
     expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: BN on 1');
     expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on 2');
     expect(await page.getByRole('alert').count()).toBe(0);
@@ -71,7 +70,7 @@ describe('links in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('writes a changed setting or BN switch into the address bar without a history entry, and a reload restores them', async () => {
+  it('writes a changed setting or normalization into the address bar without a history entry, and a reload restores them', async () => {
     const { page } = await lab.open('?seed=7');
     const historyLength = await page.evaluate(() => history.length);
     const learningRate = page.getByLabel('Learning rate');
@@ -79,15 +78,15 @@ describe('links in Chromium', () => {
     await learningRate.press('Enter');
     await vi.waitFor(() => expect(queryOf(page).get('lr')).toBe('0.2'), WAIT);
     expect(queryOf(page).get('seed')).toBe('7');
-    const bnSwitch = page.getByRole('button', { name: 'Arm A, hidden layer 2: batch normalization' });
-    await bnSwitch.click();
+    const choice = page.getByRole('combobox', { name: 'Arm A, layer 2 normalization' });
+    await choice.selectOption('batchnorm');
     await vi.waitFor(() => expect(queryOf(page).get('bnA')).toBe('0,1,0'), WAIT);
     expect(await page.evaluate(() => history.length)).toBe(historyLength);
 
     await page.reload({ waitUntil: 'load' });
     expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.2');
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('7');
-    expect(await bnSwitch.getAttribute('aria-pressed')).toBe('true');
+    expect(await choice.inputValue()).toBe('batchnorm');
   });
 
   it('says so when lowering the units moves the tracked unit, and the address bar holds the unit used', async () => {

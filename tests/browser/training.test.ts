@@ -1,6 +1,6 @@
 /**
  * Training in the page: Play trains both arms and feeds every panel, Pause holds, Step takes one
- * step, Reset goes back to step 0, a BN switch restarts the run, a diverging arm is reported
+ * step, Reset goes back to step 0, choosing a layer's normalization restarts the run, a diverging arm is reported
  * while the other trains on, and a missing data file stops the run with a way to restart it.
  * Small networks through the link keep each test a few seconds long.
  */
@@ -20,6 +20,8 @@ const CHARTS = [
   'chart-figure1-b',
   'chart-figure1-c',
   'chart-loss',
+  'chart-gap-training',
+  'chart-gap-moving',
   ...Array.from({ length: LAYERS }, (_, layer) => [
     `chart-bands-${layer}-A`,
     `chart-bands-${layer}-B`,
@@ -100,7 +102,7 @@ describe('training in Chromium', () => {
 
   it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
     // Tall enough from the start for every panel to be on screen: charts out of view do not paint.
-    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 4000 } });
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 4600 } });
     await waitUntilPaused(page);
     const ready = await charts(page);
     expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());
@@ -187,42 +189,57 @@ describe('training in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('a BN switch restarts both arms from step 0, keeps training, and relabels that arm', async () => {
+  it("choosing a layer's normalization in the diagram restarts both arms from step 0, keeps training, relabels that arm and writes its digit in the link", async () => {
     const { page, errors } = await lab.open(SMALL);
     await waitUntilPaused(page);
     expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: no BN');
     await button(page, 'Play').click();
     await waitForStep(page, 150);
 
-    const bnSwitch = page.getByRole('button', { name: 'Arm A, hidden layer 2: batch normalization' });
-    await bnSwitch.click();
+    // Its accessible name holds its visible label.
+    const choice = page.getByRole('combobox', { name: 'Arm A, layer 2 normalization' });
+    const visibleLabel = await page.locator('label[for="normalization-A-1"]').evaluate((label) => {
+      const copy = label.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll('.visually-hidden').forEach((hidden) => hidden.remove());
+      return copy.textContent!.trim();
+    });
+    expect(visibleLabel).toBe('layer 2');
+    await choice.selectOption({ label: 'BN after the nonlinearity' });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) < 100, undefined, WAIT);
-    expect(await bnSwitch.getAttribute('aria-pressed')).toBe('true');
-    expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: BN on 2');
+    expect(await choice.inputValue()).toBe('batchnorm-after');
+    expect(new URL(page.url()).searchParams.get('bnA')).toBe('0,4,0');
+    expect(await page.getByTestId('arm-label-A').textContent()).toBe('A: BN after g on 2');
     expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on all');
-    // The new run trains on by itself: it was running when the switch was flipped.
+    // The new run trains on by itself: it was running when the choice was made.
     const restartedAt = await stepCount(page);
     await waitForStep(page, restartedAt + 50);
     expect(await button(page, 'Pause').isVisible()).toBe(true);
     expect(errors).toEqual([]);
   });
 
-  it('a noise switch makes a BN layer noisy BN, trains on, and writes 2 for it in the link; it is off while BN is off', async () => {
+  it('offers every normalization per layer; noisy BN, LayerNorm and ghost BN each train on and write their digit in the link', async () => {
     const { page, errors } = await lab.open(SMALL);
     await waitUntilPaused(page);
-    const noiseA = page.getByRole('button', { name: 'Arm A, hidden layer 1: noise after BN' });
-    expect(await noiseA.isDisabled()).toBe(true);
-    const noiseB = page.getByRole('button', { name: 'Arm B, hidden layer 2: noise after BN' });
-    await noiseB.click();
-    await vi.waitFor(async () => expect(await noiseB.getAttribute('aria-pressed')).toBe('true'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+    const choiceB = page.getByRole('combobox', { name: 'Arm B, layer 2 normalization' });
+    expect(await choiceB.locator('option').allTextContents()).toEqual([
+      'no normalization',
+      'BN before the nonlinearity',
+      'noisy BN (Santurkar et al.)',
+      'LayerNorm (Ba et al.)',
+      'BN after the nonlinearity',
+      'ghost BN (Hoffer et al.)',
+    ]);
+    await choiceB.selectOption('noisy');
+    await vi.waitFor(() => expect(new URL(page.url()).searchParams.get('bnB')).toMatch(/^1,2(,1)*$/), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
     expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on all, noisy on 2');
-    expect(new URL(page.url()).searchParams.get('bnB')).toMatch(/^1,2(,1)*$/);
     await button(page, 'Play').click();
     await waitForStep(page, 50);
-    // Switching BN off takes the noise with it.
-    await page.getByRole('button', { name: 'Arm B, hidden layer 2: batch normalization' }).click();
-    await vi.waitFor(async () => expect(await noiseB.isDisabled()).toBe(true), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
-    expect(await noiseB.getAttribute('aria-pressed')).toBe('false');
+    for (const [value, digit] of [['layernorm', '3'], ['ghost-batchnorm', '5']]) {
+      await page.getByRole('combobox', { name: 'Arm A, layer 1 normalization' }).selectOption(value);
+      await vi.waitFor(() => expect(new URL(page.url()).searchParams.get('bnA')).toMatch(new RegExp(`^${digit},0`)), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+      const restartedAt = await stepCount(page);
+      await waitForStep(page, restartedAt + 30);
+    }
     expect(errors).toEqual([]);
   });
 

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readInto } from '../backend';
+import type { InferenceStatistics } from '../../config/schema';
 import type { LayerNoise } from '../noise';
 
 /** A trainable parameter: a flat float32 array (row-major for a matrix) that another kernel could own. */
@@ -62,6 +63,10 @@ export interface TensorMode {
   training: boolean;
   noise: LayerNoise | null;
   requireNoise: boolean;
+  /** In training mode, the rows form consecutive mini-batches of this many examples, each normalized with its own statistics (absent: all rows are one). */
+  batchSize?: number;
+  /** In inference mode, which statistics to normalize with (absent: the configured ones). */
+  statistics?: InferenceStatistics;
 }
 
 /** The statistics of one mini-batch an op normalized with: what its running statistics move toward. */
@@ -92,7 +97,7 @@ export interface Op {
   gradientRows?(k: number): Int32Array | null;
   /** Whether this op, a normalization with its own shift, makes the dense op before it drop its bias. */
   readonly replacesBias?: boolean;
-  /** The batch statistics of the last hand-written forward pass, for ops with running statistics. */
+  /** The batch statistics of the last hand-written forward pass, for ops with running statistics (whose training and inference passes differ). */
   batchStatistics?(): BatchStatistics;
   /** Moves the running statistics toward a mini-batch's (of m examples): the explicit call after a step. */
   observe?(statistics: BatchStatistics, m: number): void;
