@@ -31,6 +31,15 @@ export function leadSteps(config: Config): number {
   return Math.max(100, 2 * config.metricsInterval);
 }
 
+/** How often the page asks each worker whether it is alive. */
+export const HEARTBEAT_MS = 1000;
+/**
+ * Pings a worker may leave unanswered in a row before it is reported. A worker answers between
+ * slices of a few milliseconds, so this much silence means it was terminated, crashed or hangs.
+ * Counted in ticks rather than time: a main thread that was itself blocked has not been waiting.
+ */
+export const MISSED_HEARTBEATS = 3;
+
 export class Runner {
   private workers: [TrainingWorker, TrainingWorker] | null = null;
   private horizons: [number, number] = [Infinity, Infinity];
@@ -42,6 +51,10 @@ export class Runner {
   private digits: Promise<Uint8Array> | null = null;
   /** The digits once they have arrived, so a start after the first needs no wait. */
   private digitsLoaded: Uint8Array | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** Per arm: heartbeat ticks since its worker last sent anything, and how many it may stay silent. */
+  private silentTicks: [number, number] = [0, 0];
+  private allowedTicks: [number, number] = [MISSED_HEARTBEATS, MISSED_HEARTBEATS];
 
   constructor(
     private readonly store: LabStore,
@@ -79,14 +92,21 @@ export class Runner {
   private ensureWorkers(): [TrainingWorker, TrainingWorker] {
     if (this.workers === null) {
       const workers: [TrainingWorker, TrainingWorker] = [this.createWorker(), this.createWorker()];
-      workers.forEach((worker) => {
-        worker.onmessage = (event) => this.receive(event.data);
+      workers.forEach((worker, arm) => {
+        worker.onmessage = (event) => {
+          const message = event.data;
+          this.silentTicks[arm] = 0;
+          this.allowedTicks[arm] = MISSED_HEARTBEATS + (message.type === 'heartbeat' ? Math.ceil(message.busyMs / HEARTBEAT_MS) : 0);
+          if (message.type !== 'heartbeat') this.receive(message);
+        };
         worker.onerror = (event) => {
           event.preventDefault?.();
           this.fail(`The training worker failed${event.message ? `: ${event.message}` : ' to load'}.`);
         };
       });
       this.workers = workers;
+      this.silentTicks = [0, 0];
+      this.heartbeat ??= setInterval(() => this.checkHeartbeats(), HEARTBEAT_MS);
       if (this.digitsLoaded !== null) this.sendDigits(workers, this.digitsLoaded);
       else this.loadDigits().then((digits) => this.workers === workers && this.sendDigits(workers, digits), () => undefined);
     }
@@ -182,14 +202,38 @@ export class Runner {
 
   /** After a worker failed: fresh workers, same config, from step 0. */
   restart(running: boolean): void {
-    this.workers?.forEach((worker) => worker.terminate());
-    this.workers = null;
+    this.dispose();
     this.start(running);
   }
 
   dispose(): void {
     this.workers?.forEach((worker) => worker.terminate());
     this.workers = null;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  /**
+   * A worker that is terminated or whose process dies sends no error event: without this the
+   * other arm would wait at its horizon and the status would say "Training" for ever. Not while
+   * the arms load (a backend and the digits may take long to arrive), and not at all after a failure.
+   */
+  private checkHeartbeats(): void {
+    const workers = this.workers;
+    const { status } = this.store.getState();
+    if (workers === null || status === 'loading' || status === 'error') {
+      this.silentTicks = [0, 0];
+      return;
+    }
+    for (const arm of [0, 1] as const) {
+      if (this.silentTicks[arm] >= this.allowedTicks[arm]) {
+        const seconds = (this.silentTicks[arm] * HEARTBEAT_MS) / 1000;
+        this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped answering: its training worker has sent nothing for ${seconds} s (it was terminated, crashed or hangs).`);
+        return;
+      }
+      this.silentTicks[arm]++;
+      workers[arm].postMessage(command({ type: 'ping' }));
+    }
   }
 
   private stopClock(): { runningSince: null; elapsedBeforeMs: number } {
@@ -227,7 +271,7 @@ export class Runner {
     });
   }
 
-  private receive(message: Result): void {
+  private receive(message: Exclude<Result, { type: 'heartbeat' }>): void {
     const state = this.store.getState();
     if (message.runId !== state.runId) return;
     const arm = message.arm;

@@ -36,9 +36,13 @@ const wasmDir = 'memory://wasm/';
  * A worker's surroundings without a worker. Its clock moves one millisecond each time it is read,
  * so time slices and record batches depend on the runner's own logic, not on this machine's speed.
  */
+type RunMessage = Exclude<Result, { type: 'heartbeat' }>;
+
 class FakeHost implements RunnerHost {
-  readonly messages: Result[] = [];
+  /** What the run reported, heartbeats apart (they come whatever the run does). */
+  readonly messages: RunMessage[] = [];
   readonly transfers: Transferable[][] = [];
+  readonly heartbeats: Extract<Result, { type: 'heartbeat' }>[] = [];
   /** What each `data` command handed over; the worker parses them (worker.ts), this host has them parsed already. */
   readonly prepared: { digits: Uint8Array; fileName: string }[] = [];
   prepareData: RunnerHost['prepareData'] = (bytes, fileName) => {
@@ -49,6 +53,10 @@ class FakeHost implements RunnerHost {
   private queued = 0;
 
   post(message: Result, transfer: Transferable[] = []): void {
+    if (message.type === 'heartbeat') {
+      this.heartbeats.push(message);
+      return;
+    }
     this.messages.push(message);
     this.transfers.push(transfer);
   }
@@ -74,15 +82,15 @@ class FakeHost implements RunnerHost {
   }
 
   /** Runs scheduled slices until `done` holds of the messages so far (or nothing is left to run). */
-  async until(done: (messages: Result[]) => boolean): Promise<void> {
+  async until(done: (messages: RunMessage[]) => boolean): Promise<void> {
     while (!done(this.messages)) {
       if (this.queued === 0) throw new Error('the runner stopped before the awaited message');
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  of<T extends Result['type']>(type: T): Extract<Result, { type: T }>[] {
-    return this.messages.filter((m): m is Extract<Result, { type: T }> => m.type === type);
+  of<T extends RunMessage['type']>(type: T): Extract<RunMessage, { type: T }>[] {
+    return this.messages.filter((m): m is Extract<RunMessage, { type: T }> => m.type === type);
   }
 
   /** Every record the runner sent, in order. */
@@ -302,6 +310,31 @@ describe('ArmRunner', () => {
     await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
     await starting;
     expect(host.messages.map((m) => m.type)).toEqual(['ready', 'records', 'progress']);
+  });
+
+  it('answers a ping with a heartbeat at once, before its first start and while paused mid-run', async () => {
+    const host = new FakeHost();
+    const runner = new ArmRunner(host);
+    await runner.handle(command({ type: 'ping' }));
+    expect(host.heartbeats).toEqual([{ type: 'heartbeat', version: PROTOCOL_VERSION, busyMs: 0 }]);
+    await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
+    await runner.handle(start(1));
+    await runner.handle(command({ type: 'step', runId: 1, count: 3 }));
+    await host.settled();
+    const before = host.heartbeats.length;
+    await runner.handle(command({ type: 'ping' }));
+    expect(host.heartbeats.length).toBe(before + 1);
+    expect(host.heartbeats.at(-1)?.busyMs).toBe(0);
+    expect(host.messages.map((m) => m.type)).not.toContain('error');
+  });
+
+  it('before each record it says how long the record may keep it silent: twice the last of its kind, the first full one guessed at 5 live ones', async () => {
+    // The fake clock reads one millisecond later each time, so every record is timed at 1 ms.
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.until((messages) => messages.some((m) => m.type === 'finished'));
+    // Steps 0, 5, ..., 60; all 10,000 test digits at step 50 (every 10 records) and at the last step.
+    expect(host.heartbeats.map((h) => h.busyMs)).toEqual([0, ...new Array(9).fill(2), 10, 2, 2]);
   });
 
   it('prepares the digits once: later starts (reset, a new config) train on them without receiving them again', async () => {

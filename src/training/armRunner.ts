@@ -16,6 +16,13 @@ const SLICE_MS = 12;
  * continuous, and the charts repaint at most four times a second anyway (paintScheduler.ts).
  */
 const FLUSH_MS = 100;
+/**
+ * A record that scores all 10,000 test digits forwards five times the digits of one that scores
+ * the live 2,000; until one has been timed, its length is guessed from the live records.
+ */
+const FULL_RECORD_FACTOR = 5;
+/** The page is told a record may take up to this many times its predecessor (the machine's speed drifts). */
+const RECORD_MARGIN = 2;
 
 export interface RunnerHost {
   post(message: Result, transfer?: Transferable[]): void;
@@ -45,10 +52,16 @@ export class ArmRunner {
   private dataWaiters: (() => void)[] = [];
   private backend: string | null = null;
   private requestedBackend: string | null = null;
+  /** How long the last record took, of those that score the live test digits and of those that score all. */
+  private recordMs: { live: number | null; full: number | null } = { live: null, full: null };
 
   constructor(private readonly host: RunnerHost) {}
 
   async handle(message: Command): Promise<void> {
+    if (message.type === 'ping') {
+      this.host.post(result({ type: 'heartbeat', busyMs: 0 }));
+      return;
+    }
     if (message.type === 'data') {
       try {
         this.data = { ok: true, value: this.host.prepareData(message.digits, message.fileName) };
@@ -116,7 +129,7 @@ export class ArmRunner {
       // A newer start may have arrived while this one waited for the backend or the digits.
       if (runId !== this.runId) return;
       this.trainer = new ArmTrainer(message.config, message.arm, data);
-      this.pending.push(this.trainer.record());
+      this.pending.push(this.record(this.trainer));
       this.host.post(result({ type: 'ready', runId, arm: this.arm, backend: this.backend ?? 'unknown', fallbackReason, startMs: this.host.now() - began }));
       this.flush(true);
       this.wake();
@@ -164,7 +177,7 @@ export class ArmRunner {
         }
         // The last step of a Step press is recorded whatever the metrics interval, so the
         // charts show the step the learner just took.
-        if (trainer.recordDue || this.stepsLeft === 0) this.pending.push(trainer.record());
+        if (trainer.recordDue || this.stepsLeft === 0) this.pending.push(this.record(trainer));
       }
       if (this.stepsLeft <= 0) this.running = false;
       const finished = trainer.done;
@@ -174,6 +187,21 @@ export class ArmRunner {
     } catch (error) {
       this.fail(runId, error);
     }
+  }
+
+  /**
+   * Measures the arm, first telling the page how long that may keep the worker from answering its
+   * pings: a record is one synchronous block, far longer than a slice, the longer the network.
+   */
+  private record(trainer: ArmTrainer): ArmRecord {
+    const full = trainer.fullTestDue;
+    const { live } = this.recordMs;
+    const expected = (full ? this.recordMs.full : live) ?? (full && live !== null ? FULL_RECORD_FACTOR * live : 0);
+    this.host.post(result({ type: 'heartbeat', busyMs: RECORD_MARGIN * expected }));
+    const began = this.host.now();
+    const record = trainer.record();
+    this.recordMs[full ? 'full' : 'live'] = this.host.now() - began;
+    return record;
   }
 
   /** Sends buffered records (or, with none, where the arm is) if enough time has passed or `force`. */
