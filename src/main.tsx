@@ -1,5 +1,7 @@
+/// <reference types="vite-plugin-pwa/client" />
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { registerSW } from 'virtual:pwa-register';
 import { parse } from './config/url';
 import { App } from './components/App';
 import { MNIST_PATH } from './training/data';
@@ -20,3 +22,7 @@ createRoot(document.getElementById('root')!).render(
     <App store={store} runner={runner} />
   </StrictMode>,
 );
+
+// The service worker keeps the page, its wasm and its digits for offline visits. A new version
+// takes over at once but is shown from the next load on: reloading now would end the run in view.
+registerSW({ immediate: true, onNeedReload: () => undefined });
