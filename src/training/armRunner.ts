@@ -118,7 +118,7 @@ export class ArmRunner {
       let fallbackReason: string | null = null;
       if (this.requestedBackend !== message.config.backend) {
         this.host.prepareBackend(message.wasmDir);
-        const choice = await useBackend(message.config.backend);
+        const choice = await useBackend(message.config.backend, message.wasmDir);
         this.requestedBackend = message.config.backend;
         this.backend = choice.backend;
         fallbackReason = choice.fallbackReason;

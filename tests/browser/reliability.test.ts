@@ -90,6 +90,20 @@ describe('reliability', () => {
   });
 });
 
+describe('honest messages', () => {
+  it('a missing .wasm binary falls back to cpu with a message naming the file and the HTTP status, and trains', async () => {
+    const { page, errors } = await lab.open(SMALL);
+    // The workers' requests too: the context sees what every frame and worker of the page asks for.
+    await page.context().route('**/tfjs-wasm/*.wasm', (route) => route.fulfill({ status: 404, body: 'not deployed' }));
+    await page.reload();
+    await trains(page, 5);
+    expect(await page.getByTestId('backend').textContent()).toBe('cpu');
+    const warning = page.locator('.status-bar .warning');
+    expect(await warning.textContent()).toMatch(/^the wasm backend could not load http:\/\/127\.0\.0\.1:\d+\/tfjs-wasm\/tfjs-backend-wasm(-simd)?\.wasm: HTTP 404/);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('deployment', () => {
   async function withHost<T>(host: RunningApp, use: (host: RunningApp) => Promise<T>): Promise<T> {
     try {
