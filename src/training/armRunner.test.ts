@@ -1,11 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { ArmRunner, type RunnerHost } from './armRunner';
 import { readPackageMnist } from '../../scripts/build-mnist';
 import { encodeMnist, MNIST_PATH } from './data';
 import { command, PROTOCOL_VERSION, type Command, type Result } from './protocol';
 import { packedRecordLength, unpackRecords } from './records';
-import { experimentData, type ArmIndex, type ExperimentData } from './trainer';
+import { ArmTrainer, experimentData, type ArmIndex, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
 /** The digit file's bytes as the page sends them to a worker. */
@@ -71,6 +71,11 @@ class FakeHost implements RunnerHost {
 
   now(): number {
     return this.clock++;
+  }
+
+  /** Moves the clock on, as work that takes time does. */
+  advance(ms: number): void {
+    this.clock += ms;
   }
 
   prepareBackend(): void {}
@@ -328,13 +333,32 @@ describe('ArmRunner', () => {
     expect(host.messages.map((m) => m.type)).not.toContain('error');
   });
 
-  it('before each record it says how long the record may keep it silent: twice the last of its kind, the first full one guessed at 5 live ones', async () => {
+  it('before each record it says how long the record may keep it silent: 4 times the last of its kind, the first full one guessed at 5 live ones', async () => {
     // The fake clock reads one millisecond later each time, so every record is timed at 1 ms.
     const { host, runner } = await started();
     await runner.handle(command({ type: 'resume', runId: 1 }));
     await host.until((messages) => messages.some((m) => m.type === 'finished'));
     // Steps 0, 5, ..., 60; all 10,000 test digits at step 50 (every 10 records) and at the last step.
-    expect(host.heartbeats.map((h) => h.busyMs)).toEqual([0, ...new Array(9).fill(2), 10, 2, 2]);
+    expect(host.heartbeats.map((h) => h.busyMs)).toEqual([0, ...new Array(9).fill(4), 20, 4, 4]);
+  });
+
+  it('on a machine where a step takes long, announces each step after the first as it does a record', async () => {
+    const { host, runner } = await started();
+    const trainStep = ArmTrainer.prototype.trainStep;
+    const slow = vi.spyOn(ArmTrainer.prototype, 'trainStep').mockImplementation(function (this: ArmTrainer, learningRate?: number) {
+      host.advance(300);
+      return trainStep.call(this, learningRate);
+    });
+    try {
+      const before = host.heartbeats.length;
+      await runner.handle(command({ type: 'step', runId: 1, count: 3 }));
+      await host.settled();
+      // Each step timed at 301 ms (300 and the clock's own millisecond): steps 2 and 3 are announced (the
+      // first is timed only once it ran), then the record of the step the press ends on (timed at 1 ms).
+      expect(host.heartbeats.slice(before).map((h) => h.busyMs)).toEqual([4 * 301, 4 * 301, 4]);
+    } finally {
+      slow.mockRestore();
+    }
   });
 
   it('prepares the digits once: later starts (reset, a new config) train on them without receiving them again', async () => {

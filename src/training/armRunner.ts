@@ -21,8 +21,13 @@ const FLUSH_MS = 100;
  * the live 2,000; until one has been timed, its length is guessed from the live records.
  */
 const FULL_RECORD_FACTOR = 5;
-/** The page is told a record may take up to this many times its predecessor (the machine's speed drifts). */
-const RECORD_MARGIN = 2;
+/**
+ * The page is told a record or a step may take up to this many times its predecessor: on a
+ * shared machine the same work takes several times as long from one minute to the next.
+ */
+const BUSY_MARGIN = 4;
+/** Steps that take longer than this are announced like records (large networks on the cpu backend). */
+const SLOW_STEP_MS = 250;
 
 export interface RunnerHost {
   post(message: Result, transfer?: Transferable[]): void;
@@ -54,6 +59,7 @@ export class ArmRunner {
   private requestedBackend: string | null = null;
   /** How long the last record took, of those that score the live test digits and of those that score all. */
   private recordMs: { live: number | null; full: number | null } = { live: null, full: null };
+  private stepMs = 0;
 
   constructor(private readonly host: RunnerHost) {}
 
@@ -167,7 +173,10 @@ export class ArmRunner {
     try {
       const until = this.host.now() + SLICE_MS;
       while (this.canTrain && this.host.now() < until) {
+        if (this.stepMs > SLOW_STEP_MS) this.host.post(result({ type: 'heartbeat', busyMs: BUSY_MARGIN * this.stepMs }));
+        const began = this.host.now();
         trainer.trainStep();
+        this.stepMs = this.host.now() - began;
         this.stepsLeft--;
         if (trainer.diverged !== null) {
           this.running = false;
@@ -191,13 +200,13 @@ export class ArmRunner {
 
   /**
    * Measures the arm, first telling the page how long that may keep the worker from answering its
-   * pings: a record is one synchronous block, far longer than a slice, the longer the network.
+   * pings: a record is one synchronous block, far longer than a step.
    */
   private record(trainer: ArmTrainer): ArmRecord {
     const full = trainer.fullTestDue;
     const { live } = this.recordMs;
     const expected = (full ? this.recordMs.full : live) ?? (full && live !== null ? FULL_RECORD_FACTOR * live : 0);
-    this.host.post(result({ type: 'heartbeat', busyMs: RECORD_MARGIN * expected }));
+    this.host.post(result({ type: 'heartbeat', busyMs: BUSY_MARGIN * expected }));
     const began = this.host.now();
     const record = trainer.record();
     this.recordMs[full ? 'full' : 'live'] = this.host.now() - began;
