@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { command, result, type Command, type Result } from '../training/protocol';
 import { HISTOGRAM, packRecords, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
-import { HEARTBEAT_MS, leadSteps, MISSED_HEARTBEATS, Runner, type DigitDownload, type TrainingWorker } from './runner';
+import { HEARTBEAT_MS, leadSteps, MISSED_HEARTBEATS, Runner, type DigitDownload, type Locks, type TrainingWorker } from './runner';
 import { createLabStore, pairStep, type LabStore } from './store';
 
 const config: Config = {
@@ -375,6 +375,62 @@ describe('Runner', () => {
     const { runner, a, b } = await readyRun();
     runner.dispose();
     expect([a.terminated, b.terminated]).toEqual([true, true]);
+  });
+});
+
+/** Web Locks as a worker's end frees them: `end(lock)` grants the page's waiting request. */
+class FakeLocks implements Locks {
+  private readonly waiting = new Map<string, () => void>();
+  request(name: string, granted: () => void): Promise<unknown> {
+    return new Promise((resolve) => this.waiting.set(name, () => resolve(granted())));
+  }
+  end(lock: string): void {
+    this.waiting.get(lock)?.();
+  }
+}
+
+describe('Runner: a worker that ends', () => {
+  async function lockedRun() {
+    const store = createLabStore(config);
+    const workers: FakeWorker[] = [];
+    const locks = new FakeLocks();
+    const runner = new Runner(store, () => {
+      const worker = new FakeWorker();
+      workers.push(worker);
+      return worker;
+    }, assets, async () => digits, locks);
+    await runner.loadDigits();
+    runner.start(false);
+    const [a, b] = current(workers);
+    const lockOf = (worker: FakeWorker) => worker.of('hold')[0].lock;
+    for (const worker of [a, b]) worker.reply(result({ type: 'holding', lock: lockOf(worker) }));
+    const { runId } = store.getState();
+    ready(a, runId, 0);
+    ready(b, runId, 1);
+    return { store, runner, workers, locks, a, b, lockOf };
+  }
+
+  it('asks each worker to hold a lock of its own, and reports at once, naming the arm, when one is freed', async () => {
+    const { store, runner, locks, a, b, lockOf } = await lockedRun();
+    expect(lockOf(a)).not.toBe(lockOf(b));
+    runner.play();
+    locks.end(lockOf(b));
+    await Promise.resolve();
+    const state = store.getState();
+    expect(state.status).toBe('error');
+    expect(state.error).toBe('Arm B stopped: its training worker ended without a word (terminated, or its process crashed).');
+    expect(state.config).toEqual(config);
+  });
+
+  it('workers the page ended itself (a restart) raise nothing', async () => {
+    const { store, runner, workers, locks, a, lockOf } = await lockedRun();
+    runner.restart(false);
+    expect(a.terminated).toBe(true);
+    locks.end(lockOf(a));
+    await Promise.resolve();
+    expect(store.getState().status).toBe('loading');
+    expect(store.getState().error).toBeNull();
+    expect(workers).toHaveLength(4);
   });
 });
 

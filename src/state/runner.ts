@@ -40,6 +40,11 @@ export const HEARTBEAT_MS = 1000;
  */
 export const MISSED_HEARTBEATS = 3;
 
+/** The part of the Web Locks API the runner uses (navigator.locks), so tests can hand it something else. */
+export interface Locks {
+  request(name: string, granted: () => void): Promise<unknown>;
+}
+
 export class Runner {
   private workers: [TrainingWorker, TrainingWorker] | null = null;
   private horizons: [number, number] = [Infinity, Infinity];
@@ -61,6 +66,8 @@ export class Runner {
     private readonly createWorker: () => TrainingWorker,
     private readonly assets: Assets,
     private readonly download: DigitDownload = (onProgress) => downloadDigits(assets.dataUrl, onProgress, globalThis.crossOriginIsolated === true),
+    /** Where the platform has them (a secure context), a worker's end is seen at once; elsewhere by the heartbeat alone. */
+    private readonly locks: Locks | null = globalThis.navigator?.locks ?? null,
   ) {}
 
   /** The digits, downloaded on the first call (the page opening) and kept for every later run. */
@@ -97,8 +104,10 @@ export class Runner {
           const message = event.data;
           this.silentTicks[arm] = 0;
           this.allowedTicks[arm] = MISSED_HEARTBEATS + (message.type === 'heartbeat' ? Math.ceil(message.busyMs / HEARTBEAT_MS) : 0);
-          if (message.type !== 'heartbeat') this.receive(message);
+          if (message.type === 'holding') this.watchEnd(workers, arm as ArmIndex, message.lock);
+          else if (message.type !== 'heartbeat') this.receive(message);
         };
+        if (this.locks) worker.postMessage(command({ type: 'hold', lock: `covariate-shift-lab-worker-${Date.now()}-${Math.random()}` }));
         worker.onerror = (event) => {
           event.preventDefault?.();
           this.fail(`The training worker failed${event.message ? `: ${event.message}` : ' to load'}.`);
@@ -213,10 +222,19 @@ export class Runner {
     this.heartbeat = null;
   }
 
+  /** Waits for the lock a worker holds for life: granted once that worker has ended. */
+  private watchEnd(workers: [TrainingWorker, TrainingWorker], arm: ArmIndex, lock: string): void {
+    void this.locks?.request(lock, () => {
+      // Workers the page terminated itself (a restart, a failure) end as expected.
+      if (this.workers === workers) this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped: its training worker ended without a word (terminated, or its process crashed).`);
+    });
+  }
+
   /**
-   * A worker that is terminated or whose process dies sends no error event: without this the
-   * other arm would wait at its horizon and the status would say "Training" for ever. Not while
-   * the arms load (a backend and the digits may take long to arrive), and not at all after a failure.
+   * A worker that hangs, or (where there are no Web Locks) that is terminated or whose process
+   * dies, sends no error event: without this the other arm would wait at its horizon and the status
+   * would say "Training" for ever. Not while the arms load (a backend and the digits may take long
+   * to arrive), and not at all after a failure.
    */
   private checkHeartbeats(): void {
     const workers = this.workers;
@@ -271,7 +289,7 @@ export class Runner {
     });
   }
 
-  private receive(message: Exclude<Result, { type: 'heartbeat' }>): void {
+  private receive(message: Exclude<Result, { type: 'heartbeat' | 'holding' }>): void {
     const state = this.store.getState();
     if (message.runId !== state.runId) return;
     const arm = message.arm;

@@ -36,13 +36,14 @@ const wasmDir = 'memory://wasm/';
  * A worker's surroundings without a worker. Its clock moves one millisecond each time it is read,
  * so time slices and record batches depend on the runner's own logic, not on this machine's speed.
  */
-type RunMessage = Exclude<Result, { type: 'heartbeat' }>;
+type RunMessage = Exclude<Result, { type: 'heartbeat' | 'holding' }>;
 
 class FakeHost implements RunnerHost {
-  /** What the run reported, heartbeats apart (they come whatever the run does). */
+  /** What the run reported, heartbeats and locks apart (they come whatever the run does). */
   readonly messages: RunMessage[] = [];
   readonly transfers: Transferable[][] = [];
   readonly heartbeats: Extract<Result, { type: 'heartbeat' }>[] = [];
+  readonly holding: Extract<Result, { type: 'holding' }>[] = [];
   /** What each `data` command handed over; the worker parses them (worker.ts), this host has them parsed already. */
   readonly prepared: { digits: Uint8Array; fileName: string }[] = [];
   prepareData: RunnerHost['prepareData'] = (bytes, fileName) => {
@@ -53,8 +54,9 @@ class FakeHost implements RunnerHost {
   private queued = 0;
 
   post(message: Result, transfer: Transferable[] = []): void {
-    if (message.type === 'heartbeat') {
-      this.heartbeats.push(message);
+    if (message.type === 'heartbeat' || message.type === 'holding') {
+      if (message.type === 'heartbeat') this.heartbeats.push(message);
+      else this.holding.push(message);
       return;
     }
     this.messages.push(message);
@@ -79,6 +81,11 @@ class FakeHost implements RunnerHost {
   }
 
   prepareBackend(): void {}
+
+  readonly locksHeld: string[] = [];
+  async holdForLife(lock: string): Promise<void> {
+    this.locksHeld.push(lock);
+  }
 
   /** Resolves once the runner has nothing scheduled: it trained as far as it was allowed to. */
   async settled(): Promise<void> {
@@ -340,6 +347,13 @@ describe('ArmRunner', () => {
     await host.until((messages) => messages.some((m) => m.type === 'finished'));
     // Steps 0, 5, ..., 60; all 10,000 test digits at step 50 (every 10 records) and at the last step.
     expect(host.heartbeats.map((h) => h.busyMs)).toEqual([0, ...new Array(9).fill(4), 20, 4, 4]);
+  });
+
+  it('"hold" takes the lock for life, then says it holds it', async () => {
+    const host = new FakeHost();
+    await new ArmRunner(host).handle(command({ type: 'hold', lock: 'lab-worker-1' }));
+    expect(host.locksHeld).toEqual(['lab-worker-1']);
+    expect(host.holding).toEqual([{ type: 'holding', version: PROTOCOL_VERSION, lock: 'lab-worker-1' }]);
   });
 
   it('on a machine where a step takes long, announces each step after the first as it does a record', async () => {

@@ -38,6 +38,8 @@ export interface RunnerHost {
   prepareData(digits: Uint8Array, fileName: string): ExperimentData;
   /** Points tfjs at its wasm binaries before the wasm backend starts (a no-op in Node). */
   prepareBackend(wasmDir: string): void;
+  /** Takes the Web Lock `lock` and never lets it go; resolves once it is held. */
+  holdForLife(lock: string): Promise<void>;
 }
 
 export class ArmRunner {
@@ -64,6 +66,11 @@ export class ArmRunner {
   constructor(private readonly host: RunnerHost) {}
 
   async handle(message: Command): Promise<void> {
+    if (message.type === 'hold') {
+      await this.host.holdForLife(message.lock);
+      this.host.post(result({ type: 'holding', lock: message.lock }));
+      return;
+    }
     if (message.type === 'ping') {
       this.host.post(result({ type: 'heartbeat', busyMs: 0 }));
       return;
