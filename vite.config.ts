@@ -65,6 +65,9 @@ function offline(): Plugin[] {
       globPatterns: ['**/*.{html,js,css,wasm,bin,svg}'],
       maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
       cleanupOutdatedCaches: true,
+      // What autoUpdate means; vite-plugin-pwa sets these itself only when it injects the registration.
+      skipWaiting: true,
+      clientsClaim: true,
     },
   });
 }

@@ -140,6 +140,8 @@ export interface StaticHostOptions {
   base?: string;
   /** Headers sent with every response, e.g. a Content-Security-Policy. */
   headers?: Record<string, string>;
+  /** The folder served (default: the build of the current sources), e.g. a copy a test changes. */
+  root?: string;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -158,7 +160,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * take the server away while its page stays open.
  */
 export async function startStaticHost(options: StaticHostOptions = {}): Promise<RunningApp> {
-  const outDir = await buildApp();
+  const outDir = options.root ?? (await buildApp());
   const base = options.base ?? '/';
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);

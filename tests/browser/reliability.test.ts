@@ -3,9 +3,13 @@
  * build works from a sub-path of a plain static host (no cross-origin isolation) under a strict
  * Content-Security-Policy; after one visit it loads and trains with the server gone.
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ACTION_TIMEOUT_MS, openPage, startStaticHost, useBrowserApp, type RunningApp } from './harness';
+import { ACTION_TIMEOUT_MS, buildApp, openPage, startStaticHost, useBrowserApp, type RunningApp } from './harness';
 
 const SMALL = '?units=32&probe=200&every=10';
 const WAIT = { timeout: ACTION_TIMEOUT_MS, polling: 50 };
@@ -42,6 +46,19 @@ async function msUntilAlert(page: Page, text: string, since: number): Promise<nu
 }
 
 const lab = useBrowserApp();
+
+/**
+ * Changes a copy of the build as a deploy of a new version would: new page text, and the service
+ * worker's precache list naming the page's new revision (so the worker script changes too).
+ */
+function deploy(root: string, version: string): void {
+  const html = readFileSync(join(root, 'index.html'), 'utf8').replace(/<title>[^<]*<\/title>/, `<title>Covariate Shift Lab, ${version}</title>`);
+  writeFileSync(join(root, 'index.html'), html);
+  const sw = readFileSync(join(root, 'sw.js'), 'utf8');
+  const updated = sw.replace(/(url:"index\.html",revision:")[0-9a-f]+"/, `$1${createHash('md5').update(html).digest('hex')}"`);
+  if (updated === sw) throw new Error('deploy: the precache list names no index.html revision');
+  writeFileSync(join(root, 'sw.js'), updated);
+}
 
 /** Collects the page's CSP refusals from before its first script (the console reports them too). */
 const RECORD_VIOLATIONS = `window.violations = [];
@@ -165,6 +182,39 @@ describe('deployment', () => {
       }
     } finally {
       if (!closed) await host.close();
+    }
+  });
+
+  it('a new version takes over on the next load: the page reloads into it if it has trained nothing, and otherwise keeps its run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lab-deploy-'));
+    cpSync(await buildApp(), root, { recursive: true });
+    const host = await startStaticHost({ root });
+    try {
+      const { page, errors, close } = await openPage(lab.browser, host, SMALL, { serviceWorkers: true });
+      try {
+        await page.evaluate(() => navigator.serviceWorker.ready);
+        deploy(root, 'version 2');
+        // This load comes from the old cache; it finds the new worker, which reloads it into version 2.
+        await page.reload();
+        await page.waitForFunction(() => document.title === 'Covariate Shift Lab, version 2', undefined, WAIT);
+        await trains(page, 5);
+
+        // A page that has trained keeps its run when a new version takes over; the next load shows it.
+        deploy(root, 'version 3');
+        await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+        await page.waitForFunction(async () => (await caches.match('index.html', { ignoreSearch: true }))?.text().then((text) => text.includes('version 3')), undefined, WAIT);
+        const step = await stepCount(page);
+        await waitForStep(page, step + 10);
+        expect(await page.title()).toBe('Covariate Shift Lab, version 2');
+        await page.reload();
+        expect(await page.title()).toBe('Covariate Shift Lab, version 3');
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    } finally {
+      await host.close();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
