@@ -228,7 +228,6 @@ export function drawAxes(ctx: CanvasRenderingContext2D, area: PlotArea, options:
   ctx.restore();
 }
 
-/** Restricts drawing to the plot area until the matching ctx.restore(). */
 /** The hover crosshair: a dashed vertical line through the plot area at x = px (CSS pixels). */
 export function drawCrosshair(ctx: CanvasRenderingContext2D, area: PlotArea, px: number, color: string): void {
   ctx.strokeStyle = color;
@@ -241,6 +240,7 @@ export function drawCrosshair(ctx: CanvasRenderingContext2D, area: PlotArea, px:
   ctx.setLineDash([]);
 }
 
+/** Restricts drawing to the plot area until the matching ctx.restore(). */
 export function clipToArea(ctx: CanvasRenderingContext2D, area: PlotArea): void {
   ctx.save();
   ctx.beginPath();

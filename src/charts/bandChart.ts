@@ -26,7 +26,7 @@ import {
   type ValueScale,
   drawCrosshair,
 } from './axes';
-import { CHART_THEME, withAlpha } from './colors';
+import { CHART_THEME, paintBackground, textColorFor, withAlpha } from './colors';
 import { nearestIndex } from './hover';
 import { armLegendLabel, divergedLabel, drawCross, drawLegend, type LegendItem } from './legend';
 import { drawReadout } from './lineChart';
@@ -159,7 +159,7 @@ export function drawBandChart(ctx: CanvasRenderingContext2D, series: BandSeries,
   const layout = bandChartLayout(series, options);
   const { area, x, y } = layout;
   const { steps, percentiles } = series;
-  ctx.clearRect(0, 0, options.width, options.height);
+  paintBackground(ctx, options.width, options.height);
   drawAxes(ctx, area, { x, y, xAxis: STEP_AXIS, yAxis: NONLINEARITY_INPUT_AXIS });
 
   clipToArea(ctx, area);
@@ -197,7 +197,7 @@ export function drawBandChart(ctx: CanvasRenderingContext2D, series: BandSeries,
     const px = Math.min(area.right - 6, Math.max(area.left + 6, x(series.divergedStep)));
     drawCross(ctx, px, area.top + 10, 5, series.color);
     ctx.font = CHART_THEME.font;
-    ctx.fillStyle = series.color;
+    ctx.fillStyle = textColorFor(series.color);
     ctx.textBaseline = 'middle';
     const onRight = px < area.left + area.width * 0.6;
     ctx.textAlign = onRight ? 'left' : 'right';

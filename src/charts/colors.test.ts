@@ -1,10 +1,26 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { interpolateViridis, rgb } from 'd3';
-import { ARM_COLORS, colorLookupTable, LUT_SIZE, lookupIndex, withAlpha } from './colors';
+import {
+  ARM_COLORS,
+  ARM_DASHES,
+  CHART_THEME,
+  colorLookupTable,
+  composite,
+  contrastRatio,
+  DARK_THEME,
+  LIGHT_THEME,
+  LUT_SIZE,
+  lookupIndex,
+  setColorScheme,
+  textColorFor,
+  withAlpha,
+} from './colors';
 
 describe('colors', () => {
+  afterEach(() => setColorScheme('light'));
+
   it('gives the two arms distinct colours that also differ in lightness (readable in greyscale)', () => {
-    const [a, b] = ARM_COLORS.map((c) => rgb(c));
+    const [a, b] = LIGHT_THEME.armLines.map((c) => rgb(c));
     const luminance = (c: { r: number; g: number; b: number }) => 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
     expect(Math.abs(luminance(a) - luminance(b))).toBeGreaterThan(50);
   });
@@ -29,5 +45,44 @@ describe('colors', () => {
     expect(lookupIndex(-3)).toBe(0);
     expect(lookupIndex(NaN)).toBe(0);
     expect(lookupIndex(7)).toBe(LUT_SIZE - 1);
+  });
+
+  it('computes WCAG contrast: 21 for black on white, 1 for a colour on itself, the same both ways', () => {
+    expect(contrastRatio('#000000', '#ffffff')).toBeCloseTo(21, 6);
+    expect(contrastRatio('#0072B2', '#0072B2')).toBe(1);
+    expect(contrastRatio('#E69F00', '#ffffff')).toBeCloseTo(contrastRatio('#ffffff', '#E69F00'), 12);
+    // The arm A orange as text on white, the failure this theme fixes.
+    expect(contrastRatio('#E69F00', '#ffffff')).toBeLessThan(2.5);
+  });
+
+  it('composites a translucent colour over its background', () => {
+    expect(composite('rgba(255, 255, 255, 0.5)', '#000000')).toBe('#808080');
+    expect(composite('#123456', '#ffffff')).toBe('#123456');
+  });
+
+  for (const theme of [LIGHT_THEME, DARK_THEME]) {
+    it(`gives every text colour of the ${theme.scheme} theme at least 4.5:1 on the chart and on the readout box`, () => {
+      const readoutBox = composite(theme.readoutBackground, theme.background);
+      for (const text of [theme.text, theme.mutedText, ...theme.armText]) {
+        expect(contrastRatio(text, theme.background), `${text} on ${theme.background}`).toBeGreaterThanOrEqual(4.5);
+        expect(contrastRatio(text, readoutBox), `${text} on ${readoutBox}`).toBeGreaterThanOrEqual(4.5);
+      }
+    });
+  }
+
+  it('switches the charts and the arm colours with the colour scheme, and writes arm text in the theme\'s text colour', () => {
+    setColorScheme('dark');
+    expect(CHART_THEME).toBe(DARK_THEME);
+    expect(ARM_COLORS).toEqual(DARK_THEME.armLines);
+    expect(textColorFor(ARM_COLORS[1])).toBe(DARK_THEME.armText[1]);
+    setColorScheme('light');
+    expect(CHART_THEME).toBe(LIGHT_THEME);
+    expect(textColorFor(ARM_COLORS[0])).toBe('#8f5e00');
+    expect(textColorFor('#123456')).toBe('#123456');
+  });
+
+  it('dashes arm B and only arm B, so the arms differ without colour', () => {
+    expect(ARM_DASHES[0]).toEqual([]);
+    expect(ARM_DASHES[1].length).toBeGreaterThan(0);
   });
 });

@@ -28,7 +28,7 @@ import {
   type ValueScale,
   drawCrosshair,
 } from './axes';
-import { CHART_THEME, colorLookupTable, lookupIndex } from './colors';
+import { CHART_THEME, colorLookupTable, lookupIndex, paintBackground } from './colors';
 import { nearestIndex } from './hover';
 import { armLegendLabel, divergedLabel, drawCross, drawLegend } from './legend';
 import type { HistogramRange } from './histogramChart';
@@ -266,12 +266,22 @@ function drawColorBar(ctx: CanvasRenderingContext2D, area: PlotArea): void {
   ctx.restore();
 }
 
+/** White text outlined in near-black: readable over every colour of viridis, from its purple to its yellow. */
+function haloText(ctx: CanvasRenderingContext2D, text: string, x: number, y: number): void {
+  ctx.lineJoin = 'round';
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = 'rgba(0, 0, 0, 0.85)';
+  ctx.strokeText(text, x, y);
+  ctx.fillStyle = '#ffffff';
+  ctx.fillText(text, x, y);
+}
+
 /** Draws the whole heatmap in one pass and returns its layout (for mapping the pointer). */
 export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries, options: HeatmapOptions): HeatmapLayout {
   const range = options.range ?? HISTOGRAM;
   const layout = heatmapLayout(series, options);
   const { area, x, y } = layout;
-  ctx.clearRect(0, 0, options.width, options.height);
+  paintBackground(ctx, options.width, options.height);
 
   // putImageData ignores the transform: place the image in device pixels.
   const m = ctx.getTransform();
@@ -301,8 +311,7 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries
     drawCross(ctx, px, area.top + 10, 5, '#ffffff');
     const onRight = px < area.left + area.width * 0.6;
     ctx.textAlign = onRight ? 'left' : 'right';
-    ctx.fillStyle = '#ffffff';
-    ctx.fillText(divergedLabel(series.divergedStep), px + (onRight ? 9 : -9), area.top + 10);
+    haloText(ctx, divergedLabel(series.divergedStep), px + (onRight ? 9 : -9), area.top + 10);
   }
   const hover = options.hoverStep;
   if (hover != null && series.steps.length > 0) {
@@ -312,8 +321,7 @@ export function drawHeatmap(ctx: CanvasRenderingContext2D, series: HeatmapSeries
       drawCrosshair(ctx, area, px, '#ffffff');
       const onRight = px < area.left + area.width * 0.6;
       ctx.textAlign = onRight ? 'left' : 'right';
-      ctx.fillStyle = '#ffffff';
-      ctx.fillText(`step ${formatStepExact(shown)}`, px + (onRight ? 6 : -6), area.bottom - 10);
+      haloText(ctx, `step ${formatStepExact(shown)}`, px + (onRight ? 6 : -6), area.bottom - 10);
     }
   }
   ctx.restore();

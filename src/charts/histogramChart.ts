@@ -18,7 +18,7 @@ import {
   type PlotArea,
   type ValueScale,
 } from './axes';
-import { withAlpha } from './colors';
+import { ARM_DASHES, paintBackground, withAlpha } from './colors';
 import { drawLegend, type LegendItem } from './legend';
 
 export interface HistogramRange {
@@ -72,15 +72,15 @@ export function histogramChartLayout(series: readonly HistogramSeries[], options
 }
 
 export function histogramLegend(series: readonly HistogramSeries[], title?: string): LegendItem[] {
-  const items: LegendItem[] = series.map((s) => ({
+  const items: LegendItem[] = series.map((s, arm) => ({
     label: s.step === null ? `${s.label} (no record yet)` : `${s.label} at step ${formatStepExact(s.step)}`,
-    symbol: { kind: 'band', color: s.color, opacity: 0.45 },
+    symbol: { kind: 'line', color: s.color, width: 1.5, dash: [...(ARM_DASHES[arm] ?? [])] },
   }));
   return title ? [{ label: title, symbol: { kind: 'none' } }, ...items] : items;
 }
 
 /** One arm's histogram as a closed step outline from the baseline, filled translucent and stroked. */
-function drawHistogram(ctx: CanvasRenderingContext2D, s: HistogramSeries, layout: HistogramChartLayout, range: HistogramRange): void {
+function drawHistogram(ctx: CanvasRenderingContext2D, s: HistogramSeries, dash: readonly number[], layout: HistogramChartLayout, range: HistogramRange): void {
   const histogram = s.histogram;
   if (!histogram) return;
   const { x, y } = layout;
@@ -99,7 +99,9 @@ function drawHistogram(ctx: CanvasRenderingContext2D, s: HistogramSeries, layout
   ctx.fill();
   ctx.strokeStyle = s.color;
   ctx.lineWidth = 1.5;
+  ctx.setLineDash([...dash]);
   ctx.stroke();
+  ctx.setLineDash([]);
 }
 
 /** Draws the whole chart in one pass. */
@@ -111,11 +113,11 @@ export function drawHistogramChart(
   const range = options.range ?? HISTOGRAM;
   const layout = histogramChartLayout(series, options);
   const { area, x, y } = layout;
-  ctx.clearRect(0, 0, options.width, options.height);
+  paintBackground(ctx, options.width, options.height);
   drawAxes(ctx, area, { x, y, xAxis: NONLINEARITY_INPUT_AXIS, yAxis: FRACTION_AXIS });
   clipToArea(ctx, area);
   ctx.lineJoin = 'miter';
-  for (const s of series) drawHistogram(ctx, s, layout, range);
+  series.forEach((s, arm) => drawHistogram(ctx, s, ARM_DASHES[arm] ?? [], layout, range));
   ctx.restore();
   drawLegend(ctx, histogramLegend(series, options.title), area);
   return layout;

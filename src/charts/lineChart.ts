@@ -26,7 +26,7 @@ import {
   type ValueScale,
   drawCrosshair,
 } from './axes';
-import { CHART_THEME } from './colors';
+import { ARM_DASHES, CHART_THEME, paintBackground, textColorFor } from './colors';
 import { hoverText, valuesAtStep } from './hover';
 import { armLegendLabel, divergedLabel, drawCross, drawLegend, type LegendItem } from './legend';
 
@@ -78,7 +78,10 @@ export function lineChartLayout(series: readonly LineSeries[], options: LineChar
 }
 
 export function lineChartLegend(series: readonly LineSeries[]): LegendItem[] {
-  return series.map((s) => ({ label: armLegendLabel(s.label, s.divergedStep), symbol: { kind: 'line', color: s.color } }));
+  return series.map((s, arm) => ({
+    label: armLegendLabel(s.label, s.divergedStep),
+    symbol: { kind: 'line', color: s.color, dash: [...(ARM_DASHES[arm] ?? [])] },
+  }));
 }
 
 /** The last value at or before `step` that the scale can place, or NaN. */
@@ -102,7 +105,7 @@ function drawDivergedMarks(ctx: CanvasRenderingContext2D, series: readonly LineS
     drawCross(ctx, px, py, 5, s.color);
     const onRight = px < area.left + area.width * 0.6;
     ctx.textAlign = onRight ? 'left' : 'right';
-    ctx.fillStyle = s.color;
+    ctx.fillStyle = textColorFor(s.color);
     const ty = Math.min(area.bottom - 8, Math.max(area.top + 8, py - 12 - 14 * row));
     ctx.fillText(divergedLabel(s.divergedStep), px + (onRight ? 8 : -8), ty);
     row++;
@@ -157,7 +160,7 @@ export function drawReadout(
   ctx.fillStyle = CHART_THEME.text;
   ctx.fillText(heading, left + 6, top + 11);
   lines.forEach((text, i) => {
-    ctx.fillStyle = colors[i] ?? CHART_THEME.text;
+    ctx.fillStyle = colors[i] === undefined ? CHART_THEME.text : textColorFor(colors[i]);
     ctx.fillText(text, left + 6, top + 11 + 14 * (i + 1));
   });
 }
@@ -170,13 +173,13 @@ export function drawLineChart(
 ): LineChartLayout {
   const layout = lineChartLayout(series, options);
   const { area, x, y, log } = layout;
-  ctx.clearRect(0, 0, options.width, options.height);
+  paintBackground(ctx, options.width, options.height);
   drawAxes(ctx, area, { x, y, xAxis: STEP_AXIS, yAxis: options.yAxis, yLog: log });
 
   clipToArea(ctx, area);
   ctx.lineWidth = 1.5;
   ctx.lineJoin = 'round';
-  for (const s of series) {
+  series.forEach((s, arm) => {
     const { steps, values } = s;
     const path = line<number>()
       .context(ctx)
@@ -184,10 +187,12 @@ export function drawLineChart(
       .x((_, i) => x(steps[i]))
       .y((_, i) => y(values[i]));
     ctx.strokeStyle = s.color;
+    ctx.setLineDash([...(ARM_DASHES[arm] ?? [])]);
     ctx.beginPath();
     path(values);
     ctx.stroke();
-  }
+  });
+  ctx.setLineDash([]);
   drawDivergedMarks(ctx, series, layout);
   if (options.hoverStep != null) drawHover(ctx, series, layout, options.hoverStep, options.yAxis.format);
   ctx.restore();

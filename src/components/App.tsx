@@ -1,15 +1,18 @@
 import { useEffect, useRef, useState } from 'react';
+import { followColorScheme } from '../charts/colors';
 import { serialize } from '../config/url';
 import type { Runner } from '../state/runner';
 import { NO_CURSOR, type LabStore } from '../state/store';
 import { Controls, Transport } from './Controls';
 import { DataProgress } from './DataProgress';
 import { Figure1 } from './Figure1';
-import { LabContext, useLabState } from './labContext';
+import { LabContext, useLab, useLabState } from './labContext';
 import { NetworkDiagram } from './NetworkDiagram';
 import { Notices } from './Notices';
+import { requestPaint } from './paintScheduler';
 import { Panels } from './Panels';
 import { armLabel } from './readout';
+import { Shortcuts } from './Shortcuts';
 import { StatusBar } from './StatusBar';
 
 /** The address bar follows the config (replaceState: a setting change is not a history entry). */
@@ -68,13 +71,45 @@ function CopyLink() {
   );
 }
 
+/** Classroom mode on and off: both display fields together, so a link copied while presenting presents and plays. */
+function PresentButton() {
+  const { runner, store } = useLab();
+  const presenting = useLabState((s) => s.config.present) === '1';
+  const set = (on: boolean) => runner.setConfig({ ...store.getState().config, present: on ? '1' : '0', autoplay: on ? '1' : '0' });
+  return presenting ? (
+    <button type="button" className="present" onClick={() => set(false)}>
+      Exit presentation
+    </button>
+  ) : (
+    <button type="button" className="present" title="Hide the settings and enlarge Figure 1, for a projector" onClick={() => set(true)}>
+      Present
+    </button>
+  );
+}
+
+/** Classroom mode as a class on the root element, so the stylesheet hides the settings and enlarges Figure 1. */
+function usePresentationClass(store: LabStore): void {
+  useEffect(() => {
+    const apply = () => document.documentElement.classList.toggle('presenting', store.getState().config.present === '1');
+    apply();
+    const unsubscribe = store.subscribe((state, previous) => state.config.present !== previous.config.present && apply());
+    return () => {
+      unsubscribe();
+      document.documentElement.classList.remove('presenting');
+    };
+  }, [store]);
+}
+
 export function App({ store, runner }: { store: LabStore; runner: Runner }) {
   useConfigInAddressBar(store);
   useCursorClearedOnNewRun(store);
+  usePresentationClass(store);
   useEffect(() => {
-    runner.start(false);
+    // `autoplay` is read once, as the page loads: it is how a link starts, not a setting that plays later.
+    runner.start(store.getState().config.autoplay === '1');
     return () => runner.dispose();
-  }, [runner]);
+  }, [runner, store]);
+  useEffect(() => followColorScheme(requestPaint), []);
   return (
     <LabContext.Provider value={{ store, runner }}>
       <header>
@@ -83,6 +118,8 @@ export function App({ store, runner }: { store: LabStore; runner: Runner }) {
         <div className="toolbar">
           <Transport />
           <CopyLink />
+          <PresentButton />
+          <Shortcuts store={store} runner={runner} />
         </div>
         <StatusBar />
         <DataProgress />

@@ -1,7 +1,10 @@
 import { useEffect, useId, useRef } from 'react';
 import type { ScaleLinear } from 'd3';
+import { CHART_THEME } from '../charts/colors';
 import { cursorAfterKey, cursorSteps, stepAtPointer } from '../charts/hover';
 import { holdCursor, hoverCursor, leaveCursor, type LabState } from '../state/store';
+import { ChartTable } from './ChartTable';
+import type { ChartTable as Table } from './chartTables';
 import { useLab } from './labContext';
 import { registerChart, requestPaint } from './paintScheduler';
 
@@ -33,6 +36,8 @@ export interface ChartCanvasProps {
   inputs: (state: LabState) => unknown[];
   /** Draws everything; returns the step scale when the chart's x axis is training steps. */
   paint: (args: PaintArgs) => { x: ScaleLinear<number, number> } | void;
+  /** The chart's data as a table, behind a "Show as table" button under the chart. */
+  table?: (state: LabState) => Table;
   testId?: string;
 }
 
@@ -42,7 +47,7 @@ const UNSEEN_DESCRIPTION_MS = 1000;
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
  * the store in an effect means a metrics message never re-renders the component tree.
  */
-export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor = false, testId }: ChartCanvasProps) {
+export function ChartCanvas({ label, height, inputs, paint, describe, table, stepCursor = false, testId }: ChartCanvasProps) {
   const { store } = useLab();
   const descriptionId = useId();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -63,6 +68,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
     let width = 0;
     let visible = true;
     let drawn: unknown[] | null = null;
+    let drawnTheme = CHART_THEME;
     let drawnData: unknown[] = [];
     const dataOf = (state: LabState) => [...state.series, state.series[0].version, state.series[1].version];
     const differs = (now: unknown[], before: unknown[]) => now.length !== before.length || now.some((value, i) => value !== before[i]);
@@ -85,12 +91,13 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
       dirty: () => {
         if (width === 0 || !visible) return false;
         const state = store.getState();
-        if (drawn === null || differs(inputsRef.current(state), drawn)) return 'user';
+        if (drawn === null || drawnTheme !== CHART_THEME || differs(inputsRef.current(state), drawn)) return 'user';
         return differs(dataOf(state), drawnData) ? 'data' : false;
       },
       paint: () => {
         const state = store.getState();
         drawn = inputsRef.current(state);
+        drawnTheme = CHART_THEME;
         drawnData = dataOf(state);
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -156,20 +163,24 @@ export function ChartCanvas({ label, height, inputs, paint, describe, stepCursor
     setView((view) => holdCursor(view, step));
   };
 
+  // One element, so a chart (with its table) takes one cell of the grids it is laid out in.
   return (
-    <div className="chart" style={{ height }}>
-      <canvas
-        ref={canvasRef}
-        role="img"
-        aria-label={stepCursor ? `${label}. Arrow keys, Home, End, Page Up and Page Down move the step cursor; Escape shows the latest.` : label}
-        aria-describedby={descriptionId}
-        data-testid={testId}
-        tabIndex={stepCursor ? 0 : undefined}
-        className={stepCursor ? 'step-cursor' : undefined}
-        style={{ width: '100%', height }}
-        {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
-      />
-      <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
+    <div className="chart-block">
+      <div className="chart" style={{ height }}>
+        <canvas
+          ref={canvasRef}
+          role="img"
+          aria-label={stepCursor ? `${label}. Arrow keys, Home, End, Page Up and Page Down move the step cursor; Escape shows the latest.` : label}
+          aria-describedby={descriptionId}
+          data-testid={testId}
+          tabIndex={stepCursor ? 0 : undefined}
+          className={stepCursor ? 'step-cursor' : undefined}
+          style={{ width: '100%', height }}
+          {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
+        />
+        <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
+      </div>
+      {table && <ChartTable store={store} label={label} table={table} />}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { describeAllowed, fieldByName, formatValue, parseValue, updateConfig, type Config, type Field } from '../config/schema';
 import { matchesPreset, PRESETS } from '../config/presets';
 import { parse } from '../config/url';
@@ -32,6 +32,50 @@ function FieldGroup({ group }: { group: Group }) {
         <FieldControl key={name} field={fieldByName(name) as EditableField} />
       ))}
     </fieldset>
+  );
+}
+
+/**
+ * A select that commits a choice made with the pointer at once, but one made by arrow keys on the
+ * closed list (which change the value at every press) only on Enter or when focus leaves: every
+ * commit restarts the run, and walking through the options must not restart it at each step.
+ */
+function SelectControl({ id, field, value, commit }: { id: string; field: Extract<EditableField, { kind: 'enum' }>; value: string; commit: (raw: string) => void }) {
+  const [shown, setShown] = useState(value);
+  const keyHeld = useRef(false);
+  useEffect(() => setShown(value), [value]);
+  const pending = shown !== value;
+  return (
+    <>
+      <select
+        id={id}
+        value={shown}
+        aria-describedby={pending ? `${id}-pending` : undefined}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit(e.currentTarget.value);
+          else keyHeld.current = true;
+        }}
+        onKeyUp={() => (keyHeld.current = false)}
+        // A key pressed here whose release lands elsewhere (Tab) must not hold a later pointer choice back.
+        onFocus={() => (keyHeld.current = false)}
+        onChange={(e) => {
+          setShown(e.target.value);
+          if (!keyHeld.current) commit(e.target.value);
+        }}
+        onBlur={(e) => e.target.value !== value && commit(e.target.value)}
+      >
+        {field.values.map((v) => (
+          <option key={v} value={v}>
+            {field.valueLabels[v] ?? v}
+          </option>
+        ))}
+      </select>
+      {pending && (
+        <span className="field-hint" id={`${id}-pending`}>
+          Enter or leaving the list applies it
+        </span>
+      )}
+    </>
   );
 }
 
@@ -73,13 +117,7 @@ function FieldControl({ field }: { field: EditableField }) {
         {field.unit && <span className="unit"> ({field.unit})</span>}
       </label>
       {field.kind === 'enum' ? (
-        <select id={id} value={String(value)} onChange={(e) => apply(e.target.value)}>
-          {field.values.map((v) => (
-            <option key={v} value={v}>
-              {field.valueLabels[v] ?? v}
-            </option>
-          ))}
-        </select>
+        <SelectControl id={id} field={field} value={String(value)} commit={apply} />
       ) : (
         <input
           id={id}

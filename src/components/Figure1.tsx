@@ -12,12 +12,16 @@ import { drawLineChart } from '../charts/lineChart';
 import { isBatchNormalized, type Config } from '../config/schema';
 import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { percentilesTable, stepsTable } from './chartTables';
 import { useLab, useLabState } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
-import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, percentText, percentilesText, readStep, stepPhrase } from './readout';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../training/records';
+import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, fullAccuracyText, inputText, percentText, percentilesText, readStep, stepPhrase, TEST_DIGITS } from './readout';
 
 const PAPER = 'https://arxiv.org/abs/1502.03167';
 const CHART_HEIGHT = 250;
+/** Taller in classroom mode (`present=1`), where Figure 1 fills a projector's screen. */
+const PRESENTED_HEIGHT = 440;
 /** The live region speaks at most this often while the cursor is dragged. */
 const READOUT_MS = 300;
 
@@ -43,17 +47,34 @@ function describeLastLayer(state: LabState, arm: number): string {
   return `${what} at ${stepPhrase(state, step)}: ${percentilesText(state.series[arm], layer, 'unit', step)}.`;
 }
 
+function useChartHeight(): number {
+  return useLabState((s) => s.config.present) === '1' ? PRESENTED_HEIGHT : CHART_HEIGHT;
+}
+
+function describeAccuracy(state: LabState): string {
+  const live = describeLine(state, `Figure 1(a), test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits`, (s) => s.testAccuracy(), percentText);
+  const step = readStep(state);
+  const full = step === null ? null : fullAccuracyText(state, step);
+  return full === null ? live : `${live} On all ${TEST_DIGITS.toLocaleString('en-US')} test digits: ${full}.`;
+}
+
 function AccuracyChart() {
+  const metricsInterval = useLabState((s) => s.config.metricsInterval);
+  const height = useChartHeight();
   return (
     <figure className="figure1-panel">
-      <figcaption>(a) Test accuracy, both arms</figcaption>
+      <figcaption>
+        (a) Test accuracy, both arms: the live {LIVE_TEST_DIGITS.toLocaleString('en-US')} of MNIST's {TEST_DIGITS.toLocaleString('en-US')} test
+        digits at every record; the readout adds all {TEST_DIGITS.toLocaleString('en-US')} every {(FULL_TEST_EVERY * metricsInterval).toLocaleString('en-US')} steps
+      </figcaption>
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
         testId="chart-accuracy"
-        height={CHART_HEIGHT}
+        height={height}
         stepCursor
         inputs={timeInputs}
-        describe={(state) => describeLine(state, 'Figure 1(a), test accuracy', (s) => s.testAccuracy(), percentText)}
+        describe={(state) => describeAccuracy(state)}
+        table={(state) => stepsTable(`Figure 1(a): test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits, both arms, by training step`, lineSeries(state, (s) => s.testAccuracy()), percentText)}
         paint={({ ctx, width, height, state }) =>
           drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
             width,
@@ -73,6 +94,7 @@ function LastLayerChart({ arm }: { arm: number }) {
   const config = useLabState((s) => s.config);
   const layer = config.hiddenLayers - 1;
   const letter = arm === 0 ? 'b' : 'c';
+  const height = useChartHeight();
   return (
     <figure className="figure1-panel">
       <figcaption>
@@ -81,10 +103,18 @@ function LastLayerChart({ arm }: { arm: number }) {
       <ChartCanvas
         label={`Figure 1(${letter}): 15th, 50th and 85th percentiles over training steps of the input to the ${config.activation}, ${distributionTitle(config, layer, 'unit')}, arm ${ARM_NAMES[arm]}`}
         testId={`chart-figure1-${letter}`}
-        height={CHART_HEIGHT}
+        height={height}
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.activation]}
         describe={(state) => describeLastLayer(state, arm)}
+        table={(state) =>
+          percentilesTable(
+            `Figure 1(${letter}), arm ${armLabel(state, arm)}: percentiles of the input to the ${state.config.activation}, ${distributionTitle(state.config, state.config.hiddenLayers - 1, 'unit')}, by training step`,
+            state.series[arm].steps(),
+            state.series[arm].percentiles(state.config.hiddenLayers - 1, 'unit'),
+            inputText,
+          )
+        }
         paint={({ ctx, width, height, state }) => {
           const s = state.series[arm];
           const last = state.config.hiddenLayers - 1;

@@ -9,9 +9,10 @@ import { LOSS_AXIS, stepDomain, type Domain } from '../charts/axes';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { heatmapTable, histogramTable, percentilesTable, stepsTable } from './chartTables';
 import { SaturationChart } from './SaturationChart';
 import { useLab, useLabState } from './labContext';
-import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
+import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, percentText, readStep, stepPhrase } from './readout';
 
 /** What every time chart depends on besides the data: the arms' labels and the step cursor. */
 export function timeInputs(state: LabState): unknown[] {
@@ -86,6 +87,7 @@ function TrainingPanel() {
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.lossScale]}
         describe={(state) => describeLine(state, 'Training loss (nats)', (s) => s.loss(), inputText)}
+        table={(state) => stepsTable('Training loss (cross-entropy, nats) of both arms by training step', lineSeries(state, (s) => s.loss()), inputText)}
         paint={({ ctx, width, height, state }) =>
           drawLineChart(ctx, lineSeries(state, (s) => s.loss()), {
             width,
@@ -173,6 +175,14 @@ function LayerPanel({ layer }: { layer: number }) {
             stepCursor
             inputs={inputs}
             describe={(state) => describeBands(state, arm, layer)}
+            table={(state) =>
+              percentilesTable(
+                `Arm ${armLabel(state, arm)}, ${distributionTitle(state.config, layer)}: percentiles of the input to the nonlinearity by training step`,
+                state.series[arm].steps(),
+                state.series[arm].percentiles(layer, state.config.distributionView),
+                inputText,
+              )
+            }
             paint={({ ctx, width, height, state }) => {
               const s = state.series[arm];
               return drawBandChart(
@@ -191,6 +201,9 @@ function LayerPanel({ layer }: { layer: number }) {
           height={220}
           inputs={inputs}
           describe={(state) => describeHistogram(state, layer)}
+          table={(state) =>
+            histogramTable(`Histogram, ${distributionTitle(state.config, layer)}: share of the inputs to the nonlinearity in each bin`, histogramSeries(state, layer), percentText, inputText)
+          }
           paint={({ ctx, width, height, state }) =>
             void drawHistogramChart(ctx, histogramSeries(state, layer), {
               width,
@@ -208,6 +221,15 @@ function LayerPanel({ layer }: { layer: number }) {
             stepCursor
             inputs={inputs}
             describe={(state) => describeHeatmap(state, arm, layer)}
+            table={(state) =>
+              heatmapTable(
+                `Arm ${armLabel(state, arm)}, ${distributionTitle(state.config, layer)}: share of the inputs to the nonlinearity in each bin, by training step`,
+                state.series[arm].steps(),
+                state.series[arm].histograms(layer, state.config.distributionView),
+                percentText,
+                inputText,
+              )
+            }
             paint={({ ctx, width, height, state }) => {
               const s = state.series[arm];
               const view = state.config.distributionView;

@@ -5,8 +5,9 @@ import { drawLineChart } from '../charts/lineChart';
 import { SATURATION_AXIS, saturationReadout } from '../charts/saturation';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
+import { stepsTable } from './chartTables';
 import { useLabState } from './labContext';
-import { armLabel, readStep } from './readout';
+import { armLabel, percentText, readStep } from './readout';
 
 /** Where each nonlinearity counts as saturated: the thresholds of isSaturated in src/training/statistics.ts. */
 const SATURATED_WHERE: Record<Config['activation'], string> = {
@@ -44,6 +45,7 @@ export function SaturationChart({ layer }: { layer: number }) {
         stepCursor
         inputs={(s) => [...arms(s, layer).map((a) => a.label), s.view.cursorStep]}
         describe={(s) => saturationReadout(arms(s, layer), s.view.cursorStep) ?? 'No record yet.'}
+        table={(s) => stepsTable(`Share of saturated units, hidden layer ${layer + 1}, by training step`, arms(s, layer), percentText)}
         paint={({ ctx, width, height, state }) =>
           drawLineChart(ctx, arms(state, layer), {
             width,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../config/schema';
 import { holdCursor, initialState, type LabState } from '../state/store';
 import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
-import { accuracyText, armLabel, cursorReadout, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
+import { accuracyText, armLabel, cursorReadout, fullAccuracyText, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
 
 /** A distribution whose percentile p is `centre + p / 100`, all values in one histogram bin. */
 function distribution(centre: number, bin: number): Distribution {
@@ -11,12 +11,12 @@ function distribution(centre: number, bin: number): Distribution {
   return { percentiles: PERCENTILES.map((p) => centre + p / 100), mean: centre, std: 1, histogram };
 }
 
-function record(step: number, accuracy: number, centre: number): ArmRecord {
+function record(step: number, accuracy: number, centre: number, fullTestAccuracy = NaN): ArmRecord {
   return {
     step,
     loss: 1,
     testAccuracy: accuracy,
-    fullTestAccuracy: NaN,
+    fullTestAccuracy,
     layers: Array.from({ length: 3 }, () => ({ unit: distribution(centre, 20), pooled: distribution(centre - 5, 3), saturation: 0 })),
   };
 }
@@ -53,6 +53,18 @@ describe('the charts in words', () => {
     const state = recorded();
     expect(accuracyText(state, 100)).toBe('A: no BN 40.0%, B: BN on all 70.0%');
     expect(accuracyText(state, 200)).toBe('A: no BN 70.0%, B: BN on all –');
+  });
+
+  it('gives both arms’ accuracy on all 10,000 test digits only at a step whose record scored them', () => {
+    const state = initialState();
+    [0, 100, 200].forEach((step) => state.series[0].push(record(step, 0.5, 0, step === 200 ? 0.61 : NaN)));
+    [0, 100, 200].forEach((step) => state.series[1].push(record(step, 0.5, 0, step === 200 ? 0.905 : NaN)));
+    expect(fullAccuracyText(state, 200)).toBe('A: no BN 61.0%, B: BN on all 90.5%');
+    expect(fullAccuracyText(state, 100)).toBeNull();
+    expect(fullAccuracyText(state, 190)).toBeNull();
+    expect(cursorReadout({ ...state, view: holdCursor(state.view, 200) })).toMatch(
+      /^Step 200: test accuracy A: no BN 50\.0%, B: BN on all 50\.0% \(on all 10,000 test digits: A: no BN 61\.0%, B: BN on all 90\.5%\)\. Layer 3/,
+    );
   });
 
   it('gives an arm’s 15th/50th/85th percentiles at a step, with a true minus sign', () => {

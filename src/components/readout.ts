@@ -10,6 +10,10 @@ import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { HISTOGRAM, P15, P50, P85 } from '../training/records';
 
+/** MNIST's test set, as the paper scores it. */
+export const TEST_DIGITS = 10_000;
+
+
 export const ARM_NAMES = ['A', 'B'] as const;
 
 type Series = Pick<LabState, 'series'>;
@@ -54,6 +58,19 @@ export function accuracyText(state: Series & Pick<LabState, 'config'>, step: num
   return values.map((v) => `${v.label} ${percentText(v.index >= 0 ? v.value : NaN)}`).join(', ');
 }
 
+/**
+ * Both arms' accuracy on all 10,000 test digits at `step`, where that record scored them (every
+ * FULL_TEST_EVERY-th record and the last), e.g. "A: no BN 85.6%, B: BN on all 90.2%"; null elsewhere.
+ */
+export function fullAccuracyText(state: Series & Pick<LabState, 'config'>, step: number): string | null {
+  const values = valuesAtStep(
+    step,
+    state.series.map((s, arm) => ({ label: armLabel(state, arm), steps: s.steps(), values: s.fullTestAccuracy() })),
+  );
+  const scored = values.filter((v) => v.index >= 0 && v.step === step && Number.isFinite(v.value));
+  return scored.length > 0 ? scored.map((v) => `${v.label} ${percentText(v.value)}`).join(', ') : null;
+}
+
 /** One arm's 15th/50th/85th percentiles at `step` as "−1.8/−0.34/1.22", or a dash. */
 export function percentilesText(series: ArmSeries, layer: number, view: DistributionView, step: number): string {
   const steps = series.steps();
@@ -88,8 +105,10 @@ export function cursorReadout(state: LabState): string {
   }
   const layer = state.config.hiddenLayers - 1;
   const bands = state.series.map((s, arm) => `${ARM_NAMES[arm]} ${percentilesText(s, layer, 'unit', step)}`).join(', ');
+  const full = fullAccuracyText(state, step);
   return (
-    `Step ${formatStepExact(step)}: test accuracy ${accuracyText(state, step)}. ` +
+    `Step ${formatStepExact(step)}: test accuracy ${accuracyText(state, step)}` +
+    `${full === null ? '' : ` (on all ${TEST_DIGITS.toLocaleString('en-US')} test digits: ${full})`}. ` +
     `Layer ${layer + 1}, unit ${state.config.trackedUnit}, input to the ${state.config.activation}, 15th/50th/85th percentiles: ${bands}.`
   );
 }

@@ -26,7 +26,7 @@ describe('the field table', () => {
       expect(field.label.length).toBeGreaterThan(0);
       expect(field.help).toMatch(/^[A-Z].*\.$/);
     }
-    expect(FIELDS.filter((field) => !field.restartsRun).map((field) => field.name)).toEqual(['distributionView', 'lossScale']);
+    expect(FIELDS.filter((field) => !field.restartsRun).map((field) => field.name)).toEqual(['distributionView', 'lossScale', 'present', 'autoplay']);
   });
 
   it('accepts its own defaults without a problem', () => {
@@ -207,5 +207,20 @@ describe('plainText', () => {
 
   it('replaces control, bidi-override and lone surrogate characters', () => {
     expect(plainText('a\nb\u202Ec\u0000d\ud800')).toBe('a\ufffdb\ufffdc\ufffdd\ufffd');
+  });
+});
+
+describe('classroom fields', () => {
+  it('leave a config without them as it was: presentation and play-on-load are off by default', () => {
+    const { config, problems } = validateConfig({ learningRate: 1 });
+    expect(problems).toEqual([]);
+    expect([config.present, config.autoplay]).toEqual(['0', '0']);
+  });
+
+  it('accept only 0 and 1, and name the field and what was used for anything else', () => {
+    expect(validateConfig({ present: '1', autoplay: '1' }).problems).toEqual([]);
+    const { config, problems } = validateConfig({ present: 'yes' });
+    expect(config.present).toBe('0');
+    expect(problems).toEqual([{ field: 'present', key: 'present', received: 'yes', used: '0', reason: 'not one of 0, 1' }]);
   });
 });

@@ -46,6 +46,8 @@ export type Gradients = 'handwritten' | 'autodiff';
 /** Which distribution of a layer the panels show: the tracked unit's input, or all units pooled. */
 export type DistributionView = 'unit' | 'pooled';
 export type LossScale = 'log' | 'linear';
+/** A display switch written as `0` or `1` in links, as tensorflow/playground's `*_hide` flags are. */
+export type Switch = '0' | '1';
 
 export interface Config {
   /** Seeds the initial weights (shared by both arms) and the mini-batch order. */
@@ -84,6 +86,10 @@ export interface Config {
   /** How the panels show the run: part of a shared link, but not of what the run computes. */
   distributionView: DistributionView;
   lossScale: LossScale;
+  /** Classroom mode: the settings hidden and Figure 1 enlarged, for a projector. */
+  present: Switch;
+  /** Start training as soon as the page has loaded, so a projected link needs no click. */
+  autoplay: Switch;
 }
 
 /**
@@ -123,6 +129,8 @@ export const DEFAULT_CONFIG: Config = {
   gradients: 'handwritten',
   distributionView: 'unit',
   lossScale: 'log',
+  present: '0',
+  autoplay: '0',
 };
 
 type NamesOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
@@ -308,6 +316,18 @@ export const FIELDS: readonly Field[] = [
     valueLabels: { log: 'log scale', linear: 'linear scale' },
     label: 'Loss axis',
     help: 'The scale of the training loss axis.',
+  },
+  {
+    name: 'present', key: 'present', kind: 'enum', values: ['0', '1'], restartsRun: false,
+    valueLabels: { 0: 'off', 1: 'on' },
+    label: 'Presentation',
+    help: 'Classroom mode: 1 hides the settings and enlarges Figure 1 for a projector; "Exit presentation" brings them back.',
+  },
+  {
+    name: 'autoplay', key: 'autoplay', kind: 'enum', values: ['0', '1'], restartsRun: false,
+    valueLabels: { 0: 'off', 1: 'on' },
+    label: 'Play on load',
+    help: 'With 1 the page starts training as soon as it has loaded the data, with no click.',
   },
 ];
 

@@ -302,3 +302,19 @@ describe('versions', () => {
     expect(problemKeys(`v=${URL_VERSION}&bn=111`)).toEqual(['bn']);
   });
 });
+
+describe('classroom links', () => {
+  it('read present=1 and autoplay=1 and write them back, while a link without them is written as before', () => {
+    const { config, problems } = parse(`v=${URL_VERSION}&lr=1&present=1&autoplay=1`);
+    expect(problems).toEqual([]);
+    expect([config.present, config.autoplay]).toEqual(['1', '1']);
+    expect(serialize(config)).toBe(`v=${URL_VERSION}&lr=1&present=1&autoplay=1`);
+    expect(serialize(parse(`v=${URL_VERSION}&lr=1`).config)).toBe(`v=${URL_VERSION}&lr=1`);
+  });
+
+  it('replace a bad switch by off and say so', () => {
+    const { config, problems } = parse('present=2');
+    expect(config.present).toBe('0');
+    expect(problems.map((problem) => [problem.key, problem.received, problem.used])).toEqual([['present', '2', '0']]);
+  });
+});

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { useBackend } from './backend';
 import { readPackageMnist } from '../../scripts/build-mnist';
-import { HISTOGRAM, P15, P50, P85 } from './records';
-import { ArmTrainer, BatchSequence, Experiment, experimentData, FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ExperimentData } from './trainer';
+import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85 } from './records';
+import { ArmTrainer, BatchSequence, Experiment, experimentData, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
 

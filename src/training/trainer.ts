@@ -10,10 +10,13 @@ import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
-import type { ArmRecord, LayerRecord } from './records';
+import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type LayerRecord } from './records';
 import { ReferenceNetwork } from './reference';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
+
+/** Where the test digits are scored; the page reads them from records.ts, which needs no tfjs. */
+export { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './records';
 
 export type ArmIndex = 0 | 1;
 export const ARM_NAMES = ['A', 'B'] as const;
@@ -41,13 +44,6 @@ export interface ExperimentData {
  */
 const PROBE_ORDER_SEED = 0x5eed;
 
-/**
- * Test digits scored at every record: the first of the fixed shuffled test order. Scoring all
- * 10,000 at every record would cost about a quarter of the training time at the default interval.
- */
-export const LIVE_TEST_DIGITS = 2_000;
-/** Every this many metrics intervals (from the first, not at step 0), and at the last step, a record also scores every test digit. */
-export const FULL_TEST_EVERY = 10;
 /** Test digits per forward pass when scoring all of them, so no tensor holds the whole test set. */
 const TEST_CHUNK = 2_000;
 

@@ -86,7 +86,7 @@ describe('Figure 1 at the top of the page', () => {
     await lookFor.waitFor({ state: 'visible' });
     expect(await lookFor.textContent()).toMatch(/both arms normalize the last hidden layer, so \(b\) and\s+\(c\) should move alike/);
     expect(await figure1(page).locator('figcaption').allTextContents()).toEqual([
-      '(a) Test accuracy, both arms',
+      "(a) Test accuracy, both arms: the live 2,000 of MNIST's 10,000 test digits at every record; the readout adds all 10,000 every 1,000 steps",
       '(b) Arm A: BN on all: BN(Wx), layer 3, unit 0',
       '(c) Arm B: noisy BN on all: BN(Wx)·s + b, layer 3, unit 0',
     ]);
