@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { ensureMnist } from './scripts/build-mnist';
 
 /** URL folder (under the page's base) where the tfjs wasm binaries are served. */
@@ -49,9 +50,31 @@ function mnistDigits(): Plugin {
   };
 }
 
+/**
+ * After one visit the page works with the server gone: Workbox precaches everything a run needs,
+ * the MNIST file and the wasm binaries included (hence the raised size limit: the digit file is
+ * 11.5 MB). A new build's service worker takes over at once (autoUpdate) and serves the next load;
+ * main.tsx does not reload the open page for it, which would throw away a run in progress.
+ */
+function offline(): Plugin[] {
+  return VitePWA({
+    registerType: 'autoUpdate',
+    injectRegister: false,
+    manifest: false,
+    workbox: {
+      globPatterns: ['**/*.{html,js,css,wasm,bin,svg}'],
+      maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
+      cleanupOutdatedCaches: true,
+      // What autoUpdate means; vite-plugin-pwa sets these itself only when it injects the registration.
+      skipWaiting: true,
+      clientsClaim: true,
+    },
+  });
+}
+
 export default defineConfig({
   base: './',
-  plugins: [react(), tfjsWasmBinaries(), mnistDigits()],
+  plugins: [react(), tfjsWasmBinaries(), mnistDigits(), offline()],
   worker: { format: 'es' },
   build: { chunkSizeWarningLimit: 4000 },
   test: {

@@ -1,10 +1,12 @@
+/// <reference types="vite-plugin-pwa/client" />
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { registerSW } from 'virtual:pwa-register';
 import { parse } from './config/url';
 import { App } from './components/App';
 import { MNIST_PATH } from './training/data';
 import { Runner } from './state/runner';
-import { createLabStore } from './state/store';
+import { createLabStore, pairStep } from './state/store';
 import './styles.css';
 
 // A link applies before the first step: the store starts from it, problems and all.
@@ -20,3 +22,14 @@ createRoot(document.getElementById('root')!).render(
     <App store={store} runner={runner} />
   </StrictMode>,
 );
+
+// The service worker keeps the page, its wasm and its digits for offline visits. A new version
+// takes over as soon as it is installed; the page reloads into it only if nothing has been
+// trained yet, since a reload would end the run in view (the next load shows it anyway).
+registerSW({
+  immediate: true,
+  onNeedReload: () => {
+    const state = store.getState();
+    if (state.status !== 'running' && pairStep(state) === 0) window.location.reload();
+  },
+});

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { command, result, type Command, type Result } from '../training/protocol';
 import { HISTOGRAM, packRecords, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
-import { leadSteps, Runner, type DigitDownload, type TrainingWorker } from './runner';
+import { HEARTBEAT_MS, leadSteps, MISSED_HEARTBEATS, Runner, type DigitDownload, type Locks, type TrainingWorker } from './runner';
 import { createLabStore, pairStep, type LabStore } from './store';
 
 const config: Config = {
@@ -19,11 +19,14 @@ const assets = { dataUrl: 'http://lab.test/data/mnist.bin', wasmDir: 'http://lab
 class FakeWorker implements TrainingWorker {
   readonly sent: Command[] = [];
   terminated = false;
+  /** Whether it answers pings as a live worker does (between two slices, so not within the call). */
+  answersPings = false;
   onmessage: TrainingWorker['onmessage'] = null;
   onerror: TrainingWorker['onerror'] = null;
 
   postMessage(message: Command): void {
     this.sent.push(message);
+    if (message.type === 'ping' && this.answersPings) queueMicrotask(() => this.reply(result({ type: 'heartbeat', busyMs: 0 })));
   }
 
   terminate(): void {
@@ -372,6 +375,163 @@ describe('Runner', () => {
     const { runner, a, b } = await readyRun();
     runner.dispose();
     expect([a.terminated, b.terminated]).toEqual([true, true]);
+  });
+});
+
+/** Web Locks as a worker's end frees them: `end(lock)` grants the page's waiting request. */
+class FakeLocks implements Locks {
+  private readonly waiting = new Map<string, () => void>();
+  request(name: string, granted: () => void): Promise<unknown> {
+    return new Promise((resolve) => this.waiting.set(name, () => resolve(granted())));
+  }
+  end(lock: string): void {
+    this.waiting.get(lock)?.();
+  }
+}
+
+describe('Runner: a worker that ends', () => {
+  async function lockedRun() {
+    const store = createLabStore(config);
+    const workers: FakeWorker[] = [];
+    const locks = new FakeLocks();
+    const runner = new Runner(store, () => {
+      const worker = new FakeWorker();
+      workers.push(worker);
+      return worker;
+    }, assets, async () => digits, locks);
+    await runner.loadDigits();
+    runner.start(false);
+    const [a, b] = current(workers);
+    const lockOf = (worker: FakeWorker) => worker.of('hold')[0].lock;
+    for (const worker of [a, b]) worker.reply(result({ type: 'holding', lock: lockOf(worker) }));
+    const { runId } = store.getState();
+    ready(a, runId, 0);
+    ready(b, runId, 1);
+    return { store, runner, workers, locks, a, b, lockOf };
+  }
+
+  it('asks each worker to hold a lock of its own, and reports at once, naming the arm, when one is freed', async () => {
+    const { store, runner, locks, a, b, lockOf } = await lockedRun();
+    expect(lockOf(a)).not.toBe(lockOf(b));
+    runner.play();
+    locks.end(lockOf(b));
+    await Promise.resolve();
+    const state = store.getState();
+    expect(state.status).toBe('error');
+    expect(state.error).toBe('Arm B stopped: its training worker ended without a word (terminated, or its process crashed).');
+    expect(state.config).toEqual(config);
+  });
+
+  it('workers the page ended itself (a restart) raise nothing', async () => {
+    const { store, runner, workers, locks, a, lockOf } = await lockedRun();
+    runner.restart(false);
+    expect(a.terminated).toBe(true);
+    locks.end(lockOf(a));
+    await Promise.resolve();
+    expect(store.getState().status).toBe('loading');
+    expect(store.getState().error).toBeNull();
+    expect(workers).toHaveLength(4);
+  });
+});
+
+describe('Runner: the heartbeat', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Lets `seconds` of heartbeats pass, each tick's answers delivered before the next tick. */
+  async function wait(seconds: number): Promise<void> {
+    for (let i = 0; i < seconds; i++) await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+  }
+
+  it('a worker that goes silent while training is reported within 4 s, naming its arm; the other arm is stopped too and the config kept', async () => {
+    const { store, runner, a, b } = await readyRun();
+    a.answersPings = true;
+    b.answersPings = true;
+    runner.play();
+    await wait(10);
+    expect(store.getState().status).toBe('running');
+    b.answersPings = false;
+    await wait(MISSED_HEARTBEATS);
+    expect(store.getState().status).toBe('running');
+    await wait(1);
+    const state = store.getState();
+    expect(state.status).toBe('error');
+    expect(state.error).toBe('Arm B stopped answering: its training worker has sent nothing for 3 s (it was terminated, crashed or hangs).');
+    expect(state.config).toEqual(config);
+    expect([a.terminated, b.terminated]).toEqual([true, true]);
+  });
+
+  it('any message counts as an answer: an arm that reports progress is alive without answering pings', async () => {
+    const { store, runner, a, b, runId } = await readyRun();
+    b.answersPings = true;
+    runner.play();
+    for (let i = 1; i <= 10; i++) {
+      progress(a, runId, 0, i * 10);
+      await wait(1);
+    }
+    expect(store.getState().status).toBe('running');
+  });
+
+  it('no alarm while the arms load, however long, nor while paused or finished with live workers', async () => {
+    const lab = await setup();
+    lab.runner.start(false);
+    await wait(60);
+    expect(lab.store.getState().status).toBe('loading');
+    const [a, b] = current(lab.workers);
+    expect(a.of('ping')).toHaveLength(0);
+    a.answersPings = true;
+    b.answersPings = true;
+    const { runId } = lab.store.getState();
+    ready(a, runId, 0);
+    ready(b, runId, 1);
+    await wait(60);
+    expect(lab.store.getState().status).toBe('paused');
+    expect(a.of('ping').length).toBeGreaterThanOrEqual(59);
+    a.reply(result({ type: 'finished', runId, arm: 0, step: 100 }));
+    b.reply(result({ type: 'finished', runId, arm: 1, step: 100 }));
+    await wait(60);
+    expect(lab.store.getState().status).toBe('finished');
+  });
+
+  it('a record announced as long extends the silence allowed by its length', async () => {
+    const { store, runner, a, b } = await readyRun();
+    b.answersPings = true;
+    runner.play();
+    a.reply(result({ type: 'heartbeat', busyMs: 4_500 }));
+    // 3 ticks and 5 more for the record's 4.5 s.
+    await wait(MISSED_HEARTBEATS + 5);
+    expect(store.getState().status).toBe('running');
+    await wait(1);
+    expect(store.getState().error).toMatch(/^Arm A stopped answering/);
+  });
+
+  it('restart after a silent worker trains on fresh workers that are watched again', async () => {
+    const { store, runner, workers } = await readyRun();
+    runner.play();
+    await wait(MISSED_HEARTBEATS + 1);
+    expect(store.getState().status).toBe('error');
+    runner.restart(true);
+    const [a, b] = current(workers);
+    expect(workers).toHaveLength(4);
+    const { runId } = store.getState();
+    ready(a, runId, 0);
+    ready(b, runId, 1);
+    expect(store.getState().status).toBe('running');
+    b.answersPings = true;
+    await wait(MISSED_HEARTBEATS + 1);
+    expect(store.getState().error).toMatch(/^Arm A stopped answering/);
+  });
+
+  it('dispose stops the heartbeat', async () => {
+    const { runner, a } = await readyRun();
+    runner.dispose();
+    const pings = a.of('ping').length;
+    await wait(10);
+    expect(a.of('ping')).toHaveLength(pings);
   });
 });
 

@@ -31,6 +31,20 @@ export function leadSteps(config: Config): number {
   return Math.max(100, 2 * config.metricsInterval);
 }
 
+/** How often the page asks each worker whether it is alive. */
+export const HEARTBEAT_MS = 1000;
+/**
+ * Pings a worker may leave unanswered in a row before it is reported. A worker answers between
+ * slices of a few milliseconds, so this much silence means it was terminated, crashed or hangs.
+ * Counted in ticks rather than time: a main thread that was itself blocked has not been waiting.
+ */
+export const MISSED_HEARTBEATS = 3;
+
+/** The part of the Web Locks API the runner uses (navigator.locks), so tests can hand it something else. */
+export interface Locks {
+  request(name: string, granted: () => void): Promise<unknown>;
+}
+
 export class Runner {
   private workers: [TrainingWorker, TrainingWorker] | null = null;
   private horizons: [number, number] = [Infinity, Infinity];
@@ -42,12 +56,18 @@ export class Runner {
   private digits: Promise<Uint8Array> | null = null;
   /** The digits once they have arrived, so a start after the first needs no wait. */
   private digitsLoaded: Uint8Array | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** Per arm: heartbeat ticks since its worker last sent anything, and how many it may stay silent. */
+  private silentTicks: [number, number] = [0, 0];
+  private allowedTicks: [number, number] = [MISSED_HEARTBEATS, MISSED_HEARTBEATS];
 
   constructor(
     private readonly store: LabStore,
     private readonly createWorker: () => TrainingWorker,
     private readonly assets: Assets,
     private readonly download: DigitDownload = (onProgress) => downloadDigits(assets.dataUrl, onProgress, globalThis.crossOriginIsolated === true),
+    /** Where the platform has them (a secure context), a worker's end is seen at once; elsewhere by the heartbeat alone. */
+    private readonly locks: Locks | null = globalThis.navigator?.locks ?? null,
   ) {}
 
   /** How many train and test digits the arms train on, once the file has arrived (the run's JSON names them). */
@@ -86,14 +106,23 @@ export class Runner {
   private ensureWorkers(): [TrainingWorker, TrainingWorker] {
     if (this.workers === null) {
       const workers: [TrainingWorker, TrainingWorker] = [this.createWorker(), this.createWorker()];
-      workers.forEach((worker) => {
-        worker.onmessage = (event) => this.receive(event.data);
+      workers.forEach((worker, arm) => {
+        worker.onmessage = (event) => {
+          const message = event.data;
+          this.silentTicks[arm] = 0;
+          this.allowedTicks[arm] = MISSED_HEARTBEATS + (message.type === 'heartbeat' ? Math.ceil(message.busyMs / HEARTBEAT_MS) : 0);
+          if (message.type === 'holding') this.watchEnd(workers, arm as ArmIndex, message.lock);
+          else if (message.type !== 'heartbeat') this.receive(message);
+        };
+        if (this.locks) worker.postMessage(command({ type: 'hold', lock: `covariate-shift-lab-worker-${Date.now()}-${Math.random()}` }));
         worker.onerror = (event) => {
           event.preventDefault?.();
           this.fail(`The training worker failed${event.message ? `: ${event.message}` : ' to load'}.`);
         };
       });
       this.workers = workers;
+      this.silentTicks = [0, 0];
+      this.heartbeat ??= setInterval(() => this.checkHeartbeats(), HEARTBEAT_MS);
       if (this.digitsLoaded !== null) this.sendDigits(workers, this.digitsLoaded);
       else this.loadDigits().then((digits) => this.workers === workers && this.sendDigits(workers, digits), () => undefined);
     }
@@ -189,14 +218,47 @@ export class Runner {
 
   /** After a worker failed: fresh workers, same config, from step 0. */
   restart(running: boolean): void {
-    this.workers?.forEach((worker) => worker.terminate());
-    this.workers = null;
+    this.dispose();
     this.start(running);
   }
 
   dispose(): void {
     this.workers?.forEach((worker) => worker.terminate());
     this.workers = null;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  /** Waits for the lock a worker holds for life: granted once that worker has ended. */
+  private watchEnd(workers: [TrainingWorker, TrainingWorker], arm: ArmIndex, lock: string): void {
+    void this.locks?.request(lock, () => {
+      // Workers the page terminated itself (a restart, a failure) end as expected.
+      if (this.workers === workers) this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped: its training worker ended without a word (terminated, or its process crashed).`);
+    });
+  }
+
+  /**
+   * A worker that hangs, or (where there are no Web Locks) that is terminated or whose process
+   * dies, sends no error event: without this the other arm would wait at its horizon and the status
+   * would say "Training" for ever. Not while the arms load (a backend and the digits may take long
+   * to arrive), and not at all after a failure.
+   */
+  private checkHeartbeats(): void {
+    const workers = this.workers;
+    const { status } = this.store.getState();
+    if (workers === null || status === 'loading' || status === 'error') {
+      this.silentTicks = [0, 0];
+      return;
+    }
+    for (const arm of [0, 1] as const) {
+      if (this.silentTicks[arm] >= this.allowedTicks[arm]) {
+        const seconds = (this.silentTicks[arm] * HEARTBEAT_MS) / 1000;
+        this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped answering: its training worker has sent nothing for ${seconds} s (it was terminated, crashed or hangs).`);
+        return;
+      }
+      this.silentTicks[arm]++;
+      workers[arm].postMessage(command({ type: 'ping' }));
+    }
   }
 
   private stopClock(): { runningSince: null; elapsedBeforeMs: number } {
@@ -234,7 +296,7 @@ export class Runner {
     });
   }
 
-  private receive(message: Result): void {
+  private receive(message: Exclude<Result, { type: 'heartbeat' | 'holding' }>): void {
     const state = this.store.getState();
     if (message.runId !== state.runId) return;
     const arm = message.arm;

@@ -1,11 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { ArmRunner, type RunnerHost } from './armRunner';
 import { readPackageMnist } from '../../scripts/build-mnist';
 import { encodeMnist, MNIST_PATH } from './data';
 import { command, PROTOCOL_VERSION, type Command, type Result } from './protocol';
 import { packedRecordLength, unpackRecords } from './records';
-import { experimentData, type ArmIndex, type ExperimentData } from './trainer';
+import { ArmTrainer, experimentData, type ArmIndex, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
 /** The digit file's bytes as the page sends them to a worker. */
@@ -36,9 +36,14 @@ const wasmDir = 'memory://wasm/';
  * A worker's surroundings without a worker. Its clock moves one millisecond each time it is read,
  * so time slices and record batches depend on the runner's own logic, not on this machine's speed.
  */
+type RunMessage = Exclude<Result, { type: 'heartbeat' | 'holding' }>;
+
 class FakeHost implements RunnerHost {
-  readonly messages: Result[] = [];
+  /** What the run reported, heartbeats and locks apart (they come whatever the run does). */
+  readonly messages: RunMessage[] = [];
   readonly transfers: Transferable[][] = [];
+  readonly heartbeats: Extract<Result, { type: 'heartbeat' }>[] = [];
+  readonly holding: Extract<Result, { type: 'holding' }>[] = [];
   /** What each `data` command handed over; the worker parses them (worker.ts), this host has them parsed already. */
   readonly prepared: { digits: Uint8Array; fileName: string }[] = [];
   prepareData: RunnerHost['prepareData'] = (bytes, fileName) => {
@@ -49,6 +54,11 @@ class FakeHost implements RunnerHost {
   private queued = 0;
 
   post(message: Result, transfer: Transferable[] = []): void {
+    if (message.type === 'heartbeat' || message.type === 'holding') {
+      if (message.type === 'heartbeat') this.heartbeats.push(message);
+      else this.holding.push(message);
+      return;
+    }
     this.messages.push(message);
     this.transfers.push(transfer);
   }
@@ -65,7 +75,17 @@ class FakeHost implements RunnerHost {
     return this.clock++;
   }
 
+  /** Moves the clock on, as work that takes time does. */
+  advance(ms: number): void {
+    this.clock += ms;
+  }
+
   prepareBackend(): void {}
+
+  readonly locksHeld: string[] = [];
+  async holdForLife(lock: string): Promise<void> {
+    this.locksHeld.push(lock);
+  }
 
   /** Resolves once the runner has nothing scheduled: it trained as far as it was allowed to. */
   async settled(): Promise<void> {
@@ -74,15 +94,15 @@ class FakeHost implements RunnerHost {
   }
 
   /** Runs scheduled slices until `done` holds of the messages so far (or nothing is left to run). */
-  async until(done: (messages: Result[]) => boolean): Promise<void> {
+  async until(done: (messages: RunMessage[]) => boolean): Promise<void> {
     while (!done(this.messages)) {
       if (this.queued === 0) throw new Error('the runner stopped before the awaited message');
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  of<T extends Result['type']>(type: T): Extract<Result, { type: T }>[] {
-    return this.messages.filter((m): m is Extract<Result, { type: T }> => m.type === type);
+  of<T extends RunMessage['type']>(type: T): Extract<RunMessage, { type: T }>[] {
+    return this.messages.filter((m): m is Extract<RunMessage, { type: T }> => m.type === type);
   }
 
   /** Every record the runner sent, in order. */
@@ -302,6 +322,57 @@ describe('ArmRunner', () => {
     await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
     await starting;
     expect(host.messages.map((m) => m.type)).toEqual(['ready', 'records', 'progress']);
+  });
+
+  it('answers a ping with a heartbeat at once, before its first start and while paused mid-run', async () => {
+    const host = new FakeHost();
+    const runner = new ArmRunner(host);
+    await runner.handle(command({ type: 'ping' }));
+    expect(host.heartbeats).toEqual([{ type: 'heartbeat', version: PROTOCOL_VERSION, busyMs: 0 }]);
+    await runner.handle(command({ type: 'data', digits, fileName: MNIST_PATH }));
+    await runner.handle(start(1));
+    await runner.handle(command({ type: 'step', runId: 1, count: 3 }));
+    await host.settled();
+    const before = host.heartbeats.length;
+    await runner.handle(command({ type: 'ping' }));
+    expect(host.heartbeats.length).toBe(before + 1);
+    expect(host.heartbeats.at(-1)?.busyMs).toBe(0);
+    expect(host.messages.map((m) => m.type)).not.toContain('error');
+  });
+
+  it('before each record it says how long the record may keep it silent: 4 times the last of its kind, the first full one guessed at 5 live ones', async () => {
+    // The fake clock reads one millisecond later each time, so every record is timed at 1 ms.
+    const { host, runner } = await started();
+    await runner.handle(command({ type: 'resume', runId: 1 }));
+    await host.until((messages) => messages.some((m) => m.type === 'finished'));
+    // Steps 0, 5, ..., 60; all 10,000 test digits at step 50 (every 10 records) and at the last step.
+    expect(host.heartbeats.map((h) => h.busyMs)).toEqual([0, ...new Array(9).fill(4), 20, 4, 4]);
+  });
+
+  it('"hold" takes the lock for life, then says it holds it', async () => {
+    const host = new FakeHost();
+    await new ArmRunner(host).handle(command({ type: 'hold', lock: 'lab-worker-1' }));
+    expect(host.locksHeld).toEqual(['lab-worker-1']);
+    expect(host.holding).toEqual([{ type: 'holding', version: PROTOCOL_VERSION, lock: 'lab-worker-1' }]);
+  });
+
+  it('on a machine where a step takes long, announces each step after the first as it does a record', async () => {
+    const { host, runner } = await started();
+    const trainStep = ArmTrainer.prototype.trainStep;
+    const slow = vi.spyOn(ArmTrainer.prototype, 'trainStep').mockImplementation(function (this: ArmTrainer, learningRate?: number) {
+      host.advance(300);
+      return trainStep.call(this, learningRate);
+    });
+    try {
+      const before = host.heartbeats.length;
+      await runner.handle(command({ type: 'step', runId: 1, count: 3 }));
+      await host.settled();
+      // Each step timed at 301 ms (300 and the clock's own millisecond): steps 2 and 3 are announced (the
+      // first is timed only once it ran), then the record of the step the press ends on (timed at 1 ms).
+      expect(host.heartbeats.slice(before).map((h) => h.busyMs)).toEqual([4 * 301, 4 * 301, 4]);
+    } finally {
+      slow.mockRestore();
+    }
   });
 
   it('prepares the digits once: later starts (reset, a new config) train on them without receiving them again', async () => {

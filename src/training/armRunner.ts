@@ -16,6 +16,18 @@ const SLICE_MS = 12;
  * continuous, and the charts repaint at most four times a second anyway (paintScheduler.ts).
  */
 const FLUSH_MS = 100;
+/**
+ * A record that scores all 10,000 test digits forwards five times the digits of one that scores
+ * the live 2,000; until one has been timed, its length is guessed from the live records.
+ */
+const FULL_RECORD_FACTOR = 5;
+/**
+ * The page is told a record or a step may take up to this many times its predecessor: on a
+ * shared machine the same work takes several times as long from one minute to the next.
+ */
+const BUSY_MARGIN = 4;
+/** Steps that take longer than this are announced like records (large networks on the cpu backend). */
+const SLOW_STEP_MS = 250;
 
 export interface RunnerHost {
   post(message: Result, transfer?: Transferable[]): void;
@@ -26,6 +38,8 @@ export interface RunnerHost {
   prepareData(digits: Uint8Array, fileName: string): ExperimentData;
   /** Points tfjs at its wasm binaries before the wasm backend starts (a no-op in Node). */
   prepareBackend(wasmDir: string): void;
+  /** Takes the Web Lock `lock` and never lets it go; resolves once it is held. */
+  holdForLife(lock: string): Promise<void>;
 }
 
 export class ArmRunner {
@@ -45,10 +59,22 @@ export class ArmRunner {
   private dataWaiters: (() => void)[] = [];
   private backend: string | null = null;
   private requestedBackend: string | null = null;
+  /** How long the last record took, of those that score the live test digits and of those that score all. */
+  private recordMs: { live: number | null; full: number | null } = { live: null, full: null };
+  private stepMs = 0;
 
   constructor(private readonly host: RunnerHost) {}
 
   async handle(message: Command): Promise<void> {
+    if (message.type === 'hold') {
+      await this.host.holdForLife(message.lock);
+      this.host.post(result({ type: 'holding', lock: message.lock }));
+      return;
+    }
+    if (message.type === 'ping') {
+      this.host.post(result({ type: 'heartbeat', busyMs: 0 }));
+      return;
+    }
     if (message.type === 'data') {
       try {
         this.data = { ok: true, value: this.host.prepareData(message.digits, message.fileName) };
@@ -105,7 +131,7 @@ export class ArmRunner {
       let fallbackReason: string | null = null;
       if (this.requestedBackend !== message.config.backend) {
         this.host.prepareBackend(message.wasmDir);
-        const choice = await useBackend(message.config.backend);
+        const choice = await useBackend(message.config.backend, message.wasmDir);
         this.requestedBackend = message.config.backend;
         this.backend = choice.backend;
         fallbackReason = choice.fallbackReason;
@@ -116,7 +142,7 @@ export class ArmRunner {
       // A newer start may have arrived while this one waited for the backend or the digits.
       if (runId !== this.runId) return;
       this.trainer = new ArmTrainer(message.config, message.arm, data);
-      this.pending.push(this.trainer.record());
+      this.pending.push(this.record(this.trainer));
       this.host.post(result({ type: 'ready', runId, arm: this.arm, backend: this.backend ?? 'unknown', fallbackReason, startMs: this.host.now() - began }));
       this.flush(true);
       this.wake();
@@ -154,7 +180,10 @@ export class ArmRunner {
     try {
       const until = this.host.now() + SLICE_MS;
       while (this.canTrain && this.host.now() < until) {
+        if (this.stepMs > SLOW_STEP_MS) this.host.post(result({ type: 'heartbeat', busyMs: BUSY_MARGIN * this.stepMs }));
+        const began = this.host.now();
         trainer.trainStep();
+        this.stepMs = this.host.now() - began;
         this.stepsLeft--;
         if (trainer.diverged !== null) {
           this.running = false;
@@ -164,7 +193,7 @@ export class ArmRunner {
         }
         // The last step of a Step press is recorded whatever the metrics interval, so the
         // charts show the step the learner just took.
-        if (trainer.recordDue || this.stepsLeft === 0) this.pending.push(trainer.record());
+        if (trainer.recordDue || this.stepsLeft === 0) this.pending.push(this.record(trainer));
       }
       if (this.stepsLeft <= 0) this.running = false;
       const finished = trainer.done;
@@ -174,6 +203,21 @@ export class ArmRunner {
     } catch (error) {
       this.fail(runId, error);
     }
+  }
+
+  /**
+   * Measures the arm, first telling the page how long that may keep the worker from answering its
+   * pings: a record is one synchronous block, far longer than a step.
+   */
+  private record(trainer: ArmTrainer): ArmRecord {
+    const full = trainer.fullTestDue;
+    const { live } = this.recordMs;
+    const expected = (full ? this.recordMs.full : live) ?? (full && live !== null ? FULL_RECORD_FACTOR * live : 0);
+    this.host.post(result({ type: 'heartbeat', busyMs: BUSY_MARGIN * expected }));
+    const began = this.host.now();
+    const record = trainer.record();
+    this.recordMs[full ? 'full' : 'live'] = this.host.now() - began;
+    return record;
   }
 
   /** Sends buffered records (or, with none, where the arm is) if enough time has passed or `force`. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { peeksInPlace, readInto, useBackend } from './backend';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { peeksInPlace, readInto, useBackend, wasmBinaryName, wasmFailure } from './backend';
 
 describe('useBackend', () => {
   afterAll(async () => {
@@ -55,5 +55,50 @@ describe('peeksInPlace', () => {
     expect(peeksInPlace()).toBe(true);
     await useBackend('cpu');
     expect(peeksInPlace()).toBe(false);
+  });
+});
+
+describe('wasmFailure', () => {
+  const flags = ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT'] as const;
+  let saved: boolean[] = [];
+  beforeAll(async () => {
+    saved = await Promise.all(flags.map((flag) => tf.env().getAsync(flag) as Promise<boolean>));
+  });
+  afterEach(() => flags.forEach((flag, i) => tf.env().set(flag, saved[i])));
+
+  function setSupport(simd: boolean, threads: boolean): void {
+    tf.env().set('WASM_HAS_SIMD_SUPPORT', simd);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads);
+  }
+
+  it('names the binary tfjs loads for what the platform supports', async () => {
+    setSupport(true, false);
+    expect(await wasmBinaryName()).toBe('tfjs-backend-wasm-simd.wasm');
+    setSupport(true, true);
+    expect(await wasmBinaryName()).toBe('tfjs-backend-wasm-threaded-simd.wasm');
+    setSupport(false, false);
+    expect(await wasmBinaryName()).toBe('tfjs-backend-wasm.wasm');
+  });
+
+  it('says which file is missing and what the server answered, or that the file is there but did not run', async () => {
+    setSupport(true, false);
+    const asked: string[] = [];
+    const answer = (status: number, statusText = '') => async (url: string | URL | Request) => {
+      asked.push(String(url));
+      return new Response(null, { status, statusText });
+    };
+    expect(await wasmFailure('https://lab.test/tfjs-wasm/', answer(404, 'Not Found'))).toBe(
+      'the wasm backend could not load https://lab.test/tfjs-wasm/tfjs-backend-wasm-simd.wasm: HTTP 404 Not Found',
+    );
+    expect(asked).toEqual(['https://lab.test/tfjs-wasm/tfjs-backend-wasm-simd.wasm']);
+    expect(await wasmFailure('https://lab.test/tfjs-wasm/', answer(200))).toBe(
+      'the wasm backend did not initialise from https://lab.test/tfjs-wasm/tfjs-backend-wasm-simd.wasm, which the server does serve',
+    );
+    const offline = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    expect(await wasmFailure('https://lab.test/tfjs-wasm/', offline)).toBe(
+      'the wasm backend could not fetch https://lab.test/tfjs-wasm/tfjs-backend-wasm-simd.wasm (Failed to fetch)',
+    );
   });
 });

@@ -13,8 +13,11 @@ export interface BackendChoice {
   fallbackReason: string | null;
 }
 
-/** Activates `requested`, falling back to `cpu` (always available) with the reason. */
-export async function useBackend(requested: Backend): Promise<BackendChoice> {
+/**
+ * Activates `requested`, falling back to `cpu` (always available) with the reason. `wasmDir`, the
+ * folder the wasm binaries are served from, lets a failed wasm start name the file it needed.
+ */
+export async function useBackend(requested: Backend, wasmDir?: string): Promise<BackendChoice> {
   let fallbackReason: string | null = null;
   try {
     // Loaded only when asked for: it is large, and where there is no GPU adapter it cannot start.
@@ -23,13 +26,35 @@ export async function useBackend(requested: Backend): Promise<BackendChoice> {
       await tf.ready();
       return { backend: tf.getBackend(), fallbackReason };
     }
-    fallbackReason = `the ${requested} backend did not initialise here`;
+    fallbackReason = (requested === 'wasm' && wasmDir !== undefined && (await wasmFailure(wasmDir))) || `the ${requested} backend did not initialise here`;
   } catch (error) {
     fallbackReason = `the ${requested} backend failed: ${error instanceof Error ? error.message : String(error)}`;
   }
   await tf.setBackend('cpu');
   await tf.ready();
   return { backend: tf.getBackend(), fallbackReason };
+}
+
+/** The binary the wasm backend loads here: tfjs picks one of three by what the platform supports. */
+export async function wasmBinaryName(): Promise<string> {
+  const [simd, threads] = await Promise.all([tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')]);
+  if (simd && threads) return 'tfjs-backend-wasm-threaded-simd.wasm';
+  return simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+}
+
+/**
+ * Why the wasm backend did not start, naming its binary: tfjs itself only says it did not
+ * initialise. Asks the server for the file again to tell a missing one from one that would not run.
+ */
+export async function wasmFailure(wasmDir: string, fetchFile: typeof fetch = fetch): Promise<string> {
+  const url = wasmDir + (await wasmBinaryName());
+  try {
+    const response = await fetchFile(url, { method: 'HEAD', cache: 'no-store' });
+    if (!response.ok) return `the wasm backend could not load ${url}: HTTP ${response.status}${response.statusText ? ' ' + response.statusText : ''}`;
+    return `the wasm backend did not initialise from ${url}, which the server does serve`;
+  } catch (error) {
+    return `the wasm backend could not fetch ${url} (${error instanceof Error ? error.message : String(error)})`;
+  }
 }
 
 /**

@@ -33,7 +33,14 @@ export type Command =
   /** Train no further than this step until told otherwise (keeps the faster arm from running ahead). */
   | { type: 'horizon'; version: number; runId: number; step: number }
   /** Dispose the arm (the page is going away or restarts with a new run). */
-  | { type: 'stop'; version: number; runId: number };
+  | { type: 'stop'; version: number; runId: number }
+  /** Is the worker alive? Answered with a `heartbeat` between two slices, whatever the run's state. */
+  | { type: 'ping'; version: number }
+  /**
+   * Take the Web Lock named `lock` and keep it for life, then answer `holding`: the browser frees
+   * it when the worker ends, however it ends, and the page, waiting for it, learns of that end.
+   */
+  | { type: 'hold'; version: number; lock: string };
 
 export type Result =
   | { type: 'ready'; version: number; runId: number; arm: ArmIndex; backend: string; fallbackReason: string | null; startMs: number }
@@ -43,7 +50,13 @@ export type Result =
   | { type: 'progress'; version: number; runId: number; arm: ArmIndex; step: number; running: boolean }
   | { type: 'diverged'; version: number; runId: number; arm: ArmIndex; step: number }
   | { type: 'finished'; version: number; runId: number; arm: ArmIndex; step: number }
-  | { type: 'error'; version: number; runId: number; arm: ArmIndex; message: string };
+  | { type: 'error'; version: number; runId: number; arm: ArmIndex; message: string }
+  /**
+   * The worker is alive: the answer to a `ping`, and also sent before a record, with `busyMs` the
+   * time that record may keep it from answering (0 when it answers at once).
+   */
+  | { type: 'heartbeat'; version: number; busyMs: number }
+  | { type: 'holding'; version: number; lock: string };
 
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'version'> : never;
 

@@ -27,6 +27,14 @@ const runner = new ArmRunner({
     // One worker per arm already uses both cores; wasm threads only slowed a step here (NOTES.md).
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   },
+  // The browser frees a lock when the worker that holds it ends, however it ends.
+  holdForLife: (lock) =>
+    new Promise<void>((held) => {
+      void navigator.locks.request(lock, () => {
+        held();
+        return new Promise<never>(() => undefined);
+      });
+    }),
 });
 
 self.onmessage = (event: MessageEvent<Command>) => {

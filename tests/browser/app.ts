@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
@@ -134,6 +135,57 @@ export async function startApp(): Promise<RunningApp> {
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }
 
+export interface StaticHostOptions {
+  /** The folder the app is served from, e.g. `/lab/` (default `/`). */
+  base?: string;
+  /** Headers sent with every response, e.g. a Content-Security-Policy. */
+  headers?: Record<string, string>;
+  /** The folder served (default: the build of the current sources), e.g. a copy a test changes. */
+  root?: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.bin': 'application/octet-stream',
+};
+
+/**
+ * Serves the build as the plainest static host would: files under `base` with their content type
+ * and the given headers, a folder's index.html, 404 for anything else; no cross-origin isolation,
+ * no fallback to index.html, no compression. `close()` drops open connections too, so a test can
+ * take the server away while its page stays open.
+ */
+export async function startStaticHost(options: StaticHostOptions = {}): Promise<RunningApp> {
+  const outDir = options.root ?? (await buildApp());
+  const base = options.base ?? '/';
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+    const inside = path.startsWith(base) ? normalize(path.slice(base.length)) : null;
+    const file = inside === null || inside.startsWith('..') ? null : join(outDir, inside.endsWith(sep) || inside === '.' ? join(inside, 'index.html') : inside);
+    if (file === null || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'Content-Type': 'text/plain', ...options.headers }).end('not found');
+      return;
+    }
+    const body = readFileSync(file);
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length, ...options.headers });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${base}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 /** `extraArgs` add to chromiumArgs, e.g. `--enable-unsafe-webgpu` for the WebGPU backend. */
 export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   // playwright gives every launch a fresh temporary profile, removed on close.
@@ -154,6 +206,11 @@ export interface OpenPageOptions {
   viewport?: { width: number; height: number };
   /** Script text run in the page before any of its own scripts (e.g. an observer that must see start-up). */
   initScript?: string;
+  /**
+   * Whether the page's service worker may run (default: no). Once it controls the page it answers
+   * requests from its cache, which a test that answers them itself (page.route) would never see.
+   */
+  serviceWorkers?: boolean;
 }
 
 /**
@@ -162,7 +219,10 @@ export interface OpenPageOptions {
  * start-up is missed.
  */
 export async function openPage(browser: Browser, app: RunningApp, path = '', options: OpenPageOptions = {}): Promise<OpenedPage> {
-  const context: BrowserContext = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+  const context: BrowserContext = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    serviceWorkers: options.serviceWorkers ? 'allow' : 'block',
+  });
   const page = await context.newPage();
   if (options.initScript) await page.addInitScript(options.initScript);
   page.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
