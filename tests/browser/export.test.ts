@@ -86,7 +86,8 @@ describe('export', () => {
     expect(csv.download.suggestedFilename()).toBe('covariate-shift-lab_seed=3_steps=30_layers=2_units=16_every=10_probe=200_step-30.csv');
     const rows = csvParseRows(csv.bytes.toString('utf8'));
     expect(rows[0]).toEqual([...CSV_HEADER]);
-    expect(rows.length - 1).toBe(2 * 4 * (3 + 2 * (2 * 51 + 1)));
+    // Per record: loss, the two accuracies, the inference gap's three, then 2 layers of two 51-number distributions and saturation.
+    expect(rows.length - 1).toBe(2 * 4 * (6 + 2 * (2 * 51 + 1)));
     expect(rows[1].slice(0, 4)).toEqual(['A', '0', '', 'loss']);
 
     const json = await exportFrom(page, 'export-run', /^JSON/);
