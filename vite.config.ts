@@ -10,7 +10,7 @@ import { ensureMnist } from './scripts/build-mnist';
 /** URL folder (under the page's base) where the tfjs wasm binaries are served. */
 export const TFJS_WASM_DIR = 'tfjs-wasm/';
 
-const wasmDist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist';
+const wasmDist = `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist`;
 const wasmFiles = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 /**

@@ -117,7 +117,12 @@ function plannedRuns(options: Options, settings: Settings): RunSpec[] {
   const runs: RunSpec[] = [];
   if (options.backends.includes('wasm')) {
     runs.push(
-      runSpec('handwritten-wasm', 'hand-written, wasm', { backend: 'wasm' }, { memoryAtSteps: settings.memoryAtSteps, extraFirstStepLoads: settings.extraFirstStepLoads }),
+      runSpec(
+        'handwritten-wasm',
+        'hand-written, wasm',
+        { backend: 'wasm' },
+        { memoryAtSteps: settings.memoryAtSteps, extraFirstStepLoads: settings.extraFirstStepLoads },
+      ),
     );
     runs.push(runSpec('autodiff-wasm', 'autodiff, wasm', { backend: 'wasm', gradients: 'autodiff' }));
     runs.push(runSpec('handwritten-wasm-whole-page', 'hand-written, wasm, all charts', { backend: 'wasm' }, { viewport: WHOLE_PAGE_VIEWPORT }));
@@ -133,7 +138,7 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
   if (options === 'help') {
-    process.stdout.write(HELP + '\n');
+    process.stdout.write(`${HELP}\n`);
     return 0;
   }
   if ('error' in options) {
@@ -142,7 +147,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const settings = options.quick ? QUICK : FULL;
   const startedAt = new Date();
-  log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; building and serving the page`);
+  log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; building and serving the page`,
+  );
   const app: RunningApp = await startApp();
   const browsers: Browser[] = [];
   try {
@@ -182,11 +191,19 @@ async function main(argv: string[]): Promise<number> {
     const cores = await measureCores(settings.coreSteps);
     const table = renderTable(results, environment, settings.memoryAtSteps);
     const pairedLine = paired && fast && reference ? `${describePairedRatio(paired, fast.label, reference.label)}\n` : '';
-    process.stdout.write(`${table}\n${pairedLine}${describeCores(cores)}\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(
+      `${table}\n${pairedLine}${describeCores(cores)}\nload average at the end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(
       options.out,
-      JSON.stringify({ environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio: paired, cores }, null, 2) + '\n',
+      `${JSON.stringify(
+        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio: paired, cores },
+        null,
+        2,
+      )}\n`,
     );
     log(`wrote ${options.out}`);
     return 0;

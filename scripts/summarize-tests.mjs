@@ -33,7 +33,12 @@ function summarize(report) {
 }
 
 function firstLine(text) {
-  return (text ?? '').split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
+  return (
+    (text ?? '')
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? ''
+  );
 }
 
 let summary;

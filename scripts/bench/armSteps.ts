@@ -23,4 +23,4 @@ const advance = () =>
 for (let i = 0; i < WARMUP; i++) advance();
 const started = performance.now();
 for (let i = 0; i < steps; i++) advance();
-process.stdout.write(JSON.stringify({ arms: which, stepsPerSecond: steps / ((performance.now() - started) / 1000) }) + '\n');
+process.stdout.write(`${JSON.stringify({ arms: which, stepsPerSecond: steps / ((performance.now() - started) / 1000) })}\n`);

@@ -84,13 +84,7 @@ function firstStepTiming(first: PageSample): FirstStepTiming | null {
   return { navigationMs: first.firstStepAt, clickMs: first.playClickedAt === null ? null : first.firstStepAt - first.playClickedAt };
 }
 
-export async function measureRun(
-  browser: Browser,
-  app: RunningApp,
-  spec: RunSpec,
-  timing: Timing,
-  log: (line: string) => void,
-): Promise<RunResult> {
+export async function measureRun(browser: Browser, app: RunningApp, spec: RunSpec, timing: Timing, log: (line: string) => void): Promise<RunResult> {
   const loadAtStart = loadavg()[0];
   const result: RunResult = {
     id: spec.id,

@@ -1,23 +1,67 @@
 import { describe, expect, it } from 'vitest';
 import type { PageSample } from './pageProbe';
-import { describePairedRatio, median, pairRatios, rateWindows, renderTable, speedUp, summarizeLongTasks, type BenchEnvironment, type RunResult } from './report';
+import {
+  describePairedRatio,
+  median,
+  pairRatios,
+  rateWindows,
+  renderTable,
+  speedUp,
+  summarizeLongTasks,
+  type BenchEnvironment,
+  type RunResult,
+} from './report';
 
 function sampleAt(seconds: number, step: number, frames: number): PageSample {
   return {
-    now: seconds * 1000, step, frames, displayedRate: '0', backend: 'wasm', warning: null, chartsInView: 4, charts: 17, playClickedAt: 0, firstStepAt: 500,
+    now: seconds * 1000,
+    step,
+    frames,
+    displayedRate: '0',
+    backend: 'wasm',
+    warning: null,
+    chartsInView: 4,
+    charts: 17,
+    playClickedAt: 0,
+    firstStepAt: 500,
   };
 }
 
 function run(changes: Partial<RunResult>): RunResult {
   return {
-    id: 'r', label: 'run', query: 'v=2', viewport: { width: 1400, height: 1000 }, chartsInView: [4, 17], requestedBackend: 'wasm', gradients: 'handwritten', backendInUse: 'wasm', fallbackWarning: null,
-    skipped: null, firstStepLoads: [{ navigationMs: 1200, clickMs: 400 }], timeToFirstStepMs: 1200, clickToFirstStepMs: 400, windows: [], pairStepsPerSecond: null, framesPerSecond: null,
-    longTasks: null, memory: [], errors: [], loadAverage: [1, 1], ...changes,
+    id: 'r',
+    label: 'run',
+    query: 'v=2',
+    viewport: { width: 1400, height: 1000 },
+    chartsInView: [4, 17],
+    requestedBackend: 'wasm',
+    gradients: 'handwritten',
+    backendInUse: 'wasm',
+    fallbackWarning: null,
+    skipped: null,
+    firstStepLoads: [{ navigationMs: 1200, clickMs: 400 }],
+    timeToFirstStepMs: 1200,
+    clickToFirstStepMs: 400,
+    windows: [],
+    pairStepsPerSecond: null,
+    framesPerSecond: null,
+    longTasks: null,
+    memory: [],
+    errors: [],
+    loadAverage: [1, 1],
+    ...changes,
   };
 }
 
 const environment: BenchEnvironment = {
-  date: '2026-11-25T00:00:00.000Z', nodeCpus: 2, cpuModel: 'cpu', hardwareConcurrency: 2, chromium: '156', quick: false, windowSeconds: 7, windowCount: 3,
+  date: '2026-11-25T00:00:00.000Z',
+  nodeCpus: 2,
+  cpuModel: 'cpu',
+  hardwareConcurrency: 2,
+  chromium: '156',
+  quick: false,
+  windowSeconds: 7,
+  windowCount: 3,
 };
 
 describe('median', () => {
@@ -72,7 +116,12 @@ describe('renderTable', () => {
   });
 
   it('says when the backend in use is a fallback and why', () => {
-    const fallback = run({ label: 'hand-written, webgpu', requestedBackend: 'webgpu', backendInUse: 'cpu', fallbackWarning: 'the webgpu backend did not initialise here' });
+    const fallback = run({
+      label: 'hand-written, webgpu',
+      requestedBackend: 'webgpu',
+      backendInUse: 'cpu',
+      fallbackWarning: 'the webgpu backend did not initialise here',
+    });
     const text = renderTable([fallback], environment, []);
     expect(text).toMatch(/backend in use\s+\|\s+cpu \(fallback!\)/);
     expect(text).toContain('hand-written, webgpu: the webgpu backend did not initialise here');
@@ -84,7 +133,16 @@ describe('renderTable', () => {
 });
 
 describe('pairRatios', () => {
-  const windows = (rates: number[]) => rateWindows(rates.reduce((samples, rate, i) => [...samples, sampleAt(i + 1, samples[i].step + rate, 0)], [sampleAt(0, 0, 0)]));
+  const windows = (rates: number[]) =>
+    rateWindows(
+      rates.reduce(
+        (samples, rate, i) => {
+          samples.push(sampleAt(i + 1, samples[i].step + rate, 0));
+          return samples;
+        },
+        [sampleAt(0, 0, 0)],
+      ),
+    );
 
   it('pairs the i-th windows of the two pages and takes the median of their ratios, not the ratio of medians', () => {
     // The machine slows down in the second pair: both pages slow alike, and the ratio holds.

@@ -96,8 +96,7 @@ export function rateWindows(samples: readonly PageSample[]): RateWindow[] {
  */
 export function summarizeLongTasks(tasks: readonly LongTask[], from: number, to: number, excluded: readonly [number, number][] = []): LongTaskSummary {
   const counted = tasks.filter(
-    (task) =>
-      task.start >= from && task.start <= to && !excluded.some(([start, end]) => task.start <= end && task.start + task.duration >= start),
+    (task) => task.start >= from && task.start <= to && !excluded.some(([start, end]) => task.start <= end && task.start + task.duration >= start),
   );
   const excludedMs = excluded.reduce((sum, [start, end]) => sum + Math.max(0, Math.min(end, to) - Math.max(start, from)), 0);
   return {
@@ -121,7 +120,8 @@ export interface BenchEnvironment {
 }
 
 const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-const fixed = (value: number | null | undefined, digits: number) => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 
 const bufferCell = (heap: HeapUsage) => (heap.arrayBufferBytes === null ? '?' : megabytes(heap.arrayBufferBytes));
 
@@ -142,7 +142,10 @@ export function speedUp(run: RunResult, reference: RunResult): number | null {
 export function renderTable(runs: readonly RunResult[], environment: BenchEnvironment, memorySteps: readonly number[]): string {
   const rows: [string, (run: RunResult) => string][] = [
     ['backend in use', (run) => (run.backendInUse || '–') + (run.fallbackWarning ? ' (fallback!)' : '')],
-    ['viewport; charts in view (painted) / all', (run) => `${run.viewport.width}x${run.viewport.height}; ${run.chartsInView ? run.chartsInView.join(' / ') : '–'}`],
+    [
+      'viewport; charts in view (painted) / all',
+      (run) => `${run.viewport.width}x${run.viewport.height}; ${run.chartsInView ? run.chartsInView.join(' / ') : '–'}`,
+    ],
     [`pair-steps/s, median of ${environment.windowCount} x ${environment.windowSeconds} s`, (run) => fixed(run.pairStepsPerSecond, 1)],
     ['  each window', (run) => run.windows.map((w) => fixed(w.pairStepsPerSecond, 0)).join(' / ') || '–'],
     ['  page readout at window ends', (run) => run.windows.map((w) => w.displayedRate).join(' / ') || '–'],
@@ -173,7 +176,10 @@ export function renderTable(runs: readonly RunResult[], environment: BenchEnviro
       ['  worker JS heaps (after GC)', (run) => memoryCell(run, i, (s) => s.workers.map((w) => megabytes(w.heap.usedBytes)).join(' + '))],
       ['  worker tf.memory(): tensors', (run) => memoryCell(run, i, (s) => s.workers.map((w) => String(w.tf?.numTensors ?? '?')).join(' + '))],
       ['  worker tf.memory(): bytes', (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.tf ? megabytes(w.tf.numBytes) : '?')).join(' + '))],
-      ['  worker wasm memory', (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.tf?.wasmMemoryBytes ? megabytes(w.tf.wasmMemoryBytes) : '–')).join(' + '))],
+      [
+        '  worker wasm memory',
+        (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.tf?.wasmMemoryBytes ? megabytes(w.tf.wasmMemoryBytes) : '–')).join(' + ')),
+      ],
     ]),
     ['page errors', (run) => String(run.errors.length)],
     ['load average (1 min) start / end', (run) => `${fixed(run.loadAverage[0], 2)} / ${fixed(run.loadAverage[1], 2)}`],
@@ -183,7 +189,9 @@ export function renderTable(runs: readonly RunResult[], environment: BenchEnviro
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column].length)));
   const line = (row: string[]) => row.map((text, column) => (column === 0 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join(' | ');
   const rule = widths.map((width) => '-'.repeat(width)).join('-|-');
-  const notes = runs.filter((run) => run.skipped || run.fallbackWarning).map((run) => `${run.label}: ${run.skipped ?? ''}${run.skipped && run.fallbackWarning ? '; ' : ''}${run.fallbackWarning ?? ''}`);
+  const notes = runs
+    .filter((run) => run.skipped || run.fallbackWarning)
+    .map((run) => `${run.label}: ${run.skipped ?? ''}${run.skipped && run.fallbackWarning ? '; ' : ''}${run.fallbackWarning ?? ''}`);
   return [
     `Covariate Shift Lab benchmark, ${environment.date}${environment.quick ? ' (--quick: smaller numbers, not the reference figures)' : ''}`,
     `Chromium ${environment.chromium}; cores: os.cpus() ${environment.nodeCpus}, navigator.hardwareConcurrency ${environment.hardwareConcurrency ?? '?'} (${environment.cpuModel})`,
@@ -206,7 +214,9 @@ export interface RatioPair {
 
 /** The pairs and the median of their ratios (null without a pair that has a finite ratio). */
 export function pairRatios(fast: readonly RateWindow[], reference: readonly RateWindow[]): { pairs: RatioPair[]; ratio: number | null } {
-  const pairs = fast.slice(0, reference.length).map((window, i) => ({ fast: window, reference: reference[i], ratio: window.pairStepsPerSecond / reference[i].pairStepsPerSecond }));
+  const pairs = fast
+    .slice(0, reference.length)
+    .map((window, i) => ({ fast: window, reference: reference[i], ratio: window.pairStepsPerSecond / reference[i].pairStepsPerSecond }));
   return { pairs, ratio: median(pairs.map((pair) => pair.ratio).filter(Number.isFinite)) };
 }
 

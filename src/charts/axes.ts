@@ -106,9 +106,7 @@ export function stepScale(area: PlotArea, domain: Domain): ScaleLinear<number, n
 export function finiteExtent(columns: readonly Column[], positiveOnly = false): Domain | null {
   let lo = Infinity;
   let hi = -Infinity;
-  const usable = positiveOnly
-    ? (v: number) => (Number.isFinite(v) && v > 0 ? v : undefined)
-    : (v: number) => (Number.isFinite(v) ? v : undefined);
+  const usable = positiveOnly ? (v: number) => (Number.isFinite(v) && v > 0 ? v : undefined) : (v: number) => (Number.isFinite(v) ? v : undefined);
   for (const column of columns) {
     const [min, max] = extent(column, usable);
     if (min !== undefined && max !== undefined) {

@@ -17,7 +17,18 @@ describe('bandChart', () => {
 
   it('names percentiles as ordinals', () => {
     expect([0, 1, 2, 3, 7, 11, 12, 15, 50, 85, 93, 100].map(ordinal)).toEqual([
-      '0th', '1st', '2nd', '3rd', '7th', '11th', '12th', '15th', '50th', '85th', '93rd', '100th',
+      '0th',
+      '1st',
+      '2nd',
+      '3rd',
+      '7th',
+      '11th',
+      '12th',
+      '15th',
+      '50th',
+      '85th',
+      '93rd',
+      '100th',
     ]);
   });
 
@@ -42,7 +53,13 @@ describe('bandChart', () => {
   });
 
   it('uses the y-domain the caller passes, so both arms’ panels share it', () => {
-    const series: BandSeries = { label: 'A: no BN', color: ARM_COLORS[0], steps: new Float64Array([0, 50, 100, 150]), percentiles: arm(0, 1), divergedStep: null };
+    const series: BandSeries = {
+      label: 'A: no BN',
+      color: ARM_COLORS[0],
+      steps: new Float64Array([0, 50, 100, 150]),
+      percentiles: arm(0, 1),
+      divergedStep: null,
+    };
     const layout = bandChartLayout(series, { width: 400, height: 240, yDomain: [-3, 5] });
     expect(layout.y.domain()).toEqual([-3, 5]);
     expect(layout.x.domain()).toEqual([0, 150]);

@@ -94,12 +94,7 @@ export function ordinal(percentile: number): string {
  * let one outlier flatten the bands; the outer band is clipped instead. Within the histogram's
  * range when nothing is recorded.
  */
-export function sharedPercentileDomain(
-  arms: readonly { percentiles: readonly Column[] }[],
-  lower = 7,
-  upper = 93,
-  pad = 0.08,
-): Domain {
+export function sharedPercentileDomain(arms: readonly { percentiles: readonly Column[] }[], lower = 7, upper = 93, pad = 0.08): Domain {
   const lo = percentileIndex(lower);
   const hi = percentileIndex(upper);
   const found = finiteExtent(arms.flatMap((arm) => [arm.percentiles[lo], arm.percentiles[hi]]));
@@ -152,7 +147,14 @@ function drawHover(ctx: CanvasRenderingContext2D, series: BandSeries, layout: Ba
     }
   }
   const heading = `step ${formatStepExact(inRange ? series.steps[i] : step)}`;
-  drawReadout(ctx, area, px, heading, lines, lines.map(() => CHART_THEME.text));
+  drawReadout(
+    ctx,
+    area,
+    px,
+    heading,
+    lines,
+    lines.map(() => CHART_THEME.text),
+  );
 }
 
 /** Draws the whole chart in one pass and returns its layout (for mapping the pointer). */

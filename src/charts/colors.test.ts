@@ -70,7 +70,7 @@ describe('colors', () => {
     });
   }
 
-  it('switches the charts and the arm colours with the colour scheme, and writes arm text in the theme\'s text colour', () => {
+  it("switches the charts and the arm colours with the colour scheme, and writes arm text in the theme's text colour", () => {
     setColorScheme('dark');
     expect(CHART_THEME).toBe(DARK_THEME);
     expect(ARM_COLORS).toEqual(DARK_THEME.armLines);

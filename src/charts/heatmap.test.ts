@@ -57,7 +57,7 @@ describe('heatmap', () => {
     expect(rows).toEqual(Array.from({ length: HISTOGRAM.bins }, (_, r) => HISTOGRAM.bins - 1 - r));
   });
 
-  it('colours by the square root of the fraction relative to its step\'s tallest bin', () => {
+  it("colours by the square root of the fraction relative to its step's tallest bin", () => {
     expect(colorPosition(0, 0.5)).toBe(0);
     expect(colorPosition(0.5, 0.5)).toBe(1);
     expect(colorPosition(0.125, 0.5)).toBeCloseTo(0.5, 9);
@@ -65,12 +65,24 @@ describe('heatmap', () => {
     expect(colorPosition(NaN, 0.5)).toBe(0);
   });
 
-  it('finds each step\'s tallest bin between the end bins, which hold the clamped values', () => {
+  it("finds each step's tallest bin between the end bins, which hold the clamped values", () => {
     const histograms = new Float32Array([
-      0, 0.2, 0.7, 0.1, // peak inside
-      0.6, 0.1, 0.2, 0.1, // a clamped pile does not set the scale
-      0.5, 0, 0, 0.5, // only clamped values: they do
-      0, 0, 0, 0,
+      0,
+      0.2,
+      0.7,
+      0.1, // peak inside
+      0.6,
+      0.1,
+      0.2,
+      0.1, // a clamped pile does not set the scale
+      0.5,
+      0,
+      0,
+      0.5, // only clamped values: they do
+      0,
+      0,
+      0,
+      0,
     ]);
     expect(Array.from(columnPeaks(histograms, 4))).toEqual([0.7, 0.2, 0.5, 0].map(Math.fround));
   });
@@ -135,7 +147,8 @@ describe('heatmap', () => {
     const width = 12;
     const pixels = new Uint8ClampedArray(width * 3 * 4);
     fillHeatmapPixels(pixels, new Int32Array(width).fill(0), new Int32Array([2, 1, 0]), histograms, bins);
-    const white = (r: number) => Array.from({ length: width }, (_, c) => pixels[(r * width + c) * 4] === 255 && pixels[(r * width + c) * 4 + 1] === 255).filter(Boolean).length;
+    const white = (r: number) =>
+      Array.from({ length: width }, (_, c) => pixels[(r * width + c) * 4] === 255 && pixels[(r * width + c) * 4 + 1] === 255).filter(Boolean).length;
     expect(white(0)).toBeGreaterThan(0);
     expect(white(0)).toBeLessThan(width / 2);
     expect(white(1)).toBe(0);

@@ -140,13 +140,7 @@ const HATCH = (() => {
  * cell covers it, or -1. A cell spans halfway to its neighbours (at least one device pixel), so each
  * pixel shows its nearest recorded step, as the hover readout does.
  */
-export function heatmapColumns(
-  steps: ArrayLike<number>,
-  x: ScaleLinear<number, number>,
-  left: number,
-  deviceWidth: number,
-  pixelRatio: number,
-): Int32Array {
+export function heatmapColumns(steps: ArrayLike<number>, x: ScaleLinear<number, number>, left: number, deviceWidth: number, pixelRatio: number): Int32Array {
   const columns = new Int32Array(deviceWidth).fill(-1);
   const n = steps.length;
   if (n === 0) return columns;

@@ -28,9 +28,10 @@ describe('histogramChart', () => {
   });
 
   it('says in the legend which step each arm’s histogram is from', () => {
-    const labels = histogramLegend([series('A: no BN', 0.5, 12_000), { label: 'B: BN on all', color: ARM_COLORS[1], histogram: null, step: null }], 'layer 3, all units').map(
-      (item) => item.label,
-    );
+    const labels = histogramLegend(
+      [series('A: no BN', 0.5, 12_000), { label: 'B: BN on all', color: ARM_COLORS[1], histogram: null, step: null }],
+      'layer 3, all units',
+    ).map((item) => item.label);
     expect(labels).toEqual(['layer 3, all units', 'A: no BN at step 12,000', 'B: BN on all (no record yet)']);
   });
 });

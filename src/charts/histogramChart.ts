@@ -105,11 +105,7 @@ function drawHistogram(ctx: CanvasRenderingContext2D, s: HistogramSeries, dash: 
 }
 
 /** Draws the whole chart in one pass. */
-export function drawHistogramChart(
-  ctx: CanvasRenderingContext2D,
-  series: readonly HistogramSeries[],
-  options: HistogramChartOptions,
-): HistogramChartLayout {
+export function drawHistogramChart(ctx: CanvasRenderingContext2D, series: readonly HistogramSeries[], options: HistogramChartOptions): HistogramChartLayout {
   const range = options.range ?? HISTOGRAM;
   const layout = histogramChartLayout(series, options);
   const { area, x, y } = layout;

@@ -15,11 +15,7 @@ export function nearestIndex(steps: ArrayLike<number>, step: number): number {
  * The recorded step nearest to a pointer at `pointerX` CSS pixels (relative to the canvas), over all
  * series, or null when nothing is recorded.
  */
-export function stepAtPointer(
-  pointerX: number,
-  x: ScaleLinear<number, number>,
-  stepColumns: readonly ArrayLike<number>[],
-): number | null {
+export function stepAtPointer(pointerX: number, x: ScaleLinear<number, number>, stepColumns: readonly ArrayLike<number>[]): number | null {
   const target = x.invert(pointerX);
   let best: number | null = null;
   for (const steps of stepColumns) {

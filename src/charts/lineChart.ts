@@ -135,7 +135,14 @@ function drawHover(
   });
   // Three significant digits: enough to compare the arms, short enough to read at a glance.
   const readout = (value: number) => format(+value.toPrecision(3));
-  drawReadout(ctx, area, px, `step ${formatStepExact(step)}`, hovered.map((h) => hoverText(h, readout)), series.map((s) => s.color));
+  drawReadout(
+    ctx,
+    area,
+    px,
+    `step ${formatStepExact(step)}`,
+    hovered.map((h) => hoverText(h, readout)),
+    series.map((s) => s.color),
+  );
 }
 
 /** A box of text lines beside the crosshair, on the side with more room. */
@@ -167,11 +174,7 @@ export function drawReadout(
 }
 
 /** Draws the whole chart in one pass and returns its layout (for mapping the pointer). */
-export function drawLineChart(
-  ctx: CanvasRenderingContext2D,
-  series: readonly LineSeries[],
-  options: LineChartOptions,
-): LineChartLayout {
+export function drawLineChart(ctx: CanvasRenderingContext2D, series: readonly LineSeries[], options: LineChartOptions): LineChartLayout {
   const layout = lineChartLayout(series, options);
   const { area, x, y, log } = layout;
   paintBackground(ctx, options.width, options.height);

@@ -6,7 +6,9 @@ import { reduceBand, reduceLine } from './reduce';
 const N = 100_000;
 const WIDTH = 600;
 const steps = Float64Array.from({ length: N }, (_, i) => i * 10);
-const x = scaleLinear().domain([0, steps[N - 1]]).range([40, 40 + WIDTH]);
+const x = scaleLinear()
+  .domain([0, steps[N - 1]])
+  .range([40, 40 + WIDTH]);
 
 /** A noisy walk with a few one-point spikes, the kind of detail dropping every other point loses. */
 function noisy(seed: number): Float64Array {

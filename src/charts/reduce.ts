@@ -10,12 +10,7 @@
  * its first, lowest, highest and last defined point; each run of undefined points keeps its first,
  * so the line still breaks there.
  */
-export function reduceLine(
-  steps: ArrayLike<number>,
-  values: ArrayLike<number>,
-  x: (step: number) => number,
-  defined: (value: number) => boolean,
-): Uint32Array {
+export function reduceLine(steps: ArrayLike<number>, values: ArrayLike<number>, x: (step: number) => number, defined: (value: number) => boolean): Uint32Array {
   const n = Math.min(steps.length, values.length);
   const kept = new Uint32Array(n);
   let count = 0;

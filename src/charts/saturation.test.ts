@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SATURATION_AXIS, saturationReadout } from './saturation';
 
 describe('saturation', () => {
-  it('reads each arm\'s latest share of saturated units in percent, with its step', () => {
+  it("reads each arm's latest share of saturated units in percent, with its step", () => {
     const text = saturationReadout([
       { label: 'A: no BN', steps: new Float64Array([0, 100, 1200]), saturation: new Float32Array([0.5, 0.3, 0.1234]) },
       { label: 'B: BN on all', steps: new Float64Array([0, 100]), saturation: new Float32Array([0.5, 0]) },
@@ -12,10 +12,12 @@ describe('saturation', () => {
 
   it('says nothing before the first record, and leaves out an arm without one', () => {
     expect(saturationReadout([{ label: 'A', steps: new Float64Array(0), saturation: new Float32Array(0) }])).toBeNull();
-    expect(saturationReadout([
-      { label: 'A', steps: new Float64Array(0), saturation: new Float32Array(0) },
-      { label: 'B', steps: new Float64Array([0]), saturation: new Float32Array([1]) },
-    ])).toBe('Units saturated: B 100% at step 0');
+    expect(
+      saturationReadout([
+        { label: 'A', steps: new Float64Array(0), saturation: new Float32Array(0) },
+        { label: 'B', steps: new Float64Array([0]), saturation: new Float32Array([1]) },
+      ]),
+    ).toBe('Units saturated: B 100% at step 0');
   });
 
   it('reads the record nearest a given step, leaving out an arm whose records do not reach it', () => {

@@ -41,7 +41,11 @@ describe('SvgContext', () => {
   it("records a band chart's shaded bands as filled paths and its 15th/85th lines dashed", () => {
     const svg = new SvgContext(400, 250, measure);
     const percentiles = PERCENTILES.map((p) => new Float64Array([p / 50 - 1, p / 40 - 1, p / 30 - 1, p / 20 - 1]));
-    drawBandChart(asCanvasContext(svg), { label: 'A: no BN', color: ARM_COLORS[0], steps, percentiles, divergedStep: null }, { width: 400, height: 250, yDomain: [-1.5, 4.5] });
+    drawBandChart(
+      asCanvasContext(svg),
+      { label: 'A: no BN', color: ARM_COLORS[0], steps, percentiles, divergedStep: null },
+      { width: 400, height: 250, yDomain: [-1.5, 4.5] },
+    );
     const text = svg.toString('bands');
     expect((text.match(/<path d="M[^"]+Z" fill="rgba\(/g) ?? []).length).toBeGreaterThanOrEqual(3);
     expect(text).toMatch(/stroke-dasharray="4 2"/);

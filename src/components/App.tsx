@@ -31,7 +31,10 @@ function useConfigInAddressBar(store: LabStore): void {
 
 /** A new run has other records: a cursor on the old run's step would point at nothing. */
 function useCursorClearedOnNewRun(store: LabStore): void {
-  useEffect(() => store.subscribe((state, previous) => state.runId !== previous.runId && state.view !== NO_CURSOR && store.setState({ view: NO_CURSOR })), [store]);
+  useEffect(
+    () => store.subscribe((state, previous) => state.runId !== previous.runId && state.view !== NO_CURSOR && store.setState({ view: NO_CURSOR })),
+    [store],
+  );
 }
 
 /** The lede names the arms as the config has them: a preset can give arm A BN too. */
@@ -39,8 +42,8 @@ function Lede() {
   const config = useLabState((s) => s.config);
   return (
     <p className="lede">
-      Ioffe &amp; Szegedy&apos;s Figure 1, live: two copies of one {config.activation} network learn MNIST side by side, from
-      the same initial weights on the same mini-batches. Arm {armLabel({ config }, 0)}; arm {armLabel({ config }, 1)}.
+      Ioffe &amp; Szegedy&apos;s Figure 1, live: two copies of one {config.activation} network learn MNIST side by side, from the same initial weights on the
+      same mini-batches. Arm {armLabel({ config }, 0)}; arm {armLabel({ config }, 1)}.
     </p>
   );
 }

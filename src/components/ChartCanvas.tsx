@@ -37,6 +37,7 @@ export interface ChartCanvasProps {
    */
   inputs: (state: LabState) => unknown[];
   /** Draws everything; returns the step scale when the chart's x axis is training steps. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a chart without a step axis returns nothing at all, which only void admits
   paint: (args: PaintArgs) => { x: ScaleLinear<number, number> } | void;
   /** The chart's data as a table, behind a "Show as table" button under the chart. */
   table?: (state: LabState) => Table;
@@ -139,7 +140,11 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
     const layout = layoutRef.current;
     if (!layout) return undefined;
     const x = event.clientX - event.currentTarget.getBoundingClientRect().left;
-    return stepAtPointer(x, layout.x, store.getState().series.map((s) => s.steps()));
+    return stepAtPointer(
+      x,
+      layout.x,
+      store.getState().series.map((s) => s.steps()),
+    );
   };
   const setView = (next: (view: LabState['view']) => LabState['view']) => {
     const { view } = store.getState();
@@ -184,7 +189,11 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
           style={{ width: '100%', height }}
           {...(stepCursor ? { onPointerDown, onPointerMove, onPointerLeave, onKeyDown } : {})}
         />
-        <ExportMenu what={label} testId={testId && `${testId}-export`} choices={chartExportChoices(store, label, testId ?? 'chart', vector, widthRef, height, paintRef)} />
+        <ExportMenu
+          what={label}
+          testId={testId && `${testId}-export`}
+          choices={chartExportChoices(store, label, testId ?? 'chart', vector, widthRef, height, paintRef)}
+        />
         <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
       </div>
       {table && <ChartTable store={store} label={label} table={table} />}

@@ -40,6 +40,7 @@ export function ChartTable({ store, label, table }: { store: LabStore; label: st
         {toggle}
       </button>
       {open && data && (
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region takes focus so keyboard users can scroll it (axe's scrollable-region-focusable)
         <div id={id} className="table-scroll" tabIndex={0} role="region" aria-label={`Table: ${data.caption}`}>
           <table>
             <caption>{data.caption}</caption>

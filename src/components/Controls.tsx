@@ -40,7 +40,17 @@ function FieldGroup({ group }: { group: Group }) {
  * closed list (which change the value at every press) only on Enter or when focus leaves: every
  * commit restarts the run, and walking through the options must not restart it at each step.
  */
-function SelectControl({ id, field, value, commit }: { id: string; field: Extract<EditableField, { kind: 'enum' }>; value: string; commit: (raw: string) => void }) {
+function SelectControl({
+  id,
+  field,
+  value,
+  commit,
+}: {
+  id: string;
+  field: Extract<EditableField, { kind: 'enum' }>;
+  value: string;
+  commit: (raw: string) => void;
+}) {
   const [shown, setShown] = useState(value);
   const keyHeld = useRef(false);
   useEffect(() => setShown(value), [value]);

@@ -16,8 +16,7 @@ export function DataProgress() {
       : `Loading MNIST digits: ${megabytes(loadedBytes)} of ${megabytes(totalBytes)} MB`;
   return (
     <div className="data-progress">
-      <label htmlFor="data-progress">{text}</label>{' '}
-      {/* Without a max the bar is indeterminate: the size is unknown, so there is no share to show. */}
+      <label htmlFor="data-progress">{text}</label> {/* Without a max the bar is indeterminate: the size is unknown, so there is no share to show. */}
       {totalBytes === null ? (
         <progress id="data-progress" aria-valuetext={text} />
       ) : (

@@ -1,7 +1,6 @@
 import { useRef, useState } from 'react';
 import type { ExportChoice } from './exportFiles';
 
-
 /**
  * A small "Export" disclosure beside a chart or the run: a native <details>, so it opens with the
  * keyboard and a screen reader announces its state without any script of ours.

@@ -10,10 +10,7 @@ export function ExportRun() {
   const save = (extension: 'csv' | 'json') => async () => {
     const state = store.getState();
     const run = pageRun(state, runner);
-    const blob =
-      extension === 'csv'
-        ? new Blob([runCsv(run)], { type: 'text/csv' })
-        : new Blob([JSON.stringify(runJson(run))], { type: 'application/json' });
+    const blob = extension === 'csv' ? new Blob([runCsv(run)], { type: 'text/csv' }) : new Blob([JSON.stringify(runJson(run))], { type: 'application/json' });
     saveBlob(blob, exportFileName(state.config, latestStep(state), extension));
   };
   return (

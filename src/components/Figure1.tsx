@@ -20,7 +20,20 @@ import { exportFileName, latestStep, saveBlob } from './exportFiles';
 import { useLab, useLabState } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../training/measures';
-import { ARM_NAMES, armLabel, armNormalization, cursorReadout, distributionTitle, fullAccuracyText, inputText, percentText, percentilesText, readStep, stepPhrase, TEST_DIGITS } from './readout';
+import {
+  ARM_NAMES,
+  armLabel,
+  armNormalization,
+  cursorReadout,
+  distributionTitle,
+  fullAccuracyText,
+  inputText,
+  percentText,
+  percentilesText,
+  readStep,
+  stepPhrase,
+  TEST_DIGITS,
+} from './readout';
 
 const PAPER = 'https://arxiv.org/abs/1502.03167';
 const CHART_HEIGHT = 250;
@@ -54,21 +67,30 @@ function useChartHeight(): number {
 }
 
 function describeAccuracy(state: LabState): string {
-  const live = describeLine(state, `Figure 1(a), test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits`, (s) => s.testAccuracy(), percentText);
+  const live = describeLine(
+    state,
+    `Figure 1(a), test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits`,
+    (s) => s.testAccuracy(),
+    percentText,
+  );
   const step = readStep(state);
   const full = step === null ? null : fullAccuracyText(state, step);
   return full === null ? live : `${live} On all ${TEST_DIGITS.toLocaleString('en-US')} test digits: ${full}.`;
 }
 
 function paintAccuracy({ ctx, width, height, state }: PaintArgs) {
-  return drawLineChart(ctx, lineSeries(state, (s) => s.testAccuracy()), {
-    width,
-    height,
-    yAxis: ACCURACY_AXIS,
-    yDomain: [0, 1],
-    xDomain: sharedSteps(state),
-    hoverStep: state.view.cursorStep,
-  });
+  return drawLineChart(
+    ctx,
+    lineSeries(state, (s) => s.testAccuracy()),
+    {
+      width,
+      height,
+      yAxis: ACCURACY_AXIS,
+      yDomain: [0, 1],
+      xDomain: sharedSteps(state),
+      hoverStep: state.view.cursorStep,
+    },
+  );
 }
 
 function paintLastLayer({ ctx, width, height, state }: PaintArgs, arm: number) {
@@ -122,8 +144,8 @@ function AccuracyChart() {
   return (
     <figure className="figure1-panel">
       <figcaption>
-        (a) Test accuracy, both arms: the live {LIVE_TEST_DIGITS.toLocaleString('en-US')} of MNIST's {TEST_DIGITS.toLocaleString('en-US')} test
-        digits at every record; the readout adds all {TEST_DIGITS.toLocaleString('en-US')} every {(FULL_TEST_EVERY * metricsInterval).toLocaleString('en-US')} steps
+        (a) Test accuracy, both arms: the live {LIVE_TEST_DIGITS.toLocaleString('en-US')} of MNIST's {TEST_DIGITS.toLocaleString('en-US')} test digits at every
+        record; the readout adds all {TEST_DIGITS.toLocaleString('en-US')} every {(FULL_TEST_EVERY * metricsInterval).toLocaleString('en-US')} steps
       </figcaption>
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
@@ -133,7 +155,13 @@ function AccuracyChart() {
         stepCursor
         inputs={timeInputs}
         describe={(state) => describeAccuracy(state)}
-        table={(state) => stepsTable(`Figure 1(a): test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits, both arms, by training step`, lineSeries(state, (s) => s.testAccuracy()), percentText)}
+        table={(state) =>
+          stepsTable(
+            `Figure 1(a): test accuracy on the live ${LIVE_TEST_DIGITS.toLocaleString('en-US')} test digits, both arms, by training step`,
+            lineSeries(state, (s) => s.testAccuracy()),
+            percentText,
+          )
+        }
         paint={paintAccuracy}
       />
     </figure>
@@ -255,29 +283,26 @@ function WhatToLookFor() {
     <div className="look-for">
       <h3>What to look for</h3>
       <p>
-        <strong>Internal covariate shift</strong> is a layer&apos;s input distribution changing during training because
-        the layers below it keep learning: every step moves their weights, so the layer above must keep adapting to
-        inputs that wander. Batch normalization standardizes each unit&apos;s input with the mean and variance of the
-        mini-batch, then scales and shifts it by a learned γ and β, so the layer above sees a steadier distribution.
+        <strong>Internal covariate shift</strong> is a layer&apos;s input distribution changing during training because the layers below it keep learning: every
+        step moves their weights, so the layer above must keep adapting to inputs that wander. Batch normalization standardizes each unit&apos;s input with the
+        mean and variance of the mini-batch, then scales and shifts it by a learned γ and β, so the layer above sees a steadier distribution.
       </p>
       <p>
         {plain >= 0 && normalized >= 0 ? (
           <>
-            Watch the first few hundred steps. In {panel(plain)}, without BN on the last layer, the three lines spread
-            apart and move; in {panel(normalized)}, with BN, they hold nearly still. The paper ties the two: a steadier
-            input lets the layers learn sooner, so in (a) the BN arm&apos;s test accuracy rises first.
+            Watch the first few hundred steps. In {panel(plain)}, without BN on the last layer, the three lines spread apart and move; in {panel(normalized)},
+            with BN, they hold nearly still. The paper ties the two: a steadier input lets the layers learn sooner, so in (a) the BN arm&apos;s test accuracy
+            rises first.
           </>
         ) : (
           <>
-            Here {lastNormalized[0] ? 'both arms normalize' : 'neither arm normalizes'} the last hidden layer, so (b) and
-            (c) should move alike; the paper&apos;s contrast needs one arm without BN there and one with it.
+            Here {lastNormalized[0] ? 'both arms normalize' : 'neither arm normalizes'} the last hidden layer, so (b) and (c) should move alike; the
+            paper&apos;s contrast needs one arm without BN there and one with it.
           </>
         )}{' '}
-        Accuracy is measured on held-out test digits and the percentiles on {config.probeSize.toLocaleString('en')} of
-        them, BN layers in inference mode (
-        {config.inferenceStatistics === 'population' ? 'population statistics, Algorithm 2' : 'moving averages'}). Move the
-        step cursor to compare the arms at one step. Source:{' '}
-        <a href={PAPER}>Ioffe &amp; Szegedy, Batch Normalization (2015), Figure 1</a>.
+        Accuracy is measured on held-out test digits and the percentiles on {config.probeSize.toLocaleString('en')} of them, BN layers in inference mode (
+        {config.inferenceStatistics === 'population' ? 'population statistics, Algorithm 2' : 'moving averages'}). Move the step cursor to compare the arms at
+        one step. Source: <a href={PAPER}>Ioffe &amp; Szegedy, Batch Normalization (2015), Figure 1</a>.
       </p>
     </div>
   );

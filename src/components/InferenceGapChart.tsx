@@ -12,7 +12,8 @@ import { armLabel, armNormalization } from './readout';
 /** Differences of two accuracies, recorded as fractions, in percentage points. */
 const POINTS_AXIS: AxisSpec = { title: 'difference (percentage points)', format: (value) => String(+(value * 100).toFixed(1)).replace('-', '−') };
 
-const pointsText = (difference: number) => (Number.isFinite(difference) ? `${(difference * 100).toFixed(1).replace('-', '−')} points` : 'none (no batch statistics)');
+const pointsText = (difference: number) =>
+  Number.isFinite(difference) ? `${(difference * 100).toFixed(1).replace('-', '−')} points` : 'none (no batch statistics)';
 
 /** One arm's difference of two of its gap accuracies, NaN where the arm has no batch statistics. */
 function difference(s: ArmSeries, of: 'trainingMode' | 'movingAverage'): Float64Array {
@@ -56,10 +57,9 @@ export function InferenceGapChart() {
     <div className="inference-gap" role="group" aria-labelledby="inference-gap-title">
       <h3 id="inference-gap-title">Training mode against inference mode</h3>
       <p className="caption">
-        For an arm with batch statistics, its test accuracy normalized as in training (the test digits in mini-batches of
-        the batch size, each with its own statistics) and with the moving averages, each minus its accuracy with
-        Algorithm 2&apos;s population statistics. Small batches and ghost BN widen the first gap; the second shrinks as
-        the moving averages catch up with the weights.
+        For an arm with batch statistics, its test accuracy normalized as in training (the test digits in mini-batches of the batch size, each with its own
+        statistics) and with the moving averages, each minus its accuracy with Algorithm 2&apos;s population statistics. Small batches and ghost BN widen the
+        first gap; the second shrinks as the moving averages catch up with the weights.
       </p>
       <div className="inference-gap-charts">
         {CHARTS.map(({ of, title, label, testId }) => (
@@ -72,7 +72,9 @@ export function InferenceGapChart() {
               stepCursor
               inputs={timeInputs}
               describe={(state) => describeLine(state, `${title}, test accuracy`, (s) => difference(s, of), pointsText)}
-              table={(state) => stepsTable(`${title}: test accuracy difference (percentage points) of both arms by training step`, gapSeries(state, of), pointsText)}
+              table={(state) =>
+                stepsTable(`${title}: test accuracy difference (percentage points) of both arms by training step`, gapSeries(state, of), pointsText)
+              }
               paint={({ ctx, width, height, state }) =>
                 drawLineChart(ctx, gapSeries(state, of), {
                   width,

@@ -28,13 +28,11 @@ export function NetworkDiagram() {
     <section className="panel network" aria-labelledby="network-title">
       <h2 id="network-title">The network</h2>
       <p className="caption">
-        Two copies of one {config.activation} network, same initial weights, same mini-batches. Each hidden layer
-        normalizes as its choice says, and a change restarts both arms from step 0: BN before the nonlinearity,{' '}
-        <code>g(BN(Wx))</code>, as the paper places it; noisy BN (Santurkar et al. 2018), whose output <code>y</code>{' '}
-        becomes <code>y·s + b</code> in training with <code>s</code> and <code>b</code> redrawn at every step; LayerNorm
-        (Ba et al. 2016), each example over its own units; BN after the nonlinearity, <code>BN(g(Wx + b))</code>{' '}
-        feeding the next layer; ghost BN (Hoffer et al. 2017), BN with the statistics of each virtual batch of{' '}
-        {ghost} (the ghost batch size, under Advanced).
+        Two copies of one {config.activation} network, same initial weights, same mini-batches. Each hidden layer normalizes as its choice says, and a change
+        restarts both arms from step 0: BN before the nonlinearity, <code>g(BN(Wx))</code>, as the paper places it; noisy BN (Santurkar et al. 2018), whose
+        output <code>y</code> becomes <code>y·s + b</code> in training with <code>s</code> and <code>b</code> redrawn at every step; LayerNorm (Ba et al. 2016),
+        each example over its own units; BN after the nonlinearity, <code>BN(g(Wx + b))</code> feeding the next layer; ghost BN (Hoffer et al. 2017), BN with
+        the statistics of each virtual batch of {ghost} (the ghost batch size, under Advanced).
       </p>
       {ARMS.map(({ name, field }) => (
         <div className={`arm-row arm-${name}`} key={name} role="group" aria-label={`Arm ${name} layers`}>
@@ -53,7 +51,12 @@ export function NetworkDiagram() {
                   <span className="visually-hidden">Arm {name}, </span>layer {layer + 1}
                   <span className="visually-hidden"> normalization</span>
                 </label>
-                <select id={id} className={`normalization-select ${normalization}`} value={normalization} onChange={(event) => set(field, layer, event.target.value as Normalization)}>
+                <select
+                  id={id}
+                  className={`normalization-select ${normalization}`}
+                  value={normalization}
+                  onChange={(event) => set(field, layer, event.target.value as Normalization)}
+                >
                   {NORMALIZATIONS.map((value) => (
                     <option key={value} value={value}>
                       {NORMALIZATION_INFO[value].label}

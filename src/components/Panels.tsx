@@ -78,8 +78,7 @@ function TrainingPanel() {
     <section className="panel" aria-labelledby="training-title">
       <h2 id="training-title">Training loss</h2>
       <p className="caption">
-        The training cross-entropy of both arms, averaged over the steps between two records. Their test accuracy is
-        Figure 1(a), at the top.
+        The training cross-entropy of both arms, averaged over the steps between two records. Their test accuracy is Figure 1(a), at the top.
       </p>
       <ChartCanvas
         label="Training loss of both arms over steps"
@@ -89,16 +88,26 @@ function TrainingPanel() {
         stepCursor
         inputs={(s) => [...timeInputs(s), s.config.lossScale]}
         describe={(state) => describeLine(state, 'Training loss (nats)', (s) => s.loss(), inputText)}
-        table={(state) => stepsTable('Training loss (cross-entropy, nats) of both arms by training step', lineSeries(state, (s) => s.loss()), inputText)}
+        table={(state) =>
+          stepsTable(
+            'Training loss (cross-entropy, nats) of both arms by training step',
+            lineSeries(state, (s) => s.loss()),
+            inputText,
+          )
+        }
         paint={({ ctx, width, height, state }) =>
-          drawLineChart(ctx, lineSeries(state, (s) => s.loss()), {
-            width,
-            height,
-            yAxis: LOSS_AXIS,
-            log: state.config.lossScale === 'log',
-            xDomain: sharedSteps(state),
-            hoverStep: state.view.cursorStep,
-          })
+          drawLineChart(
+            ctx,
+            lineSeries(state, (s) => s.loss()),
+            {
+              width,
+              height,
+              yAxis: LOSS_AXIS,
+              log: state.config.lossScale === 'log',
+              xDomain: sharedSteps(state),
+              hoverStep: state.view.cursorStep,
+            },
+          )
         }
       />
       <InferenceGapChart />
@@ -191,8 +200,21 @@ function LayerPanel({ layer }: { layer: number }) {
               const s = state.series[arm];
               return drawBandChart(
                 ctx,
-                { label: armLabel(state, arm), color: ARM_COLORS[arm], steps: s.steps(), percentiles: s.percentiles(layer, state.config.distributionView), divergedStep: s.divergedStep },
-                { width, height, yDomain: sharedPercentileDomain(percentiles(state)), xDomain: sharedSteps(state), hoverStep: state.view.cursorStep, title: distributionTitle(state.config, layer) },
+                {
+                  label: armLabel(state, arm),
+                  color: ARM_COLORS[arm],
+                  steps: s.steps(),
+                  percentiles: s.percentiles(layer, state.config.distributionView),
+                  divergedStep: s.divergedStep,
+                },
+                {
+                  width,
+                  height,
+                  yDomain: sharedPercentileDomain(percentiles(state)),
+                  xDomain: sharedSteps(state),
+                  hoverStep: state.view.cursorStep,
+                  title: distributionTitle(state.config, layer),
+                },
               );
             }}
           />
@@ -206,7 +228,12 @@ function LayerPanel({ layer }: { layer: number }) {
           inputs={inputs}
           describe={(state) => describeHistogram(state, layer)}
           table={(state) =>
-            histogramTable(`Histogram, ${distributionTitle(state.config, layer)}: share of the inputs to the nonlinearity in each bin`, histogramSeries(state, layer), percentText, inputText)
+            histogramTable(
+              `Histogram, ${distributionTitle(state.config, layer)}: share of the inputs to the nonlinearity in each bin`,
+              histogramSeries(state, layer),
+              percentText,
+              inputText,
+            )
           }
           paint={({ ctx, width, height, state }) =>
             void drawHistogramChart(ctx, histogramSeries(state, layer), {
@@ -269,12 +296,12 @@ export function Panels() {
         <h2 id="distributions-title">Each layer&apos;s input distribution</h2>
         <p className="caption">
           Figure 1(b, c): the 15th, 50th and 85th percentiles (lines) of the input to each hidden layer&apos;s nonlinearity,
-          <code>Wx + b</code> without BN and <code>BN(Wx)</code> with it, with the 0–100, 7–93 and 31–69 percentile bands
-          shaded. Measured on {probe.toLocaleString('en')} held-out test digits, BN layers in inference mode (
-          {statistics === 'population' ? 'population statistics, Algorithm 2' : 'moving averages'}). A noisy BN layer is
-          shown with the noise of the step just trained applied to that output, <code>BN(Wx)·s + b</code>: the shifted
-          input its nonlinearity saw in training, which inference never sees (the layers above it are measured from its
-          noise-free output, as inference computes them). Both arms share the y-axis, so drift in one is visible against the other.
+          <code>Wx + b</code> without BN and <code>BN(Wx)</code> with it, with the 0–100, 7–93 and 31–69 percentile bands shaded. Measured on{' '}
+          {probe.toLocaleString('en')} held-out test digits, BN layers in inference mode (
+          {statistics === 'population' ? 'population statistics, Algorithm 2' : 'moving averages'}). A noisy BN layer is shown with the noise of the step just
+          trained applied to that output, <code>BN(Wx)·s + b</code>: the shifted input its nonlinearity saw in training, which inference never sees (the layers
+          above it are measured from its noise-free output, as inference computes them). Both arms share the y-axis, so drift in one is visible against the
+          other.
         </p>
         <ViewOptions />
         {Array.from({ length: layers }, (_, layer) => (

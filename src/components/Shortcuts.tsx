@@ -84,7 +84,9 @@ export function Shortcuts({ store, runner }: { store: LabStore; runner: Runner }
             ))}
           </tbody>
         </table>
-        <p className="caption">Not while typing in a field or choosing in a list. On a focused chart the arrow keys, Home, End, Page Up and Page Down move the step cursor.</p>
+        <p className="caption">
+          Not while typing in a field or choosing in a list. On a focused chart the arrow keys, Home, End, Page Up and Page Down move the step cursor.
+        </p>
         <form method="dialog">
           <button type="submit">Close</button>
         </form>

@@ -66,17 +66,27 @@ export function StatusBar() {
         {STATUS_TEXT[status]}
       </span>
       <span>
-        Step <output aria-label="Step" data-testid="step">{step}</output> / {totalSteps.toLocaleString('en')}
+        Step{' '}
+        <output aria-label="Step" data-testid="step">
+          {step}
+        </output>{' '}
+        / {totalSteps.toLocaleString('en')}
       </span>
       <progress aria-label="Run progress" max={totalSteps} value={step} />
       <span>
-        <output aria-label="Steps per second" data-testid="steps-per-second">{rate === null ? '–' : rate.toFixed(0)}</output> steps/s
+        <output aria-label="Steps per second" data-testid="steps-per-second">
+          {rate === null ? '–' : rate.toFixed(0)}
+        </output>{' '}
+        steps/s
       </span>
       <span>
         Elapsed <output aria-label="Elapsed time">{formatDuration(elapsed)}</output>
       </span>
       <span>
-        Backend <output aria-label="Backend" data-testid="backend">{backends || '–'}</output>
+        Backend{' '}
+        <output aria-label="Backend" data-testid="backend">
+          {backends || '–'}
+        </output>
       </span>
       {fallback && <span className="warning">{fallback}</span>}
       {arms.map((arm, i) =>

@@ -96,7 +96,9 @@ export function chartSvg(draw: Draw, width: number, height: number, title: strin
 }
 
 export function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'),
+  );
 }
 
 /** The PNG (and, for a vector chart, SVG) choices of a chart's export menu. */

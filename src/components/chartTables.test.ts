@@ -52,7 +52,15 @@ describe('chartTables', () => {
     expect(binLabel(1, plain)).toBe('-9.5 to -9');
     expect(binLabel(HISTOGRAM.bins - 1, plain)).toBe('9.5 and above');
     const histogram = Array.from({ length: HISTOGRAM.bins }, (_, b) => b / 100);
-    const table = histogramTable('Now', [{ label: 'A', histogram, step: 300 }, { label: 'B', histogram: null, step: null }], plain, plain);
+    const table = histogramTable(
+      'Now',
+      [
+        { label: 'A', histogram, step: 300 },
+        { label: 'B', histogram: null, step: null },
+      ],
+      plain,
+      plain,
+    );
     expect(table.columns).toEqual(['Bin of the input', 'A, step 300', 'B']);
     expect(table.rows).toHaveLength(HISTOGRAM.bins);
     expect(table.rows[3]).toEqual([binLabel(3, plain), '0.03', '–']);

@@ -51,7 +51,12 @@ export function stepsTable(caption: string, arms: readonly ArmColumn[], format: 
 }
 
 /** Band charts: one row per record, one column per recorded percentile (PERCENTILES, in order). */
-export function percentilesTable(caption: string, steps: ArrayLike<number>, percentiles: readonly ArrayLike<number>[], format: (value: number) => string): ChartTable {
+export function percentilesTable(
+  caption: string,
+  steps: ArrayLike<number>,
+  percentiles: readonly ArrayLike<number>[],
+  format: (value: number) => string,
+): ChartTable {
   const kept = thinnedIndices(steps.length);
   return {
     caption: thinnedCaption(caption, kept.length, steps.length),
@@ -84,7 +89,13 @@ export function histogramTable(
 }
 
 /** A heatmap: one row per record, one column per bin (`histograms` holds HISTOGRAM.bins values per record). */
-export function heatmapTable(caption: string, steps: ArrayLike<number>, histograms: ArrayLike<number>, format: (fraction: number) => string, formatBin: (value: number) => string): ChartTable {
+export function heatmapTable(
+  caption: string,
+  steps: ArrayLike<number>,
+  histograms: ArrayLike<number>,
+  format: (fraction: number) => string,
+  formatBin: (value: number) => string,
+): ChartTable {
   const kept = thinnedIndices(steps.length);
   const bins = HISTOGRAM.bins;
   return {

@@ -13,7 +13,6 @@ import { HISTOGRAM, P15, P50, P85 } from '../training/records';
 /** MNIST's test set, as the paper scores it. */
 export const TEST_DIGITS = 10_000;
 
-
 export const ARM_NAMES = ['A', 'B'] as const;
 
 type Series = Pick<LabState, 'series'>;

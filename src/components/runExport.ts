@@ -12,7 +12,10 @@ export function pageRun(state: LabState, runner: Pick<Runner, 'digitCounts'>): R
   if (counts === null) throw new Error('the digits have not arrived yet');
   if (state.series.every((s) => s.length === 0)) throw new Error('nothing measured yet: press Play or Step');
   const thinned = state.series.find((s) => s.stride > 1);
-  if (thinned) throw new Error(`this run outgrew the page's memory bound and keeps only one record in ${thinned.stride}; for every record, run it with npm run experiment -- --url`);
+  if (thinned)
+    throw new Error(
+      `this run outgrew the page's memory bound and keeps only one record in ${thinned.stride}; for every record, run it with npm run experiment -- --url`,
+    );
   return {
     config: state.config,
     backend: state.arms[0].backend ?? state.config.backend,

@@ -15,7 +15,22 @@ describe('parseFlags', () => {
 
   it('reads every field by its kebab-case name or its URL key, with a space or =', () => {
     expect(
-      parseFlags(['--steps', '5000', '--seed=1', '--learning-rate', '0.25', '--bn-a', '0,1,0', '--normalization-b=0,0,1', '--act', 'tanh', '--pop-batches', '20', '--out', 'run.json']),
+      parseFlags([
+        '--steps',
+        '5000',
+        '--seed=1',
+        '--learning-rate',
+        '0.25',
+        '--bn-a',
+        '0,1,0',
+        '--normalization-b=0,0,1',
+        '--act',
+        'tanh',
+        '--pop-batches',
+        '20',
+        '--out',
+        'run.json',
+      ]),
     ).toEqual({
       config: {
         ...DEFAULT_CONFIG,

@@ -112,14 +112,16 @@ export function flagsHelp(): string {
   const entries = [
     ...Object.entries(OPTIONS).map(([name, option]) => ({ flag: `--${name} ${option.value}`.trimEnd(), summary: '', help: option.help })),
     ...RUN_FIELDS.map((field) => ({
-      flag: flagNames(field).map((name) => `--${name}`).join(', ') + ` <${field.kind === 'normalization' ? 'list' : field.kind === 'enum' ? 'value' : field.kind}>`,
+      flag: `${flagNames(field)
+        .map((name) => `--${name}`)
+        .join(', ')} <${field.kind === 'normalization' ? 'list' : field.kind === 'enum' ? 'value' : field.kind}>`,
       summary: `default ${formatValue(field, DEFAULT_CONFIG[field.name])}${field.unit ? ` ${field.unit}` : ''}; ${allowedText(field)}`,
       help: field.help,
     })),
   ];
   const width = Math.max(...entries.map(({ flag }) => flag.length)) + 2;
   return [
-    'Usage: npm run experiment -- [flags]   (a flag\'s value may also follow an =, as in --steps=5000)',
+    "Usage: npm run experiment -- [flags]   (a flag's value may also follow an =, as in --steps=5000)",
     '',
     ...entries.flatMap(({ flag, summary, help }) => (summary ? [`  ${flag.padEnd(width)}${summary}`, `      ${help}`] : [`  ${flag.padEnd(width)}${help}`])),
   ].join('\n');

@@ -44,11 +44,19 @@ describe('presets', () => {
   });
 
   it('"LayerNorm against BN" sets arm A to LayerNorm and arm B to BN on every layer, nothing else', () => {
-    expect(configOf('layernorm-vs-bn')).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['layernorm', 'layernorm', 'layernorm'], normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'] });
+    expect(configOf('layernorm-vs-bn')).toEqual({
+      ...DEFAULT_CONFIG,
+      normalizationA: ['layernorm', 'layernorm', 'layernorm'],
+      normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
+    });
   });
 
   it('"BN before or after the nonlinearity" sets arm A to BN before and arm B to BN after it on every layer, nothing else', () => {
-    expect(configOf('bn-before-after')).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['batchnorm', 'batchnorm', 'batchnorm'], normalizationB: ['batchnorm-after', 'batchnorm-after', 'batchnorm-after'] });
+    expect(configOf('bn-before-after')).toEqual({
+      ...DEFAULT_CONFIG,
+      normalizationA: ['batchnorm', 'batchnorm', 'batchnorm'],
+      normalizationB: ['batchnorm-after', 'batchnorm-after', 'batchnorm-after'],
+    });
     expect(PRESETS.find((preset) => preset.id === 'bn-before-after')!.query).toContain('bnB=4,4,4');
   });
 
@@ -69,7 +77,7 @@ describe('presets', () => {
     }
   });
 
-  it('each matches its own config and no other preset\'s, whatever the view, and not once a field is changed', () => {
+  it("each matches its own config and no other preset's, whatever the view, and not once a field is changed", () => {
     for (const preset of PRESETS) {
       const config = parse(preset.query).config;
       expect(PRESETS.filter((other) => matchesPreset(other, config)).map((other) => other.id)).toEqual([preset.id]);

@@ -81,9 +81,7 @@ describe('validateConfig', () => {
   it('keeps the tracked unit below the number of units, judged on the clamped width', () => {
     const narrow = validateConfig({ hiddenUnits: 10, trackedUnit: 50 });
     expect(narrow.config.trackedUnit).toBe(9);
-    expect(narrow.problems).toEqual([
-      { field: 'trackedUnit', key: 'trackedUnit', received: '50', used: '9', reason: 'must be below units per layer (10)' },
-    ]);
+    expect(narrow.problems).toEqual([{ field: 'trackedUnit', key: 'trackedUnit', received: '50', used: '9', reason: 'must be below units per layer (10)' }]);
     expect(validateConfig({ hiddenUnits: 10_000, trackedUnit: 200 }).config.trackedUnit).toBe(200);
   });
 
@@ -113,9 +111,7 @@ describe('validateConfig', () => {
   });
 
   it('reports unknown properties and a candidate that is not an object', () => {
-    expect(problemsOf({ learningrate: 3 })).toEqual([
-      { field: null, key: 'learningrate', received: '3', used: 'ignored', reason: 'no such setting' },
-    ]);
+    expect(problemsOf({ learningrate: 3 })).toEqual([{ field: null, key: 'learningrate', received: '3', used: 'ignored', reason: 'no such setting' }]);
     expect(validateConfig(null)).toEqual({
       config: DEFAULT_CONFIG,
       problems: [{ field: null, key: '', received: 'null', used: 'the defaults', reason: 'not a config object' }],
@@ -131,10 +127,13 @@ describe('validateConfig', () => {
 
   it('never throws, and what it returns it accepts unchanged', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.record({ hiddenLayers: fc.anything(), normalizationB: fc.anything(), trackedUnit: fc.anything() })), (candidate) => {
-        const { config } = validateConfig(candidate);
-        expect(validateConfig(config)).toEqual({ config, problems: [] });
-      }),
+      fc.property(
+        fc.oneof(fc.anything(), fc.record({ hiddenLayers: fc.anything(), normalizationB: fc.anything(), trackedUnit: fc.anything() })),
+        (candidate) => {
+          const { config } = validateConfig(candidate);
+          expect(validateConfig(config)).toEqual({ config, problems: [] });
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -203,8 +202,8 @@ describe('describeNormalization', () => {
 
 describe('plainText', () => {
   it('shortens long input to 40 characters and an ellipsis, whole characters only', () => {
-    expect(plainText('x'.repeat(100_000))).toBe('x'.repeat(40) + '…');
-    expect(plainText('😀'.repeat(50))).toBe('😀'.repeat(40) + '…');
+    expect(plainText('x'.repeat(100_000))).toBe(`${'x'.repeat(40)}…`);
+    expect(plainText('😀'.repeat(50))).toBe(`${'😀'.repeat(40)}…`);
     expect(plainText('short')).toBe('short');
   });
 

@@ -16,19 +16,17 @@ const validConfig: fc.Arbitrary<Config> = fc
     hiddenUnits: fc.integer({ min: 2, max: 256 }),
     rest: fc.record(
       Object.fromEntries(
-        FIELDS.filter((field) => !['hiddenLayers', 'hiddenUnits', 'trackedUnit'].includes(field.name) && field.kind !== 'normalization').map(
-          (field) => {
-            switch (field.kind) {
-              case 'integer':
-                return [field.name, fc.integer({ min: field.min, max: field.max })];
-              case 'number':
-                // + 0 turns -0 into 0: a link cannot tell them apart.
-                return [field.name, fc.double({ min: field.min, max: field.max, noNaN: true }).map((value) => value + 0)];
-              default:
-                return [field.name, fc.constantFrom(...(field.kind === 'enum' ? field.values : []))];
-            }
-          },
-        ),
+        FIELDS.filter((field) => !['hiddenLayers', 'hiddenUnits', 'trackedUnit'].includes(field.name) && field.kind !== 'normalization').map((field) => {
+          switch (field.kind) {
+            case 'integer':
+              return [field.name, fc.integer({ min: field.min, max: field.max })];
+            case 'number':
+              // + 0 turns -0 into 0: a link cannot tell them apart.
+              return [field.name, fc.double({ min: field.min, max: field.max, noNaN: true }).map((value) => value + 0)];
+            default:
+              return [field.name, fc.constantFrom(...(field.kind === 'enum' ? field.values : []))];
+          }
+        }),
       ),
     ),
     unitFraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
@@ -119,7 +117,7 @@ describe('hostile links', () => {
     expect(config.activation).toBe(DEFAULT_CONFIG.activation);
     expect(problems).toHaveLength(1);
     expect(problems[0].key).toBe('act');
-    expect(problems[0].received).toBe(script.slice(0, RECEIVED_MAX_LENGTH) + '…');
+    expect(problems[0].received).toBe(`${script.slice(0, RECEIVED_MAX_LENGTH)}…`);
     expect(problems[0].used).toBe(DEFAULT_CONFIG.activation);
   });
 
@@ -159,7 +157,13 @@ describe('hostile links', () => {
     const { config, problems } = parse(`lr=${'9'.repeat(100_000)}&seed=3`);
     expect(config).toEqual({ ...DEFAULT_CONFIG, seed: 3 });
     expect(problems).toEqual([
-      { field: 'learningRate', key: 'lr', received: '9'.repeat(RECEIVED_MAX_LENGTH) + '…', used: String(DEFAULT_CONFIG.learningRate), reason: 'longer than 200 characters' },
+      {
+        field: 'learningRate',
+        key: 'lr',
+        received: `${'9'.repeat(RECEIVED_MAX_LENGTH)}…`,
+        used: String(DEFAULT_CONFIG.learningRate),
+        reason: 'longer than 200 characters',
+      },
     ]);
   });
 
@@ -207,9 +211,9 @@ describe('hostile links', () => {
       fc.string(),
       fc.string({ unit: 'binary', maxLength: 400 }),
       fc.array(fc.tuple(hostileKey, hostileValue), { maxLength: 30 }).map((pairs) => pairs.map(([key, value]) => `${key}=${value}`).join('&')),
-      fc.array(fc.tuple(hostileKey, hostileValue), { maxLength: 30 }).map(
-        (pairs) => '?' + pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&'),
-      ),
+      fc
+        .array(fc.tuple(hostileKey, hostileValue), { maxLength: 30 })
+        .map((pairs) => `?${pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&')}`),
     );
     fc.assert(
       fc.property(fc.oneof(hostileLink, fc.constant('?v=1'), fc.constant('?v=2')), (link) => {
@@ -219,6 +223,7 @@ describe('hostile links', () => {
         expect(new Set(reported).size).toBe(reported.length);
         for (const problem of problems) {
           expect([...problem.received].length).toBeLessThanOrEqual(RECEIVED_MAX_LENGTH + 1);
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for the control characters the parser must strip
           expect(problem.received).not.toMatch(/[\u0000-\u001f\u202a-\u202e]/);
         }
         // Every field whose value differs from its default was written in the link, or fitted to one that was.
@@ -226,7 +231,10 @@ describe('hostile links', () => {
         const query = withoutFragment.slice(withoutFragment.indexOf('?') + 1);
         const linkKeys = new Set(query.split('&').map((pair) => pair.split('=')[0].toLowerCase()));
         // An older link is migrated: its version's defaults are written into it (found by fast-check: "?v=1").
-        const version = query.split('&').find((pair) => pair.split('=')[0].toLowerCase() === 'v')?.split('=')[1];
+        const version = query
+          .split('&')
+          .find((pair) => pair.split('=')[0].toLowerCase() === 'v')
+          ?.split('=')[1];
         const oldDefaults = version === '1' ? ['epsilon', 'learningRate'] : version === '2' ? ['learningRate'] : [];
         for (const field of FIELDS) {
           if (JSON.stringify(config[field.name]) !== JSON.stringify(DEFAULT_CONFIG[field.name]) && field.kind !== 'normalization') {
@@ -255,7 +263,9 @@ describe('hostile links', () => {
           const field = FIELDS.find((entry) => entry.key === key)!;
           if (choice === 'absent') return [];
           if (choice === 'bad') return [`${key}=${field.kind === 'enum' ? 'bogus' : 'NaN'}`];
-          return [`${key}=${field.kind === 'enum' ? field.values[field.values.length - 1] : field.kind === 'integer' || field.kind === 'number' ? field.max : ''}`];
+          return [
+            `${key}=${field.kind === 'enum' ? field.values[field.values.length - 1] : field.kind === 'integer' || field.kind === 'number' ? field.max : ''}`,
+          ];
         });
         const bad = Object.entries(choices)
           .filter(([, choice]) => choice === 'bad')
@@ -271,7 +281,12 @@ describe('new normalizations and ghost batches', () => {
   it('round-trip BN after the nonlinearity (4), ghost BN (5) and the ghost batch size', () => {
     const { config, problems } = parse('bnA=3,3,3&bnB=4,5,4&ghost=4');
     expect(problems).toEqual([]);
-    expect(config).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['layernorm', 'layernorm', 'layernorm'], normalizationB: ['batchnorm-after', 'ghost-batchnorm', 'batchnorm-after'], ghostBatchSize: 4 });
+    expect(config).toEqual({
+      ...DEFAULT_CONFIG,
+      normalizationA: ['layernorm', 'layernorm', 'layernorm'],
+      normalizationB: ['batchnorm-after', 'ghost-batchnorm', 'batchnorm-after'],
+      ghostBatchSize: 4,
+    });
     expect(serialize(config)).toBe(`v=${URL_VERSION}&ghost=4&bnA=3,3,3&bnB=4,5,4`);
     expect(parse(serialize(config)).config).toEqual(config);
   });
@@ -322,7 +337,10 @@ describe('versions', () => {
     const { config, problems } = parse('v=2&v=3');
     expect(config.learningRate).toBe(0.5);
     expect(problems).toEqual([{ field: null, key: 'v', received: '2', used: '2', reason: 'given 2 times; the first is used' }]);
-    expect(parse('v=x&V=3').problems.map((problem) => problem.reason)).toEqual(['given 2 times; the first is used', expect.stringMatching(/^unknown link version/)]);
+    expect(parse('v=x&V=3').problems.map((problem) => problem.reason)).toEqual([
+      'given 2 times; the first is used',
+      expect.stringMatching(/^unknown link version/),
+    ]);
   });
 
   it('keeps an explicit eps of a v1 link and reports a bad v1 bit string under the key it was written with', () => {

@@ -88,7 +88,7 @@ const MIGRATIONS: readonly Migration[] = [
       keepOldDefault(params, 'lr', '0.5');
     },
     notice:
-      "This link was made when the lab trained on 8,000 digits and tested on 2,000 (a 10,000-digit subset of MNIST). " +
+      'This link was made when the lab trained on 8,000 digits and tested on 2,000 (a 10,000-digit subset of MNIST). ' +
       "It now trains on MNIST's full 60,000 training digits and tests on its 10,000 test digits, as the paper did, so its curves differ from the ones that were shared. " +
       'All its settings are kept (the learning rate it did not set is the old default, 0.5).',
   },
@@ -121,7 +121,7 @@ function readParams(query: string): Params {
     const equals = segment.indexOf('=');
     const rawKey = equals >= 0 ? segment.slice(0, equals) : segment;
     const raw = equals >= 0 ? segment.slice(equals + 1) : '';
-    const writtenKey = rawKey.length > MAX_VALUE_LENGTH ? rawKey : decode(rawKey) ?? rawKey;
+    const writtenKey = rawKey.length > MAX_VALUE_LENGTH ? rawKey : (decode(rawKey) ?? rawKey);
     const lower = writtenKey.toLowerCase();
     const seen = params.get(lower);
     if (seen) {
@@ -224,7 +224,12 @@ export function parse(link: string): { config: Config; problems: Problem[]; noti
   }
 
   const unknown = [...params.values()];
-  problems.push(...unknownKeyProblems(unknown.map((param) => param.writtenKey), (index) => receivedText(unknown[index])));
+  problems.push(
+    ...unknownKeyProblems(
+      unknown.map((param) => param.writtenKey),
+      (index) => receivedText(unknown[index]),
+    ),
+  );
   return { config, problems, notices };
 }
 
@@ -248,9 +253,7 @@ export function serialize(config: Config): string {
   for (const field of FIELDS) {
     const text = formatValue(field, config[field.name]);
     const fallback =
-      field.kind === 'normalization'
-        ? resizeNormalization(DEFAULT_CONFIG[field.name], config.hiddenLayers, field.fill)
-        : DEFAULT_CONFIG[field.name];
+      field.kind === 'normalization' ? resizeNormalization(DEFAULT_CONFIG[field.name], config.hiddenLayers, field.fill) : DEFAULT_CONFIG[field.name];
     if (text !== formatValue(field, fallback)) {
       pairs.push(`${field.key}=${encodeURIComponent(text).replace(/%2C/g, ',')}`);
     }

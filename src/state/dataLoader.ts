@@ -76,7 +76,7 @@ export async function downloadDigits(
     throw new Error(`${url}: could not fetch the MNIST digits (${reasonOf(error)})`);
   }
   if (!response.ok) {
-    const status = `${response.status}${response.statusText ? ' ' + response.statusText : ''}`;
+    const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     throw new Error(`${url}: could not fetch the MNIST digits: HTTP ${status}`);
   }
   const raw = await gunzipMnist(await readBody(response, url, onProgress), url);

@@ -24,12 +24,29 @@ describe('notLearningReason', () => {
   });
 
   it('flags a loss that grew past three times its step-0 value, with both losses', () => {
-    const runaway = series([[5.1, 0.1], [40, 0.12], [900, 0.1], [1500, 0.09], [1512, 0.1]]);
+    const runaway = series([
+      [5.1, 0.1],
+      [40, 0.12],
+      [900, 0.1],
+      [1500, 0.09],
+      [1512, 0.1],
+    ]);
     expect(notLearningReason(runaway)).toBe('loss 1,512 nats at step 400, 296x its 5.10 at step 0');
   });
 
   it('does not flag an arm that learns, nor one at chance in its first records or first 500 steps', () => {
-    expect(notLearningReason(series([[2.3, 0.1], [1.2, 0.6], [0.8, 0.75], [0.6, 0.8], [0.5, 0.85], [0.45, 0.87]]))).toBeNull();
+    expect(
+      notLearningReason(
+        series([
+          [2.3, 0.1],
+          [1.2, 0.6],
+          [0.8, 0.75],
+          [0.6, 0.8],
+          [0.5, 0.85],
+          [0.45, 0.87],
+        ]),
+      ),
+    ).toBeNull();
     expect(notLearningReason(series(repeat<[number, number]>(4, [2.3, 0.1]), 1000))).toBeNull();
     expect(notLearningReason(series(repeat<[number, number]>(10, [2.3, 0.1]), 50))).toBeNull();
   });

@@ -194,9 +194,18 @@ describe('Runner', () => {
     expect(a.of('resume')).toEqual([]);
   });
 
-  it('puts each arm\'s records into that arm\'s series, and its step into that arm\'s status', async () => {
+  it("puts each arm's records into that arm's series, and its step into that arm's status", async () => {
     const { store, a, b, runId } = await readyRun();
-    b.reply(result({ type: 'records', runId, arm: 1, layers: config.hiddenLayers, packed: packRecords([record(0, 2.3), record(10, 1.9)], config.hiddenLayers), step: 12 }));
+    b.reply(
+      result({
+        type: 'records',
+        runId,
+        arm: 1,
+        layers: config.hiddenLayers,
+        packed: packRecords([record(0, 2.3), record(10, 1.9)], config.hiddenLayers),
+        step: 12,
+      }),
+    );
     const [seriesA, seriesB] = store.getState().series;
     expect(seriesA.length).toBe(0);
     expect(Array.from(seriesB.steps())).toEqual([0, 10]);
@@ -217,7 +226,9 @@ describe('Runner', () => {
     const [a, b] = current(workers);
     ready(a, oldRun, 0);
     ready(b, oldRun, 1);
-    a.reply(result({ type: 'records', runId: oldRun, arm: 0, layers: config.hiddenLayers, packed: packRecords([record(0, 2)], config.hiddenLayers), step: 40 }));
+    a.reply(
+      result({ type: 'records', runId: oldRun, arm: 0, layers: config.hiddenLayers, packed: packRecords([record(0, 2)], config.hiddenLayers), step: 40 }),
+    );
     a.reply(result({ type: 'diverged', runId: oldRun, arm: 0, step: 41 }));
     b.reply(result({ type: 'error', runId: oldRun, arm: 1, message: 'old news' }));
     const state = store.getState();
@@ -394,11 +405,17 @@ describe('Runner: a worker that ends', () => {
     const store = createLabStore(config);
     const workers: FakeWorker[] = [];
     const locks = new FakeLocks();
-    const runner = new Runner(store, () => {
-      const worker = new FakeWorker();
-      workers.push(worker);
-      return worker;
-    }, assets, async () => digits, locks);
+    const runner = new Runner(
+      store,
+      () => {
+        const worker = new FakeWorker();
+        workers.push(worker);
+        return worker;
+      },
+      assets,
+      async () => digits,
+      locks,
+    );
     await runner.loadDigits();
     runner.start(false);
     const [a, b] = current(workers);
@@ -612,6 +629,9 @@ describe('Runner: the digits, downloaded once per visit', () => {
     expect(store.getState().data).toMatchObject({ status: 'loading', error: null });
     calls[1].resolve(digits);
     await settle();
-    expect(current(workers).map((w) => w.sent.map((m) => m.type))).toEqual([['start', 'data'], ['start', 'data']]);
+    expect(current(workers).map((w) => w.sent.map((m) => m.type))).toEqual([
+      ['start', 'data'],
+      ['start', 'data'],
+    ]);
   });
 });

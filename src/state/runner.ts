@@ -124,7 +124,11 @@ export class Runner {
       this.silentTicks = [0, 0];
       this.heartbeat ??= setInterval(() => this.checkHeartbeats(), HEARTBEAT_MS);
       if (this.digitsLoaded !== null) this.sendDigits(workers, this.digitsLoaded);
-      else this.loadDigits().then((digits) => this.workers === workers && this.sendDigits(workers, digits), () => undefined);
+      else
+        this.loadDigits().then(
+          (digits) => this.workers === workers && this.sendDigits(workers, digits),
+          () => undefined,
+        );
     }
     return this.workers;
   }
@@ -233,7 +237,8 @@ export class Runner {
   private watchEnd(workers: [TrainingWorker, TrainingWorker], arm: ArmIndex, lock: string): void {
     void this.locks?.request(lock, () => {
       // Workers the page terminated itself (a restart, a failure) end as expected.
-      if (this.workers === workers) this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped: its training worker ended without a word (terminated, or its process crashed).`);
+      if (this.workers === workers)
+        this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped: its training worker ended without a word (terminated, or its process crashed).`);
     });
   }
 
@@ -253,7 +258,9 @@ export class Runner {
     for (const arm of [0, 1] as const) {
       if (this.silentTicks[arm] >= this.allowedTicks[arm]) {
         const seconds = (this.silentTicks[arm] * HEARTBEAT_MS) / 1000;
-        this.fail(`Arm ${arm === 0 ? 'A' : 'B'} stopped answering: its training worker has sent nothing for ${seconds} s (it was terminated, crashed or hangs).`);
+        this.fail(
+          `Arm ${arm === 0 ? 'A' : 'B'} stopped answering: its training worker has sent nothing for ${seconds} s (it was terminated, crashed or hangs).`,
+        );
         return;
       }
       this.silentTicks[arm]++;

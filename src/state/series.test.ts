@@ -49,7 +49,7 @@ describe('ArmSeries', () => {
     expect(series.stride).toBe(1);
   });
 
-  it('keeps a record taken off the metrics interval (a Step press) between the interval\'s records', () => {
+  it("keeps a record taken off the metrics interval (a Step press) between the interval's records", () => {
     const series = new ArmSeries(LAYERS, 128);
     for (const step of [0, 1, 2, 100, 200]) series.push(record(step));
     expect(Array.from(series.steps())).toEqual([0, 1, 2, 100, 200]);

@@ -7,7 +7,18 @@
  * record, so memory stays fixed and the points evenly spread over the run.
  */
 import type { DistributionView } from '../config/schema';
-import { emptyRecord, HISTOGRAM, holderOf, INFERENCE_GAP, packedRecordLength, PERCENTILES, recordLayout, type ArmRecord, type InferenceGap, type MeasureAt } from '../training/measures';
+import {
+  emptyRecord,
+  HISTOGRAM,
+  holderOf,
+  INFERENCE_GAP,
+  packedRecordLength,
+  PERCENTILES,
+  recordLayout,
+  type ArmRecord,
+  type InferenceGap,
+  type MeasureAt,
+} from '../training/measures';
 
 /** Memory one arm's series may take before it starts keeping every other record. */
 export const SERIES_MEMORY_BOUND_BYTES = 48 * 1024 * 1024;

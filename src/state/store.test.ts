@@ -3,12 +3,22 @@ import { DEFAULT_CONFIG, type Config, type Problem } from '../config/schema';
 import { createLabStore, freshArm, holdCursor, hoverCursor, initialState, leaveCursor, NO_CURSOR, pairStep, type ArmStatus } from './store';
 
 function arms(a: Partial<ArmStatus>, b: Partial<ArmStatus>): { arms: [ArmStatus, ArmStatus] } {
-  return { arms: [{ ...freshArm(), ...a }, { ...freshArm(), ...b }] };
+  return {
+    arms: [
+      { ...freshArm(), ...a },
+      { ...freshArm(), ...b },
+    ],
+  };
 }
 
 describe('the lab store', () => {
   it('starts idle from the config and problems it is given (a link applies before the first step)', () => {
-    const config: Config = { ...DEFAULT_CONFIG, hiddenLayers: 4, normalizationA: ['none', 'none', 'none', 'none'], normalizationB: ['batchnorm', 'none', 'batchnorm', 'none'] };
+    const config: Config = {
+      ...DEFAULT_CONFIG,
+      hiddenLayers: 4,
+      normalizationA: ['none', 'none', 'none', 'none'],
+      normalizationB: ['batchnorm', 'none', 'batchnorm', 'none'],
+    };
     const problems: Problem[] = [{ field: 'learningRate', key: 'lr', received: 'fast', used: '0.5', reason: 'not a number' }];
     const state = createLabStore(config, problems).getState();
     expect(state.config).toBe(config);

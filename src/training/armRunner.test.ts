@@ -248,7 +248,12 @@ describe('ArmRunner', () => {
     await runner.handle(command({ type: 'horizon', runId: 1, step: 12 }));
     await runner.handle(command({ type: 'resume', runId: 1 }));
     await host.until(() => host.step >= 3);
-    const config: Config = { ...small, hiddenLayers: 3, normalizationA: ['none', 'none', 'batchnorm'], normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'] };
+    const config: Config = {
+      ...small,
+      hiddenLayers: 3,
+      normalizationA: ['none', 'none', 'batchnorm'],
+      normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
+    };
     await runner.handle(start(2, config, 1));
     await host.settled();
     const second = host.messages.slice(host.messages.findIndex((m) => m.runId === 2));

@@ -83,10 +83,12 @@ describe('wasmFailure', () => {
   it('says which file is missing and what the server answered, or that the file is there but did not run', async () => {
     setSupport(true, false);
     const asked: string[] = [];
-    const answer = (status: number, statusText = '') => async (url: string | URL | Request) => {
-      asked.push(String(url));
-      return new Response(null, { status, statusText });
-    };
+    const answer =
+      (status: number, statusText = '') =>
+      async (url: string | URL | Request) => {
+        asked.push(String(url));
+        return new Response(null, { status, statusText });
+      };
     expect(await wasmFailure('https://lab.test/tfjs-wasm/', answer(404, 'Not Found'))).toBe(
       'the wasm backend could not load https://lab.test/tfjs-wasm/tfjs-backend-wasm-simd.wasm: HTTP 404 Not Found',
     );

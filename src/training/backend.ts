@@ -1,6 +1,6 @@
 /**
  * Choosing the tfjs backend explicitly: where WebGPU initialises on a software adapter tfjs
- * would pick it by default and train ~25x slower than wasm (NOTES.md).
+ * would pick it by default and train far slower than wasm.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -50,7 +50,7 @@ export async function wasmFailure(wasmDir: string, fetchFile: typeof fetch = fet
   const url = wasmDir + (await wasmBinaryName());
   try {
     const response = await fetchFile(url, { method: 'HEAD', cache: 'no-store' });
-    if (!response.ok) return `the wasm backend could not load ${url}: HTTP ${response.status}${response.statusText ? ' ' + response.statusText : ''}`;
+    if (!response.ok) return `the wasm backend could not load ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     return `the wasm backend did not initialise from ${url}, which the server does serve`;
   } catch (error) {
     return `the wasm backend could not fetch ${url} (${error instanceof Error ? error.message : String(error)})`;

@@ -123,8 +123,7 @@ describe('batchNormBackward', () => {
     const beta = randomVector(5);
     // A loss sum(c * BN(x)) with random c makes dLoss/dBN(x) = c, an arbitrary upstream gradient.
     const c = randomBatch(6).map((row) => row.map((v) => v / 5));
-    const loss = (xs: number[][], g: number[], b: number[]) =>
-      batchNorm64(xs, g, b).reduce((s, row, i) => s + row.reduce((t, v, j) => t + c[i][j] * v, 0), 0);
+    const loss = (xs: number[][], g: number[], b: number[]) => batchNorm64(xs, g, b).reduce((s, row, i) => s + row.reduce((t, v, j) => t + c[i][j] * v, 0), 0);
 
     const gammaArray = Float32Array.from(gamma);
     const forward = batchNormTrainingArrays(Float32Array.from(x.flat()), gammaArray, Float32Array.from(beta), EPSILON);
@@ -169,14 +168,7 @@ describe('batchNormInference (Algorithm 2)', () => {
     const populationVariance = [0.3, 2, 6, 12, 20];
     const infer = (rows: number[][]) =>
       tf.tidy(() =>
-        batchNormInference(
-          tf.tensor2d(rows),
-          tf.tensor1d(gamma),
-          tf.tensor1d(beta),
-          tf.tensor1d(populationMean),
-          tf.tensor1d(populationVariance),
-          EPSILON,
-        ),
+        batchNormInference(tf.tensor2d(rows), tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(populationMean), tf.tensor1d(populationVariance), EPSILON),
       );
     const batch = infer(x);
     const alone = infer([x[3]]);

@@ -20,12 +20,7 @@ export interface BatchNormTraining {
 }
 
 /** Algorithm 1: normalize each unit with the mini-batch's own mean and biased variance. */
-export function batchNormTraining(
-  x: tf.Tensor2D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  epsilon: number,
-): BatchNormTraining {
+export function batchNormTraining(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTraining {
   const batchMean = tf.mean(x, 0) as tf.Tensor1D;
   const centered = tf.sub<tf.Tensor2D>(x, batchMean);
   const batchVariance = tf.mean(tf.square(centered), 0) as tf.Tensor1D;

@@ -82,7 +82,10 @@ describe('decodeMnist', () => {
     for (const bytes of [gzipSync(raw), raw]) {
       const { train, test } = await decodeMnist(bytes, 'synthetic');
       expect([train.count, test.count, train.rows, train.cols]).toEqual([3, 2, 2, 3]);
-      expect([Array.from(train.labels), Array.from(test.labels)]).toEqual([[3, 0, 9], [9, 1]]);
+      expect([Array.from(train.labels), Array.from(test.labels)]).toEqual([
+        [3, 0, 9],
+        [9, 1],
+      ]);
       expect(Array.from(test.pixels)).toEqual(Array.from(syntheticDigits([9, 1]).pixels));
     }
   });
@@ -234,7 +237,9 @@ describe('fillCompactBatch', () => {
     for (const start of [0, 140]) {
       fillBatch(train, indices, start, m, dense, denseY);
       const compact = fillCompactBatch(train, ink, indices, start, m, buffers, compactY);
-      const inUse = Array.from({ length: pixelsPerDigit }, (_, p) => p).filter((p) => Array.from({ length: m }, (_, i) => dense[i * pixelsPerDigit + p]).some((v) => v !== 0));
+      const inUse = Array.from({ length: pixelsPerDigit }, (_, p) => p).filter((p) =>
+        Array.from({ length: m }, (_, i) => dense[i * pixelsPerDigit + p]).some((v) => v !== 0),
+      );
       expect(Array.from(compact.pixels)).toEqual(inUse);
       expect(compact).toMatchObject({ m, inputSize: pixelsPerDigit });
       const count = inUse.length;

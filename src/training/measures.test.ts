@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ARM_MEASURES, DISTRIBUTION_MEASURES, DISTRIBUTIONS, HISTOGRAM, holderOf, LAYER_MEASURES, packedRecordLength, PERCENTILES, recordLayout } from './measures';
+import {
+  ARM_MEASURES,
+  DISTRIBUTION_MEASURES,
+  DISTRIBUTIONS,
+  HISTOGRAM,
+  holderOf,
+  LAYER_MEASURES,
+  packedRecordLength,
+  PERCENTILES,
+  recordLayout,
+} from './measures';
 
 describe('the table of measures', () => {
   it('names every measure once per place, in the JSON words: step first, then loss and the accuracies', () => {

@@ -21,8 +21,8 @@ export const P85 = PERCENTILES.indexOf(85);
 export const HISTOGRAM = { min: -10, max: 10, bins: 40 } as const;
 
 /**
- * Test digits scored at every record: the first of the fixed shuffled test order. Scoring all
- * 10,000 at every record would cost about a quarter of the training time at the default interval.
+ * Test digits scored at every record: the first of the fixed shuffled test order. All 10,000 are
+ * scored less often because a record's forward pass over them costs several times the live one's.
  */
 export const LIVE_TEST_DIGITS = 2_000;
 /** Every this many metrics intervals (from the first, not at step 0), and at the last step, a record also scores every test digit. */
@@ -99,10 +99,30 @@ const scalar = <Of>(name: string, unit: string, get: (from: Of) => number, set: 
 
 /** Measures of the arm as a whole, once per record. `step` comes first: every row is keyed by it. */
 export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
-  scalar('step', 'steps', (r) => r.step, (r, v) => (r.step = v)),
-  scalar('loss', 'nats (cross-entropy)', (r) => r.loss, (r, v) => (r.loss = v)),
-  scalar('testAccuracy', 'fraction of the live test digits', (r) => r.testAccuracy, (r, v) => (r.testAccuracy = v)),
-  scalar('fullTestAccuracy', 'fraction of all test digits (NaN: not scored)', (r) => r.fullTestAccuracy, (r, v) => (r.fullTestAccuracy = v)),
+  scalar(
+    'step',
+    'steps',
+    (r) => r.step,
+    (r, v) => (r.step = v),
+  ),
+  scalar(
+    'loss',
+    'nats (cross-entropy)',
+    (r) => r.loss,
+    (r, v) => (r.loss = v),
+  ),
+  scalar(
+    'testAccuracy',
+    'fraction of the live test digits',
+    (r) => r.testAccuracy,
+    (r, v) => (r.testAccuracy = v),
+  ),
+  scalar(
+    'fullTestAccuracy',
+    'fraction of all test digits (NaN: not scored)',
+    (r) => r.fullTestAccuracy,
+    (r, v) => (r.fullTestAccuracy = v),
+  ),
   {
     name: 'inferenceGap',
     unit: 'fraction of the probe digits in whole mini-batches, per normalization mode (NaN: no batch statistics)',
@@ -118,10 +138,25 @@ export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
 /** Measures of one distribution of the input to the nonlinearity (per layer, per DISTRIBUTIONS entry). */
 export const DISTRIBUTION_MEASURES: readonly Measure<Distribution>[] = [
   ...PERCENTILES.map((p, i) =>
-    scalar<Distribution>(`p${p}`, 'input to the nonlinearity', (d) => d.percentiles[i], (d, v) => ((d.percentiles ??= [])[i] = v)),
+    scalar<Distribution>(
+      `p${p}`,
+      'input to the nonlinearity',
+      (d) => d.percentiles[i],
+      (d, v) => ((d.percentiles ??= [])[i] = v),
+    ),
   ),
-  scalar('mean', 'input to the nonlinearity', (d) => d.mean, (d, v) => (d.mean = v)),
-  scalar('std', 'input to the nonlinearity', (d) => d.std, (d, v) => (d.std = v)),
+  scalar(
+    'mean',
+    'input to the nonlinearity',
+    (d) => d.mean,
+    (d, v) => (d.mean = v),
+  ),
+  scalar(
+    'std',
+    'input to the nonlinearity',
+    (d) => d.std,
+    (d, v) => (d.std = v),
+  ),
   {
     name: 'histogram',
     unit: `count per bin, ${HISTOGRAM.bins} bins over [${HISTOGRAM.min}, ${HISTOGRAM.max}]`,
@@ -133,7 +168,12 @@ export const DISTRIBUTION_MEASURES: readonly Measure<Distribution>[] = [
 
 /** Measures of one hidden layer besides its distributions, which come first in a layer's record. */
 export const LAYER_MEASURES: readonly Measure<LayerRecord>[] = [
-  scalar('saturation', 'fraction of (unit, digit) pairs', (l) => l.saturation, (l, v) => (l.saturation = v)),
+  scalar(
+    'saturation',
+    'fraction of (unit, digit) pairs',
+    (l) => l.saturation,
+    (l, v) => (l.saturation = v),
+  ),
 ];
 
 const DISTRIBUTION_LENGTH = DISTRIBUTION_MEASURES.reduce((sum, m) => sum + m.length, 0);

@@ -70,9 +70,7 @@ function float64Forward(spec: NetworkSpec, params: Float64Array[], x: number[][]
   for (let layer = 0; layer <= spec.hiddenLayers; layer++) {
     const fanOut = sizes[layer + 1];
     const w = params[next++];
-    const a = h.map((row) =>
-      Array.from({ length: fanOut }, (_, j) => row.reduce((s, v, i) => s + v * w[i * fanOut + j], 0)),
-    );
+    const a = h.map((row) => Array.from({ length: fanOut }, (_, j) => row.reduce((s, v, i) => s + v * w[i * fanOut + j], 0)));
     if (layer === spec.hiddenLayers) {
       const b = params[next++];
       const loss = a.reduce((total, logits, n) => {
@@ -139,7 +137,10 @@ describe('Network gradients', () => {
     ['sigmoid', ['ghost-batchnorm', 'none', 'ghost-batchnorm']],
   ];
   // Pixels 0 and 4 of 6 blank in the whole mini-batch: the first layer's products leave them out.
-  const blanks: [string, number[]][] = [['every pixel', []], ['2 of 6 pixels blank', [0, 4]]];
+  const blanks: [string, number[]][] = [
+    ['every pixel', []],
+    ['2 of 6 pixels blank', [0, 4]],
+  ];
   for (const [[activation, normalization], [pixels, blank]] of cases.flatMap((c) => blanks.map((b) => [c, b] as const))) {
     it(`match central finite differences of a float64 forward pass (${activation}, ${normalization.join('/')}, ${pixels})`, () => {
       // Ghost BN over virtual batches of 4 of the 8 examples.
@@ -163,10 +164,7 @@ describe('Network gradients', () => {
       params.forEach((values, k) => {
         const numeric = Array.from(values, (_, i) => {
           const perturbed = (delta: number) => params.map((p, j) => (j === k ? p.map((v, n) => (n === i ? v + delta : v)) : p));
-          return (
-            (float64Forward(spec, perturbed(h), batch.x, batch.y).loss - float64Forward(spec, perturbed(-h), batch.x, batch.y).loss) /
-            (2 * h)
-          );
+          return (float64Forward(spec, perturbed(h), batch.x, batch.y).loss - float64Forward(spec, perturbed(-h), batch.x, batch.y).loss) / (2 * h);
         });
         const scale = Math.max(...numeric.map(Math.abs));
         // Every parameter tensor must have a non-negligible gradient, or the comparison proves nothing.
@@ -187,9 +185,7 @@ describe('Network.trainStep', () => {
       const before = readParameters(net);
       const { loss, gradients } = net.gradients(x, y);
       expect(net.trainStep(x, y, 0.25, 0)).toBeCloseTo(loss, 6);
-      readParameters(net).forEach((after, k) =>
-        after.forEach((v, i) => expect(v).toBeCloseTo(before[k][i] - 0.25 * gradients[k][i], 6)),
-      );
+      readParameters(net).forEach((after, k) => after.forEach((v, i) => expect(v).toBeCloseTo(before[k][i] - 0.25 * gradients[k][i], 6)));
     });
     net.dispose();
   });
@@ -249,14 +245,22 @@ describe('Network.trainStep on a CompactInput', () => {
     it(`trains exactly as on the dense mini-batch on ${backend} (${backend === 'wasm' ? 'the blank pixels left out' : 'spread back to dense'})`, async () => {
       await useBackend(backend);
       try {
-        for (const normalization of [['none', 'none'], ['batchnorm', 'noisy']] as Normalization[][]) {
+        for (const normalization of [
+          ['none', 'none'],
+          ['batchnorm', 'noisy'],
+        ] as Normalization[][]) {
           const spec = smallSpec('sigmoid', normalization);
-          const [dense, compact] = ['dense', 'compact'].map((name) => new Network(spec, initialWeights(spec, 1, 3), `compact-${backend}-${normalization[0]}-${name}`));
+          const [dense, compact] = ['dense', 'compact'].map(
+            (name) => new Network(spec, initialWeights(spec, 1, 3), `compact-${backend}-${normalization[0]}-${name}`),
+          );
           const noise = drawNoise(normalization, spec.hiddenUnits, 0.5, 1, 0);
           for (let step = 0; step < 4; step++) {
             // 2 of 6 pixels blank in the whole batch: more than the fifth that makes leaving them out pay.
             const batch = randomBatch(spec, 8, 30 + step, [1, 5]);
-            const [denseLoss, compactLoss] = withTensors(batch, (x, y) => [dense.trainStep(x, y, 0.3, 0.5, noise), compact.trainStep(compactOf(batch.x), y, 0.3, 0.5, noise)]);
+            const [denseLoss, compactLoss] = withTensors(batch, (x, y) => [
+              dense.trainStep(x, y, 0.3, 0.5, noise),
+              compact.trainStep(compactOf(batch.x), y, 0.3, 0.5, noise),
+            ]);
             expect(compactLoss).toBe(denseLoss);
           }
           expect(readParameters(compact)).toEqual(readParameters(dense));
@@ -285,7 +289,10 @@ describe('Network.forward', () => {
       const first = nonlinearityInputs[0].arraySync() as number[][];
       batch.x.forEach((row, n) => {
         for (let j = 0; j < spec.hiddenUnits; j++) {
-          expect(first[n][j]).toBeCloseTo(row.reduce((s, v, i) => s + v * w1[i * spec.hiddenUnits + j], b1[j]), 5);
+          expect(first[n][j]).toBeCloseTo(
+            row.reduce((s, v, i) => s + v * w1[i * spec.hiddenUnits + j], b1[j]),
+            5,
+          );
         }
       });
       const second = nonlinearityInputs[1].arraySync() as number[][];
@@ -445,7 +452,11 @@ describe('logitsByMode', () => {
     const batch = randomBatch(population.spec, 16, 43);
     withTensors(batch, (x) => {
       const read = (t: tf.Tensor) => Array.from(t.dataSync());
-      const [training, algorithm2, averages] = population.logitsByMode(x, [{ training: true, batchSize: 8 }, { training: false, statistics: 'population' }, { training: false, statistics: 'moving' }]);
+      const [training, algorithm2, averages] = population.logitsByMode(x, [
+        { training: true, batchSize: 8 },
+        { training: false, statistics: 'population' },
+        { training: false, statistics: 'moving' },
+      ]);
       const halves = [0, 8].map((start) => tf.tidy(() => read(population.forward(x.slice([start, 0], [8, -1]), 'training').logits)));
       const inference = (net: Network) => tf.tidy(() => read(net.forward(x, 'inference').logits));
       const close = (actual: number[], expected: number[]) => actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
@@ -511,7 +522,7 @@ describe('lossAndGradients', () => {
     net.dispose();
   });
 
-  it('evaluates at the parameters it is given, not the network\'s own, and matches a network that has them', () => {
+  it("evaluates at the parameters it is given, not the network's own, and matches a network that has them", () => {
     const spec = smallSpec('tanh', ['batchnorm', 'none']);
     const net = new Network(spec, initialWeights(spec, 1, 33), 'at-params');
     const moved = new Network(spec, initialWeights(spec, 1, 33), 'moved');
@@ -534,7 +545,14 @@ describe('lossAndGradients', () => {
     withTensors(randomBatch(spec, 4, 38), (x, y) => {
       const params = net.parameterValues();
       expect(() => net.lossAndGradients(params.slice(1), x, y, { noise: [] })).toThrow(/do not match the network/);
-      expect(() => net.lossAndGradients(params.map((p) => p.subarray(1)), x, y, { noise: [] })).toThrow(/do not match the network/);
+      expect(() =>
+        net.lossAndGradients(
+          params.map((p) => p.subarray(1)),
+          x,
+          y,
+          { noise: [] },
+        ),
+      ).toThrow(/do not match the network/);
     });
     net.dispose();
   });
@@ -559,9 +577,36 @@ describe('lossAndGradients', () => {
  * network before it was composed of ops: the composition must train bit for bit as it did.
  */
 const RECORDED: [Normalization[], number, InferenceStatistics, number[]][] = [
-  [['none', 'none', 'none'], 0, 'population', [2.4021211133755584, 2.296248588620373, 2.3411044509923964, 2.2896282904503185, 2.2765122957838946, 2.2765517306231877, 2.227915637115386, 2.1359990616769133, 2.08091122119983, 1.8759946175286208, 1.4952354174050868, 1.3138940744442467, 1.1091046980901118, 1.1964884458301663, 0.9761302657135276]],
-  [['batchnorm', 'batchnorm', 'batchnorm'], 0, 'population', [1.1096935554221614, 0.6585368516540063, 0.5218156805521552, 0.4779684282847969, 0.4777457035060966, 0.6298762588008029, 0.45527017295387046, 0.41803535219611454, 0.31187275846385415, 0.4757722788553418, 0.14603947204556256, 0.25590329231473546, 0.25018403013260326, 0.3335032036373072, 0.32750714232543887]],
-  [['noisy', 'batchnorm', 'none'], 0.9, 'moving', [1.7590894028183974, 0.7691855620710395, 0.5585522988618495, 0.6085661325551259, 0.5470938788925908, 0.7391246574621834, 0.5708727182212606, 0.3974845830048112, 0.3958335997288581, 0.5405791891113423, 0.13068572359648692, 0.26195142076502104, 0.1951857553707234, 0.3896603591897139, 0.3143004294426656]],
+  [
+    ['none', 'none', 'none'],
+    0,
+    'population',
+    [
+      2.4021211133755584, 2.296248588620373, 2.3411044509923964, 2.2896282904503185, 2.2765122957838946, 2.2765517306231877, 2.227915637115386,
+      2.1359990616769133, 2.08091122119983, 1.8759946175286208, 1.4952354174050868, 1.3138940744442467, 1.1091046980901118, 1.1964884458301663,
+      0.9761302657135276,
+    ],
+  ],
+  [
+    ['batchnorm', 'batchnorm', 'batchnorm'],
+    0,
+    'population',
+    [
+      1.1096935554221614, 0.6585368516540063, 0.5218156805521552, 0.4779684282847969, 0.4777457035060966, 0.6298762588008029, 0.45527017295387046,
+      0.41803535219611454, 0.31187275846385415, 0.4757722788553418, 0.14603947204556256, 0.25590329231473546, 0.25018403013260326, 0.3335032036373072,
+      0.32750714232543887,
+    ],
+  ],
+  [
+    ['noisy', 'batchnorm', 'none'],
+    0.9,
+    'moving',
+    [
+      1.7590894028183974, 0.7691855620710395, 0.5585522988618495, 0.6085661325551259, 0.5470938788925908, 0.7391246574621834, 0.5708727182212606,
+      0.3974845830048112, 0.3958335997288581, 0.5405791891113423, 0.13068572359648692, 0.26195142076502104, 0.1951857553707234, 0.3896603591897139,
+      0.3143004294426656,
+    ],
+  ],
 ];
 
 describe('Network.trainStep on real MNIST', () => {
@@ -569,7 +614,17 @@ describe('Network.trainStep on real MNIST', () => {
     const digits = readPackageMnist().test;
     const m = 60;
     for (const [normalization, momentum, inferenceStatistics, expected] of RECORDED) {
-      const spec: NetworkSpec = { inputSize: 784, outputSize: 10, hiddenLayers: 3, hiddenUnits: 100, activation: 'sigmoid', normalization, epsilon: 1e-5, inferenceStatistics, movingAverageDecay: 0.99 };
+      const spec: NetworkSpec = {
+        inputSize: 784,
+        outputSize: 10,
+        hiddenLayers: 3,
+        hiddenUnits: 100,
+        activation: 'sigmoid',
+        normalization,
+        epsilon: 1e-5,
+        inferenceStatistics,
+        movingAverageDecay: 0.99,
+      };
       const net = new Network(spec, initialWeights(spec, 0.1, 1), `replay-${normalization.join('-')}`);
       const losses: number[] = [];
       for (let step = 0; step < 300; step++) {
@@ -585,7 +640,10 @@ describe('Network.trainStep on real MNIST', () => {
         losses.push(net.trainStep(xt, yt, 0.5, momentum, drawNoise(normalization, 100, 0.5, 1, step)));
         tf.dispose([xt, yt]);
       }
-      expect(losses.filter((_, step) => step % 20 === 19), normalization.join('/')).toEqual(expected);
+      expect(
+        losses.filter((_, step) => step % 20 === 19),
+        normalization.join('/'),
+      ).toEqual(expected);
       net.dispose();
     }
   }, 60_000);

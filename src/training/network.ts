@@ -22,7 +22,7 @@ import type { LayerNoise } from './noise';
 import { Activation as ActivationOp } from './ops/activation';
 import { Dense, examplesIn, type DataSignal, type TrainingInput } from './ops/dense';
 import { buildLayers } from './ops/layers';
-import { type BatchStatistics, type Gradient, type Op, type Parameter, type PopulationStatistics, type Signal, type StepContext, type TensorMode } from './ops/op';
+import type { BatchStatistics, Gradient, Op, Parameter, PopulationStatistics, Signal, StepContext, TensorMode } from './ops/op';
 import { MomentumSgd, ParameterMemory } from './optimizer';
 import { createGaussian, createRng, deriveSeed } from './rng';
 
@@ -288,7 +288,7 @@ export class Network {
 
   /** Per hidden layer, the statistics inference normalizes with (null for layers without them). */
   populationStatistics(): (PopulationStatistics | null)[] {
-    return this.layers.slice(0, -1).map((ops) => ops.find((op) => op.populationStatistics)?.populationStatistics!() ?? null);
+    return this.layers.slice(0, -1).map((ops) => ops.find((op) => op.populationStatistics)?.populationStatistics?.() ?? null);
   }
 
   /** Nothing of the network lives in tfjs between calls: every tensor is made and freed within one. */

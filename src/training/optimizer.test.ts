@@ -65,7 +65,7 @@ describe('ParameterMemory', () => {
     expect(Array.from(b)).toEqual([0, 0, 0]);
   });
 
-  it("updates arrays that live in it (by its WebAssembly kernel) bit for bit as plain arrays, rows and tails included", () => {
+  it('updates arrays that live in it (by its WebAssembly kernel) bit for bit as plain arrays, rows and tails included', () => {
     const uniform = createRng(5);
     const shapes = [[7, 6], [13]];
     const values = shapes.map((shape) => Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => uniform() * 2 - 1));

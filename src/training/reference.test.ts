@@ -54,27 +54,28 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
     const label = `${activation}, ${normalization.join('/')}`;
 
     // With 4 of 12 pixels blank in the whole mini-batch the fast path leaves them out of the first layer's products.
-    for (const blank of [[], [0, 1, 6, 11]]) it(`compute the same loss and gradients from the same seed and batch (${label}, ${blank.length} blank pixels)`, () => {
-      const s = spec(activation, normalization);
-      const weights = initialWeights(s, 1, 3);
-      const fast = new Network(s, weights, 'fast');
-      const reference = new ReferenceNetwork(s, weights, 'reference');
-      const { x, y } = randomBatch(s, 16, 4, blank);
-      const a = fast.gradients(x, y);
-      const b = reference.gradients(x, y);
-      expect(reference.parameters().map((p) => p.shape)).toEqual(fast.parameters().map((p) => p.shape));
-      // Both are float32 with the same operations in a different order: they differ by rounding,
-      // ~1e-7 relative per op; measured at most 2e-6 of each tensor's largest gradient, 1e-4 leaves 50x room.
-      expect(a.loss).toBeCloseTo(b.loss, 5);
-      a.gradients.forEach((g, k) => {
-        const scale = Math.max(...Array.from(b.gradients[k], Math.abs));
-        expect(scale).toBeGreaterThan(1e-4);
-        g.forEach((v, i) => expect(Math.abs(v - b.gradients[k][i])).toBeLessThan(1e-4 * scale));
+    for (const blank of [[], [0, 1, 6, 11]])
+      it(`compute the same loss and gradients from the same seed and batch (${label}, ${blank.length} blank pixels)`, () => {
+        const s = spec(activation, normalization);
+        const weights = initialWeights(s, 1, 3);
+        const fast = new Network(s, weights, 'fast');
+        const reference = new ReferenceNetwork(s, weights, 'reference');
+        const { x, y } = randomBatch(s, 16, 4, blank);
+        const a = fast.gradients(x, y);
+        const b = reference.gradients(x, y);
+        expect(reference.parameters().map((p) => p.shape)).toEqual(fast.parameters().map((p) => p.shape));
+        // Both are float32 with the same operations in a different order: they differ by rounding,
+        // ~1e-7 relative per op; measured at most 2e-6 of each tensor's largest gradient, 1e-4 leaves 50x room.
+        expect(a.loss).toBeCloseTo(b.loss, 5);
+        a.gradients.forEach((g, k) => {
+          const scale = Math.max(...Array.from(b.gradients[k], Math.abs));
+          expect(scale).toBeGreaterThan(1e-4);
+          g.forEach((v, i) => expect(Math.abs(v - b.gradients[k][i])).toBeLessThan(1e-4 * scale));
+        });
+        tf.dispose([x, y]);
+        fast.dispose();
+        reference.dispose();
       });
-      tf.dispose([x, y]);
-      fast.dispose();
-      reference.dispose();
-    });
 
     it(`follow the same loss sequence over 20 SGD steps with momentum (${label})`, () => {
       const s = spec(activation, normalization);

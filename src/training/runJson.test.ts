@@ -38,7 +38,12 @@ beforeAll(async () => {
 
 /** The JSON as scripts/experiment.ts wrote it field by field before the table of measures. */
 function handWrittenJson(r: Run) {
-  const distributionJson = (d: Distribution) => ({ ...Object.fromEntries(PERCENTILES.map((p, i) => [`p${p}`, d.percentiles[i]])), mean: d.mean, std: d.std, histogram: d.histogram });
+  const distributionJson = (d: Distribution) => ({
+    ...Object.fromEntries(PERCENTILES.map((p, i) => [`p${p}`, d.percentiles[i]])),
+    mean: d.mean,
+    std: d.std,
+    histogram: d.histogram,
+  });
   return {
     config: r.config,
     backend: r.backend,

@@ -112,7 +112,8 @@ export function runCsv(run: Run): string {
         const name = place.distribution === null ? measure.name : `${place.distribution}.${measure.name}`;
         const value = measure.read(holderOf(record, place));
         if (typeof value === 'number') rows.push([arm.name, step, layer, name, String(value)]);
-        else Array.from(value).forEach((v, i) => rows.push([arm.name, step, layer, measure.parts ? `${name}.${measure.parts[i]}` : `${name}[${i}]`, String(v)]));
+        else
+          Array.from(value).forEach((v, i) => rows.push([arm.name, step, layer, measure.parts ? `${name}.${measure.parts[i]}` : `${name}[${i}]`, String(v)]));
       }
     }
   }

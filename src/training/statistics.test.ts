@@ -132,7 +132,10 @@ describe('histogram', () => {
     const counts = histogram(values);
     expect(counts).toHaveLength(HISTOGRAM.bins);
     expect(d3.sum(counts)).toBe(values.length);
-    const inside = d3.bin().domain([HISTOGRAM.min, HISTOGRAM.max]).thresholds(d3.range(HISTOGRAM.min, HISTOGRAM.max, (HISTOGRAM.max - HISTOGRAM.min) / HISTOGRAM.bins))(
+    const inside = d3
+      .bin()
+      .domain([HISTOGRAM.min, HISTOGRAM.max])
+      .thresholds(d3.range(HISTOGRAM.min, HISTOGRAM.max, (HISTOGRAM.max - HISTOGRAM.min) / HISTOGRAM.bins))(
       Array.from(values).filter((v) => v > HISTOGRAM.min && v < HISTOGRAM.max),
     );
     // Interior bins agree with d3.bin (the end bins also collect the out-of-range values).
@@ -146,7 +149,7 @@ describe('describeInPlace', () => {
     const copy = Array.from(values);
     const d = describeInPlace(values);
     expect(d.mean).toBeCloseTo(d3.mean(copy)!, 4);
-    expect(d.std).toBeCloseTo(Math.sqrt(d3.variance(copy)! * (copy.length - 1) / copy.length), 4);
+    expect(d.std).toBeCloseTo(Math.sqrt((d3.variance(copy)! * (copy.length - 1)) / copy.length), 4);
     expect(d3.sum(d.histogram)).toBe(copy.length);
   });
 });

@@ -108,7 +108,13 @@ describe('Experiment', () => {
 
   it('ghost BN with virtual batches as large as the mini-batch trains and records exactly as BN, bit for bit', () => {
     for (const inferenceStatistics of ['population', 'moving'] as const) {
-      const config: Config = { ...small, inferenceStatistics, ghostBatchSize: small.batchSize, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] };
+      const config: Config = {
+        ...small,
+        inferenceStatistics,
+        ghostBatchSize: small.batchSize,
+        normalizationA: ['batchnorm', 'batchnorm'],
+        normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'],
+      };
       const experiment = new Experiment(config, data);
       const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
       expect(records.length).toBe(2);
@@ -116,12 +122,21 @@ describe('Experiment', () => {
       experiment.dispose();
     }
     // Smaller virtual batches are another run.
-    const [bn, ghost] = losses({ ...small, ghostBatchSize: 4, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] }, 5);
+    const [bn, ghost] = losses(
+      { ...small, ghostBatchSize: 4, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['ghost-batchnorm', 'ghost-batchnorm'] },
+      5,
+    );
     expect(ghost[4]).not.toBe(bn[4]);
   });
 
   it('trains BN and ghost BN on mini-batches of 2, the smallest with a variance', () => {
-    const config: Config = { ...small, batchSize: 2, ghostBatchSize: 2, normalizationA: ['batchnorm', 'batchnorm-after'], normalizationB: ['ghost-batchnorm', 'noisy'] };
+    const config: Config = {
+      ...small,
+      batchSize: 2,
+      ghostBatchSize: 2,
+      normalizationA: ['batchnorm', 'batchnorm-after'],
+      normalizationB: ['ghost-batchnorm', 'noisy'],
+    };
     const experiment = new Experiment(config, data);
     const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
     for (const record of records.flat()) {
@@ -135,7 +150,10 @@ describe('Experiment', () => {
   it('records the train vs inference gap of an arm with batch statistics: batch statistics, Algorithm 2 and moving averages, whichever inference uses', () => {
     const run = (inferenceStatistics: Config['inferenceStatistics']) => {
       // Every test digit a probe digit, so the gap and testAccuracy count nearly the same digits.
-      const experiment = new Experiment({ ...small, probeSize: 2000, inferenceStatistics, normalizationA: ['none', 'layernorm'], normalizationB: ['batchnorm', 'batchnorm-after'] }, data);
+      const experiment = new Experiment(
+        { ...small, probeSize: 2000, inferenceStatistics, normalizationA: ['none', 'layernorm'], normalizationB: ['batchnorm', 'batchnorm-after'] },
+        data,
+      );
       const records = Array.from({ length: 30 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
       experiment.dispose();
       return records;
@@ -202,7 +220,10 @@ describe('Experiment', () => {
 
   it('stops an arm whose loss turns non-finite at that step while the other goes on', () => {
     // ReLUs at a rate of 100 overflow float32 within a few steps without BN; BN keeps its layer inputs bounded.
-    const experiment = new Experiment({ ...DEFAULT_CONFIG, activation: 'relu', learningRate: 100, initSigma: 1, steps: 20, metricsInterval: 20, probeSize: 100 }, data);
+    const experiment = new Experiment(
+      { ...DEFAULT_CONFIG, activation: 'relu', learningRate: 100, initSigma: 1, steps: 20, metricsInterval: 20, probeSize: 100 },
+      data,
+    );
     while (!experiment.done) experiment.advance();
     const [plain, normalized] = experiment.arms;
     expect(plain.diverged).not.toBeNull();
@@ -227,7 +248,7 @@ describe('Experiment', () => {
   });
 });
 
-describe('the paper\'s finding at the default config', () => {
+describe("the paper's finding at the default config", () => {
   it('puts the BN arm at least 10 points ahead on test accuracy after 300 steps', () => {
     // Measured on the full data (seed 1, step 300, live 2,000 test digits): 89.7% with BN against 60.9% without.
     const experiment = new Experiment({ ...DEFAULT_CONFIG, steps: 300, metricsInterval: 300 }, data);

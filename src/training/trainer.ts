@@ -51,7 +51,10 @@ const TEST_CHUNK = 2_000;
  * file put them (shared between workers where the page allows).
  */
 export function experimentData({ train, test }: MnistSplits): ExperimentData {
-  const testOrder = shuffle(Uint32Array.from({ length: test.count }, (_, i) => i), createRng(PROBE_ORDER_SEED));
+  const testOrder = shuffle(
+    Uint32Array.from({ length: test.count }, (_, i) => i),
+    createRng(PROBE_ORDER_SEED),
+  );
   return { train, trainInk: indexInk(train), test, testOrder };
 }
 
@@ -80,7 +83,11 @@ export class BatchSequence {
   private readonly uniform: () => number;
   private position: number;
 
-  constructor(seed: number, count: number, private readonly batchSize: number) {
+  constructor(
+    seed: number,
+    count: number,
+    private readonly batchSize: number,
+  ) {
     this.order = Uint32Array.from({ length: count }, (_, i) => i);
     this.uniform = createRng(deriveSeed(seed, BATCH_STREAM));
     this.position = count; // forces the first shuffle
@@ -177,7 +184,10 @@ export class ArmTrainer {
     if (!usesPopulation) return [];
     const m = this.config.batchSize;
     const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
-    const order = shuffle(Uint32Array.from({ length: this.data.train.count }, (_, i) => i), createRng(deriveSeed(this.config.seed, POPULATION_STREAM)));
+    const order = shuffle(
+      Uint32Array.from({ length: this.data.train.count }, (_, i) => i),
+      createRng(deriveSeed(this.config.seed, POPULATION_STREAM)),
+    );
     return Array.from({ length: count }, (_, b) => inputsOf(this.data.train, order, b * m, m));
   }
 
@@ -326,7 +336,10 @@ export class ArmTrainer {
 export class Experiment {
   readonly arms: [ArmTrainer, ArmTrainer];
 
-  constructor(readonly config: Config, data: ExperimentData) {
+  constructor(
+    readonly config: Config,
+    data: ExperimentData,
+  ) {
     this.arms = [new ArmTrainer(config, 0, data), new ArmTrainer(config, 1, data)];
   }
 

@@ -24,7 +24,7 @@ const runner = new ArmRunner({
   prepareData: (digits, fileName) => experimentData(parseMnist(digits, fileName)),
   prepareBackend: (wasmDir) => {
     setWasmPaths(wasmDir);
-    // One worker per arm already uses both cores; wasm threads only slowed a step here (NOTES.md).
+    // One worker per arm already uses both cores; wasm threads on top of that only slow a step.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   },
   // The browser frees a lock when the worker that holds it ends, however it ends.

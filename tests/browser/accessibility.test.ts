@@ -27,7 +27,16 @@ interface Violation {
 async function axeViolations(page: Page): Promise<Violation[]> {
   await page.addScriptTag({ path: AXE_SCRIPT });
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: any[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            context: Document,
+            options: object,
+          ) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[]; failureSummary: string }[] }[] }>;
+        };
+      }
+    ).axe;
     const { violations } = await axe.run(document, { resultTypes: ['violations'] });
     return violations.map((v) => ({
       id: v.id,
@@ -127,7 +136,10 @@ describe('accessibility', () => {
           weak.push(`${focused.name}: ${focused.width}px ${focused.style} ${focused.color} on ${focused.page}`);
         }
       }
-      expect(seen.some((name) => name.startsWith('button Play')), scheme).toBe(true);
+      expect(
+        seen.some((name) => name.startsWith('button Play')),
+        scheme,
+      ).toBe(true);
       expect(weak, scheme).toEqual([]);
       await close();
     }
@@ -183,7 +195,11 @@ describe('accessibility', () => {
     await waitForStep(page, 1);
     const pageLuminance = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(relativeLuminance(await pageLuminance())).toBeGreaterThan(0.8);
-    await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('[data-testid=chart-accuracy]')?.dataset.painted ?? 0) > 0, undefined, WAIT);
+    await page.waitForFunction(
+      () => Number(document.querySelector<HTMLCanvasElement>('[data-testid=chart-accuracy]')?.dataset.painted ?? 0) > 0,
+      undefined,
+      WAIT,
+    );
     expect(await canvasLuminance(page, 'chart-accuracy')).toBeGreaterThan(0.8);
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForFunction(() => getComputedStyle(document.documentElement).backgroundColor !== 'rgb(244, 245, 248)', undefined, WAIT);

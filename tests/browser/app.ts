@@ -254,7 +254,12 @@ export async function openPage(browser: Browser, app: RunningApp, path = '', opt
 }
 
 function fileSafe(name: string): string {
-  return name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'page';
+  return (
+    name
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 120) || 'page'
+  );
 }
 
 /** Writes `artifacts/screenshots/<name>.png` (CI keeps `artifacts/`) and returns its path. */

@@ -102,7 +102,10 @@ describe('export', () => {
     expect(numbers).toBeGreaterThan(1000);
     // The browser's V8 and Node's may round a transcendental function differently in the last bit;
     // everything else (config, counts, steps, histograms) must be equal exactly.
-    expect(differing.filter((d) => !(Math.abs(d.page - d.cli) <= 1e-12 * Math.max(1, Math.abs(d.cli)))), 'beyond 1e-12').toEqual([]);
+    expect(
+      differing.filter((d) => !(Math.abs(d.page - d.cli) <= 1e-12 * Math.max(1, Math.abs(d.cli)))),
+      'beyond 1e-12',
+    ).toEqual([]);
     expect(differing.length, 'numbers not bit-equal').toBeLessThanOrEqual(numbers / 100);
     expect(errors).toEqual([]);
   });
@@ -142,8 +145,14 @@ describe('export', () => {
       expect(summary.parseError, id).toBe(false);
       expect(summary.root).toBe('svg');
       expect(summary.paths, id).toBeGreaterThan(2);
-      expect(summary.texts.some((t) => /step/i.test(t)), `${id} x-axis title`).toBe(true);
-      expect(summary.texts.some((t) => /^A\b/.test(t)), `${id} legend`).toBe(true);
+      expect(
+        summary.texts.some((t) => /step/i.test(t)),
+        `${id} x-axis title`,
+      ).toBe(true);
+      expect(
+        summary.texts.some((t) => /^A\b/.test(t)),
+        `${id} legend`,
+      ).toBe(true);
       expect(summary.title).toMatch(/Figure 1/);
     }
     expect(errors).toEqual([]);

@@ -123,7 +123,7 @@ describe('links in Chromium', () => {
     expect(new URL(copied).searchParams.get('units')).toBe('50');
   });
 
-  it('keeps a second copy\'s confirmation on screen for its full time', async () => {
+  it("keeps a second copy's confirmation on screen for its full time", async () => {
     const { page } = await lab.open('?seed=7');
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(lab.app.url).origin });
     await page.clock.install();

@@ -85,9 +85,11 @@ describe('reliability', () => {
     // A worker stuck in a loop ends nothing and answers no ping; Restart terminates it.
     const workerB = page.workers().at(-1)!;
     since = Date.now();
-    void workerB.evaluate(() => {
-      for (;;);
-    }).catch(() => undefined);
+    void workerB
+      .evaluate(() => {
+        for (;;);
+      })
+      .catch(() => undefined);
     expect(await msUntilAlert(page, 'Arm B stopped answering', since)).toBeLessThan(5_000);
     await button(page, 'Restart training').click();
     await trains(page);
@@ -117,7 +119,9 @@ describe('honest messages', () => {
     await trains(page, 5);
     expect(await page.getByTestId('backend').textContent()).toBe('cpu');
     const warning = page.locator('.status-bar .warning');
-    expect(await warning.textContent()).toMatch(/^the wasm backend could not load http:\/\/127\.0\.0\.1:\d+\/tfjs-wasm\/tfjs-backend-wasm(-simd)?\.wasm: HTTP 404/);
+    expect(await warning.textContent()).toMatch(
+      /^the wasm backend could not load http:\/\/127\.0\.0\.1:\d+\/tfjs-wasm\/tfjs-backend-wasm(-simd)?\.wasm: HTTP 404/,
+    );
     expect(errors).toEqual([]);
   });
 });
@@ -202,7 +206,11 @@ describe('deployment', () => {
         // A page that has trained keeps its run when a new version takes over; the next load shows it.
         deploy(root, 'version 3');
         await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
-        await page.waitForFunction(async () => (await caches.match('index.html', { ignoreSearch: true }))?.text().then((text) => text.includes('version 3')), undefined, WAIT);
+        await page.waitForFunction(
+          async () => (await caches.match('index.html', { ignoreSearch: true }))?.text().then((text) => text.includes('version 3')),
+          undefined,
+          WAIT,
+        );
         const step = await stepCount(page);
         await waitForStep(page, step + 10);
         expect(await page.title()).toBe('Covariate Shift Lab, version 2');

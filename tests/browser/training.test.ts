@@ -76,7 +76,8 @@ async function charts(page: Page): Promise<Record<string, { painted: number; pix
 async function waitForPaints(page: Page, since: Record<string, { painted: number }>): Promise<void> {
   const counts = Object.fromEntries(Object.entries(since).map(([id, chart]) => [id, chart.painted]));
   await page.waitForFunction(
-    (painted) => Object.entries(painted).every(([id, count]) => Number(document.querySelector<HTMLElement>(`[data-testid="${id}"]`)!.dataset.painted ?? 0) > count),
+    (painted) =>
+      Object.entries(painted).every(([id, count]) => Number(document.querySelector<HTMLElement>(`[data-testid="${id}"]`)!.dataset.painted ?? 0) > count),
     counts,
     WAIT,
   );
@@ -170,7 +171,10 @@ describe('training in Chromium', () => {
     const readout = page.getByTestId('saturation-readout-0');
     await vi.waitFor(async () => expect(await readout.getAttribute('data-step')).toBe('1'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
     expect(await readout.textContent()).toMatch(/^Units saturated: A: no BN [\d.]+% at step 1; B: BN on all [\d.]+% at step 1$/);
-    await vi.waitFor(async () => expect(await page.getByTestId('chart-saturation-0-text').textContent()).toContain('at step 1;'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+    await vi.waitFor(async () => expect(await page.getByTestId('chart-saturation-0-text').textContent()).toContain('at step 1;'), {
+      timeout: ACTION_TIMEOUT_MS,
+      interval: 50,
+    });
     expect(await button(page, 'Play').isVisible()).toBe(true);
     expect(errors).toEqual([]);
   });
@@ -181,7 +185,9 @@ describe('training in Chromium', () => {
     await button(page, 'Play').click();
     const flag = page.getByTestId('not-learning-A');
     await flag.waitFor({ state: 'visible' });
-    expect(await flag.textContent()).toMatch(/^A: not learning: (loss [\d,]+ nats at step [\d,]+, [\d,]+x its [\d.]+ at step 0|\d+% test accuracy after [\d,]+ steps \(chance is 10%\))$/);
+    expect(await flag.textContent()).toMatch(
+      /^A: not learning: (loss [\d,]+ nats at step [\d,]+, [\d,]+x its [\d.]+ at step 0|\d+% test accuracy after [\d,]+ steps \(chance is 10%\))$/,
+    );
     const flaggedAt = await stepCount(page);
     await waitForStep(page, flaggedAt + 50);
     expect(await page.locator('.status-bar [role=status]').textContent()).toBe('Training');
@@ -234,9 +240,15 @@ describe('training in Chromium', () => {
     expect(await page.getByTestId('arm-label-B').textContent()).toBe('B: BN on all, noisy on 2');
     await button(page, 'Play').click();
     await waitForStep(page, 50);
-    for (const [value, digit] of [['layernorm', '3'], ['ghost-batchnorm', '5']]) {
+    for (const [value, digit] of [
+      ['layernorm', '3'],
+      ['ghost-batchnorm', '5'],
+    ]) {
       await page.getByRole('combobox', { name: 'Arm A, layer 1 normalization' }).selectOption(value);
-      await vi.waitFor(() => expect(new URL(page.url()).searchParams.get('bnA')).toMatch(new RegExp(`^${digit},0`)), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
+      await vi.waitFor(() => expect(new URL(page.url()).searchParams.get('bnA')).toMatch(new RegExp(`^${digit},0`)), {
+        timeout: ACTION_TIMEOUT_MS,
+        interval: 50,
+      });
       const restartedAt = await stepCount(page);
       await waitForStep(page, restartedAt + 30);
     }

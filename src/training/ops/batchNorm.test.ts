@@ -65,7 +65,11 @@ describe('BatchNorm', () => {
   it('gradients of ghost BN (statistics per virtual batch) match float64 finite differences and autodiff', () => {
     // Not V = 2: there each xhat is +-1 whatever x is, dx is only what epsilon leaves of it, and
     // float32 rounding is no longer small beside it.
-    for (const [m, ghost] of [[8, 4], [6, 3], [12, 3]]) {
+    for (const [m, ghost] of [
+      [8, 4],
+      [6, 3],
+      [12, 3],
+    ]) {
       const c = batchNormCase(m, 4, 'population', ghost);
       checkGradients(c, uniformArray(c.m * c.inUnits, 15 + m, -3, 3), uniformArray(c.m * c.outUnits, 16 + ghost));
     }
@@ -97,6 +101,8 @@ describe('BatchNorm', () => {
   });
 
   it('refuses virtual batches that do not divide the mini-batch, naming both sizes', () => {
-    expect(() => handWrittenForward(batchNormCase(6, 2, 'population', 4), uniformArray(12, 20))).toThrow(/ghost batches of 4 examples do not divide a mini-batch of 6/);
+    expect(() => handWrittenForward(batchNormCase(6, 2, 'population', 4), uniformArray(12, 20))).toThrow(
+      /ghost batches of 4 examples do not divide a mini-batch of 6/,
+    );
   });
 });

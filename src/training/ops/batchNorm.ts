@@ -24,7 +24,20 @@ import {
   type BatchNormGradients,
 } from '../batchNorm';
 import { readInto } from '../backend';
-import { arrayOf, parameter, rowMajor, sized, type BatchStatistics, type Gradient, type Op, type Parameter, type PopulationStatistics, type Signal, type StepContext, type TensorMode } from './op';
+import {
+  arrayOf,
+  parameter,
+  rowMajor,
+  sized,
+  type BatchStatistics,
+  type Gradient,
+  type Op,
+  type Parameter,
+  type PopulationStatistics,
+  type Signal,
+  type StepContext,
+  type TensorMode,
+} from './op';
 
 export interface BatchNormOptions {
   epsilon: number;
@@ -101,7 +114,12 @@ export class BatchNorm implements Op {
       const at = k * perGroup;
       const out: BatchNormGradients = { dx: dx.subarray(at, at + perGroup), dGamma: k === 0 ? dGamma : extra!.dGamma, dBeta: k === 0 ? dBeta : extra!.dBeta };
       batchNormBackward(dNormalized.subarray(at, at + perGroup), group, gamma, out);
-      if (k > 0) for (let j = 0; j < this.units; j++) (dGamma[j] += extra!.dGamma[j]), (dBeta[j] += extra!.dBeta[j]);
+      if (k > 0) {
+        for (let j = 0; j < this.units; j++) {
+          dGamma[j] += extra!.dGamma[j];
+          dBeta[j] += extra!.dBeta[j];
+        }
+      }
     });
     return { values: dx, transposed: false };
   }

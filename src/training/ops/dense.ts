@@ -109,7 +109,9 @@ export class Dense implements Op {
     this.dWxTBuffer = sized(this.dWxTBuffer, fanOut * m);
     const dWx = rowMajor(dOutput, m, (this.dWxBuffer = sized(this.dWxBuffer, m * fanOut)));
     if (this.hasBias) columnSums(dWx, step.gradients[this.firstParameter + 1]);
-    const inputT = this.readsData ? this.inputT! : tf.tensor2d(transpose(this.input!, m, fanIn, (this.inputTBuffer = sized(this.inputTBuffer, fanIn * m))), [fanIn, m]);
+    const inputT = this.readsData
+      ? this.inputT!
+      : tf.tensor2d(transpose(this.input!, m, fanIn, (this.inputTBuffer = sized(this.inputTBuffer, fanIn * m))), [fanIn, m]);
     const weightGradient = tf.matMul<tf.Tensor2D>(inputT, tf.tensor2d(dWx, [m, fanOut]));
     const dWeights = step.gradients[this.firstParameter];
     if (this.kept !== null) {

@@ -33,7 +33,7 @@ function layerNormCase(m = 5, units = 6): OpCase {
 }
 
 describe('LayerNorm', () => {
-  it('gradients through each example\'s mean and variance match float64 finite differences and autodiff', () => {
+  it("gradients through each example's mean and variance match float64 finite differences and autodiff", () => {
     const c = layerNormCase();
     checkGradients(c, uniformArray(c.m * c.inUnits, 33, -3, 3), uniformArray(c.m * c.outUnits, 34));
   });

@@ -53,20 +53,38 @@ describe('buildLayers', () => {
   it('puts BN after the nonlinearity for batchnorm-after, the dense op keeping its bias: W, b, gamma, beta', () => {
     const [hidden] = buildLayers('net', [3, 2, 2], ['batchnorm-after'], [new Float32Array(6), new Float32Array(4)], OPTIONS);
     expect(hidden.map((op) => op.constructor.name)).toEqual([Dense.name, Activation.name, BatchNorm.name]);
-    expect(hidden.flatMap((op) => op.parameters.map((p) => p.name))).toEqual(['net/hidden1/weights', 'net/hidden1/bias', 'net/hidden1/gamma', 'net/hidden1/beta']);
+    expect(hidden.flatMap((op) => op.parameters.map((p) => p.name))).toEqual([
+      'net/hidden1/weights',
+      'net/hidden1/bias',
+      'net/hidden1/gamma',
+      'net/hidden1/beta',
+    ]);
   });
 
   it('gives the ghost batch size to ghost BN layers only', () => {
-    const layers = buildLayers('net', [3, 4, 4, 2], ['batchnorm', 'ghost-batchnorm'], [new Float32Array(12), new Float32Array(16), new Float32Array(8)], { ...OPTIONS, ghostBatchSize: 2 });
+    const layers = buildLayers('net', [3, 4, 4, 2], ['batchnorm', 'ghost-batchnorm'], [new Float32Array(12), new Float32Array(16), new Float32Array(8)], {
+      ...OPTIONS,
+      ghostBatchSize: 2,
+    });
     const [plain, ghost] = [layers[0][1], layers[1][1]].map((op) => op as BatchNorm);
     // Over 4 examples, a ghost layer normalizes each pair on its own; plain BN all 4 together.
     const x = Float32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 9, 9, 9, 9]);
     const params = [new Float32Array(4).fill(1), new Float32Array(4)];
     const outputs = [plain, ghost].map((op) => {
       op.firstParameter = 0;
-      return op.forward({ m: 4, units: 4, tensor: null, array: x }, { params, gradients: params.map((p) => new Float32Array(p.length)), noise: null, requireNoise: false }).array!.slice();
+      return op
+        .forward(
+          { m: 4, units: 4, tensor: null, array: x },
+          { params, gradients: params.map((p) => new Float32Array(p.length)), noise: null, requireNoise: false },
+        )
+        .array!.slice();
     });
-    expect(Array.from(outputs[1].filter((_, i) => i % 4 === 0), (v) => Math.round(v))).toEqual([-1, 1, -1, 1]);
+    expect(
+      Array.from(
+        outputs[1].filter((_, i) => i % 4 === 0),
+        (v) => Math.round(v),
+      ),
+    ).toEqual([-1, 1, -1, 1]);
     expect(outputs[0][0]).toBeLessThan(-0.5);
     expect(outputs[0][8]).toBeLessThan(0);
   });

@@ -36,7 +36,10 @@ const NORMALIZATION_OPS: Record<Normalization, (name: string, units: number, opt
   none: () => ({ before: [], after: [] }),
   batchnorm: (name, units, options) => ({ before: [new BatchNorm(name, units, batchNormOptions(options))], after: [] }),
   /** BN whose output gets the step's noise in training mode (noise.ts). */
-  noisy: (name, units, options, layer) => ({ before: [new BatchNorm(name, units, batchNormOptions(options)), new Noise(`hidden layer ${layer + 1}`)], after: [] }),
+  noisy: (name, units, options, layer) => ({
+    before: [new BatchNorm(name, units, batchNormOptions(options)), new Noise(`hidden layer ${layer + 1}`)],
+    after: [],
+  }),
   layernorm: (name, units, options) => ({ before: [new LayerNorm(name, units, options.epsilon)], after: [] }),
   /** BN(g(Wx + b)): the dense op keeps its bias, and the next layer reads BN's output. */
   'batchnorm-after': (name, units, options) => ({ before: [], after: [new BatchNorm(name, units, batchNormOptions(options))] }),
@@ -47,7 +50,13 @@ const NORMALIZATION_OPS: Record<Normalization, (name: string, units: number, opt
  * Every layer's ops, hidden layers first: `weights[l]` is layer l's W [sizes[l], sizes[l + 1]].
  * Parameter names are `<prefix>/hidden<l>/weights` and so on.
  */
-export function buildLayers(prefix: string, sizes: readonly number[], normalization: readonly Normalization[], weights: readonly Float32Array[], options: LayerOptions): Op[][] {
+export function buildLayers(
+  prefix: string,
+  sizes: readonly number[],
+  normalization: readonly Normalization[],
+  weights: readonly Float32Array[],
+  options: LayerOptions,
+): Op[][] {
   const hidden = normalization.map((kind, layer): Op[] => {
     const name = `${prefix}/hidden${layer + 1}`;
     const { before, after } = NORMALIZATION_OPS[kind](name, sizes[layer + 1], options, layer);
