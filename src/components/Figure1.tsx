@@ -135,18 +135,21 @@ function Figure1Export() {
     const title = `Figure 1: test accuracy, and the input to one ${config.activation} of the last hidden layer`;
     saveBlob(await figurePng(title, panels, caption, CHART_HEIGHT), exportFileName(config, step, 'png', 'figure-1'));
   };
-  return <ExportMenu what="Figure 1 as one image" testId="figure1-export" choices={[{ text: 'PNG', name: 'PNG of Figure 1, panels a, b and c', save }]} />;
+  return (
+    <ExportMenu
+      what="Figure 1 as one image"
+      text="Export figure"
+      testId="figure1-export"
+      choices={[{ text: 'PNG', name: 'PNG of Figure 1, panels a, b and c', save }]}
+    />
+  );
 }
 
 function AccuracyChart() {
-  const metricsInterval = useLabState((s) => s.config.metricsInterval);
   const height = useChartHeight();
   return (
     <figure className="figure1-panel">
-      <figcaption>
-        (a) Test accuracy, both arms: the live {LIVE_TEST_DIGITS.toLocaleString('en-US')} of MNIST's {TEST_DIGITS.toLocaleString('en-US')} test digits at every
-        record; the readout adds all {TEST_DIGITS.toLocaleString('en-US')} every {(FULL_TEST_EVERY * metricsInterval).toLocaleString('en-US')} steps
-      </figcaption>
+      <figcaption>(a) Test accuracy, both arms</figcaption>
       <ChartCanvas
         label="Figure 1(a): test accuracy of both arms over training steps"
         testId="chart-accuracy"
@@ -272,6 +275,18 @@ function CursorReadout() {
   );
 }
 
+/** Which test digits (a) scores: the chart's line, and the full set the readout adds. */
+function TestDigitsNote() {
+  const metricsInterval = useLabState((s) => s.config.metricsInterval);
+  const count = (n: number) => n.toLocaleString('en-US');
+  return (
+    <p className="caption" data-testid="test-digits-note">
+      (a) scores the live {count(LIVE_TEST_DIGITS)} of MNIST's {count(TEST_DIGITS)} test digits at every record; every{' '}
+      {count(FULL_TEST_EVERY * metricsInterval)} steps a record also scores all {count(TEST_DIGITS)}, and the readout and the chart's text give that figure too.
+    </p>
+  );
+}
+
 /** What to watch, with the arms named as the config has them. */
 function WhatToLookFor() {
   const config = useLabState((s) => s.config);
@@ -320,6 +335,7 @@ export function Figure1() {
         <LastLayerChart arm={1} />
       </div>
       <StepScrubber />
+      <TestDigitsNote />
       <CursorReadout />
       <WhatToLookFor />
     </section>

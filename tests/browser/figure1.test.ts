@@ -82,11 +82,14 @@ describe('Figure 1 at the top of the page', () => {
 
   it('says that (b) and (c) should move alike when both arms normalize the last layer', async () => {
     const { page } = await lab.open('?bnA=1,1,1&bnB=2,2,2');
+    expect(await page.getByTestId('test-digits-note').textContent()).toMatch(
+      /live 2,000 of MNIST's 10,000 test digits at every record; every 1,000 steps a record also scores all 10,000/,
+    );
     const lookFor = figure1(page).locator('.look-for');
     await lookFor.waitFor({ state: 'visible' });
     expect(await lookFor.textContent()).toMatch(/both arms normalize the last hidden layer, so \(b\) and\s+\(c\) should move alike/);
     expect(await figure1(page).locator('figcaption').allTextContents()).toEqual([
-      "(a) Test accuracy, both arms: the live 2,000 of MNIST's 10,000 test digits at every record; the readout adds all 10,000 every 1,000 steps",
+      '(a) Test accuracy, both arms',
       '(b) Arm A: BN on all: BN(Wx), layer 3, unit 0',
       '(c) Arm B: noisy BN on all: BN(Wx)·s + b, layer 3, unit 0',
     ]);
