@@ -181,6 +181,8 @@ describe('accessibility', () => {
     for (const cell of cells) expect(cell).toMatch(/^\d+\.\d%$/);
     await page.getByRole('button', { name: /^Show as table: Histogram of the input to the nonlinearity.*hidden layer 1,/ }).click();
     const histogram = page.getByRole('table', { name: /Histogram, layer 1/ });
+    // The table renders after the click: wait for its last bin's row before counting.
+    await histogram.locator('tbody tr').nth(39).waitFor({ state: 'attached' });
     expect(await histogram.locator('tbody tr').count()).toBe(40);
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('button', { name: /^Hide table: Figure 1\(a\)/ }).click();
