@@ -101,13 +101,7 @@ async function main(argv: string[]): Promise<number> {
   );
 
   if (parsed.out) {
-    const json = runJson({
-      config,
-      backend,
-      trainDigits: data.train.count,
-      testDigits: data.test.count,
-      arms: experiment.arms.map((arm, i) => ({ name: ARM_NAMES[arm.arm], normalization: arm.normalization, diverged: arm.diverged, records: records[i] })),
-    });
+    const json = runJson(experiment.run(records, backend));
     writeFileSync(parsed.out, JSON.stringify(json));
     process.stdout.write(`wrote ${parsed.out}\n`);
   }

@@ -5,7 +5,7 @@ import { readPackageMnist } from '../../scripts/build-mnist';
 import { useBackend } from './backend';
 import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from './measures';
 import { CSV_HEADER, runCsv, runJson, type Run } from './runJson';
-import { ARM_NAMES, Experiment, experimentData, FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './trainer';
+import { Experiment, experimentData, FULL_TEST_EVERY, LIVE_TEST_DIGITS } from './trainer';
 
 const config: Config = {
   ...DEFAULT_CONFIG,
@@ -26,13 +26,7 @@ beforeAll(async () => {
   const experiment = new Experiment(config, data);
   const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
   while (!experiment.done) experiment.advance().forEach((record, arm) => record && records[arm].push(record));
-  run = {
-    config,
-    backend: 'wasm',
-    trainDigits: data.train.count,
-    testDigits: data.test.count,
-    arms: experiment.arms.map((arm, i) => ({ name: ARM_NAMES[arm.arm], normalization: arm.normalization, diverged: arm.diverged, records: records[i] })),
-  };
+  run = experiment.run(records, 'wasm');
   experiment.dispose();
 });
 

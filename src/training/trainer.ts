@@ -12,6 +12,7 @@ import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
+import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
 
@@ -338,9 +339,20 @@ export class Experiment {
 
   constructor(
     readonly config: Config,
-    data: ExperimentData,
+    private readonly data: ExperimentData,
   ) {
     this.arms = [new ArmTrainer(config, 0, data), new ArmTrainer(config, 1, data)];
+  }
+
+  /** The run as runJson/runCsv take it: both arms with their records, on the digits trained and tested on. */
+  run(records: readonly (readonly ArmRecord[])[], backend: string): Run {
+    return {
+      config: this.config,
+      backend,
+      trainDigits: this.data.train.count,
+      testDigits: this.data.test.count,
+      arms: this.arms.map((arm, i) => ({ name: ARM_NAMES[arm.arm], normalization: arm.normalization, diverged: arm.diverged, records: records[i] })),
+    };
   }
 
   get done(): boolean {

@@ -13,7 +13,7 @@ import { readPackageMnist } from '../../scripts/build-mnist';
 import { useBackend } from '../../src/training/backend';
 import type { ArmRecord } from '../../src/training/measures';
 import { CSV_HEADER, runJson } from '../../src/training/runJson';
-import { ARM_NAMES, Experiment, experimentData } from '../../src/training/trainer';
+import { Experiment, experimentData } from '../../src/training/trainer';
 import { ACTION_TIMEOUT_MS, useBrowserApp } from './harness';
 
 /** A short run of a small network that finishes within seconds. */
@@ -50,13 +50,7 @@ async function cliJson(query: string) {
   const experiment = new Experiment(config, data);
   const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
   while (!experiment.done) experiment.advance().forEach((record, arm) => record && records[arm].push(record));
-  const json = runJson({
-    config,
-    backend,
-    trainDigits: data.train.count,
-    testDigits: data.test.count,
-    arms: experiment.arms.map((arm, i) => ({ name: ARM_NAMES[arm.arm], normalization: arm.normalization, diverged: arm.diverged, records: records[i] })),
-  });
+  const json = runJson(experiment.run(records, backend));
   experiment.dispose();
   tf.disposeVariables();
   return JSON.parse(JSON.stringify(json));
