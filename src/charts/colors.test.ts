@@ -61,6 +61,10 @@ describe('colors', () => {
   });
 
   for (const theme of [LIGHT_THEME, DARK_THEME]) {
+    it(`gives both arms' lines of the ${theme.scheme} theme at least 3:1 on the chart, as WCAG asks of a chart's graphics`, () => {
+      for (const line of theme.armLines) expect(contrastRatio(line, theme.background), `${line} on ${theme.background}`).toBeGreaterThanOrEqual(3);
+    });
+
     it(`gives every text colour of the ${theme.scheme} theme at least 4.5:1 on the chart and on the readout box`, () => {
       const readoutBox = composite(theme.readoutBackground, theme.background);
       for (const text of [theme.text, theme.mutedText, ...theme.armText]) {

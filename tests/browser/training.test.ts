@@ -83,7 +83,7 @@ async function waitForPaints(page: Page, since: Record<string, { painted: number
   );
 }
 
-/** Pixels of a chart drawn in each arm's colour (ARM_COLORS: A #E69F00, B #0072B2): curves, not just axes. */
+/** Pixels of a chart drawn in each arm's colour (the light theme's ARM_COLORS: A #D17A00, B #005C94): curves, not just axes. */
 async function armPixels(page: Page, testId: string): Promise<[number, number]> {
   return page.evaluate((id) => {
     const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid="${id}"]`)!;
@@ -91,8 +91,8 @@ async function armPixels(page: Page, testId: string): Promise<[number, number]> 
     const near = (i: number, [r, g, b]: number[]) => Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 30;
     const counts: [number, number] = [0, 0];
     for (let i = 0; i < data.length; i += 4) {
-      if (near(i, [0xe6, 0x9f, 0x00])) counts[0]++;
-      if (near(i, [0x00, 0x72, 0xb2])) counts[1]++;
+      if (near(i, [0xd1, 0x7a, 0x00])) counts[0]++;
+      if (near(i, [0x00, 0x5c, 0x94])) counts[1]++;
     }
     return counts;
   }, testId);
