@@ -12,6 +12,7 @@ import {
   LUT_SIZE,
   lookupIndex,
   setColorScheme,
+  withColorScheme,
   textColorFor,
   withAlpha,
 } from './colors';
@@ -73,6 +74,19 @@ describe('colors', () => {
       }
     });
   }
+
+  it('paints in another scheme for one call and then puts the theme back, also when the painting throws', () => {
+    setColorScheme('dark');
+    expect(withColorScheme('light', () => [CHART_THEME.scheme, ARM_COLORS[0]])).toEqual(['light', LIGHT_THEME.armLines[0]]);
+    expect(CHART_THEME).toBe(DARK_THEME);
+    expect(() =>
+      withColorScheme('light', () => {
+        throw new Error('no canvas');
+      }),
+    ).toThrow('no canvas');
+    expect(CHART_THEME).toBe(DARK_THEME);
+    expect(ARM_COLORS).toEqual(DARK_THEME.armLines);
+  });
 
   it("switches the charts and the arm colours with the colour scheme, and writes arm text in the theme's text colour", () => {
     setColorScheme('dark');

@@ -86,6 +86,20 @@ export function textColorFor(color: string): string {
   return arm >= 0 ? CHART_THEME.armText[arm] : color;
 }
 
+/**
+ * Runs `paint` with the charts in `scheme`, then puts the theme back (also if it throws): a file
+ * for a slide or a paper is printed in the light theme whatever the page shows.
+ */
+export function withColorScheme<T>(scheme: ColorScheme, paint: () => T): T {
+  const previous = CHART_THEME.scheme;
+  setColorScheme(scheme);
+  try {
+    return paint();
+  } finally {
+    setColorScheme(previous);
+  }
+}
+
 /** Paints the chart's background over the whole canvas (instead of leaving it transparent). */
 export function paintBackground(ctx: CanvasRenderingContext2D, width: number, height: number): void {
   ctx.fillStyle = CHART_THEME.background;

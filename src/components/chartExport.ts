@@ -1,9 +1,10 @@
 /**
  * A chart's drawing function run once more for a file: onto a canvas at twice the chart's size
- * for a PNG, or onto an SVG context for a vector file, with the chart's title above it.
+ * for a PNG, or onto an SVG context for a vector file, with the chart's title above it. Files are
+ * drawn in the light theme, dark ink on white paper, whatever the page's scheme.
  */
 import { asCanvasContext, SvgContext } from '../charts/svgContext';
-import { CHART_THEME } from '../charts/colors';
+import { CHART_THEME, withColorScheme } from '../charts/colors';
 import type { LabState, LabStore } from '../state/store';
 import { exportFileName, latestStep, saveBlob, type ExportChoice } from './exportFiles';
 
@@ -57,6 +58,10 @@ function titleLines(title: string, width: number): string[] {
 
 /** The chart as a PNG at PNG_SCALE, on white, its title above it. */
 export async function chartPng(draw: Draw, width: number, height: number, title: string): Promise<Blob> {
+  return canvasBlob(withColorScheme('light', () => chartPage(draw, width, height, title)));
+}
+
+function chartPage(draw: Draw, width: number, height: number, title: string): HTMLCanvasElement {
   checkSize(width, height);
   const lines = titleLines(title, width);
   const top = lines.length * TITLE_LINE + 2 * PAD;
@@ -77,11 +82,15 @@ export async function chartPng(draw: Draw, width: number, height: number, title:
   drawTitle(ctx, lines);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(chart, 0, top * PNG_SCALE);
-  return canvasBlob(page);
+  return page;
 }
 
 /** The chart as an SVG document, its title above it and as the document's title. */
 export function chartSvg(draw: Draw, width: number, height: number, title: string): Blob {
+  return withColorScheme('light', () => svgDocument(draw, width, height, title));
+}
+
+function svgDocument(draw: Draw, width: number, height: number, title: string): Blob {
   checkSize(width, height);
   const lines = titleLines(title, width);
   const top = lines.length * TITLE_LINE + 2 * PAD;
@@ -137,6 +146,10 @@ const PANEL_GAP = 12;
  * panel's caption above the panel, and `caption` (the run's settings) below.
  */
 export async function figurePng(title: string, panels: FigurePanel[], caption: string, panelHeight: number): Promise<Blob> {
+  return canvasBlob(withColorScheme('light', () => figurePage(title, panels, caption, panelHeight)));
+}
+
+function figurePage(title: string, panels: FigurePanel[], caption: string, panelHeight: number): HTMLCanvasElement {
   const width = PAD * 2 + panels.length * PANEL_WIDTH + (panels.length - 1) * PANEL_GAP;
   const titleRows = titleLines(title, width);
   const measure = measurer();
@@ -174,5 +187,5 @@ export async function figurePng(title: string, panels: FigurePanel[], caption: s
   ctx.font = captionFont;
   ctx.fillStyle = CHART_THEME.mutedText;
   captionRows.forEach((text, row) => ctx.fillText(text, PAD, chartTop + panelHeight + PAD + 15 * (row + 0.5)));
-  return canvasBlob(page);
+  return page;
 }

@@ -181,4 +181,38 @@ describe('export', () => {
     for (const ink of drawn) expect(ink).toBeGreaterThan(5000);
     expect(errors).toEqual([]);
   });
+
+  it('prints a chart on white in the light theme while the page shows the dark one, and leaves the page dark', async () => {
+    const { page, errors } = await lab.open(`/?${QUERY}`);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await finishedRun(page);
+    const png = await exportFrom(page, 'chart-accuracy-export', /^PNG/);
+    const [paper, darkPanel] = await page.evaluate(async (base64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(image, 0, 0);
+      const { data } = ctx.getImageData(0, 0, image.width, image.height);
+      let white = 0;
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245) white++;
+        // The dark theme's panel colour, #1b2029.
+        if (Math.abs(data[i] - 0x1b) + Math.abs(data[i + 1] - 0x20) + Math.abs(data[i + 2] - 0x29) < 12) dark++;
+      }
+      return [white / (data.length / 4), dark / (data.length / 4)];
+    }, png.bytes.toString('base64'));
+    expect(paper).toBeGreaterThan(0.6);
+    expect(darkPanel).toBeLessThan(0.01);
+    // The chart on the page still paints the dark theme after the export.
+    const pagePanel = await page
+      .getByTestId('chart-accuracy')
+      .evaluate((canvas: HTMLCanvasElement) => [...canvas.getContext('2d')!.getImageData(2, 2, 1, 1).data].slice(0, 3));
+    expect(pagePanel).toEqual([0x1b, 0x20, 0x29]);
+    expect(errors).toEqual([]);
+  });
 });
