@@ -7,7 +7,7 @@ import { ChartTable } from './ChartTable';
 import type { ChartTable as Table } from './chartTables';
 import { chartExportChoices } from './chartExport';
 import { ExportMenu } from './ExportMenu';
-import { useLab } from './labContext';
+import { useLab, useLabState } from './labContext';
 import { registerChart, requestPaint } from './paintScheduler';
 
 export interface PaintArgs {
@@ -47,6 +47,11 @@ export interface ChartCanvasProps {
 }
 
 const UNSEEN_DESCRIPTION_MS = 1000;
+/**
+ * In classroom mode (`present=1`) a chart is drawn at this zoom, as the browser zooms a page:
+ * its text, lines and margins grow together, so axis labels read from the back of a room.
+ */
+export const PRESENTED_ZOOM = 1.5;
 
 /**
  * A canvas sized to its box for the device's pixel ratio, painted outside React: subscribing to
@@ -54,6 +59,7 @@ const UNSEEN_DESCRIPTION_MS = 1000;
  */
 export function ChartCanvas({ label, height, inputs, paint, describe, table, stepCursor = false, testId, vector = false }: ChartCanvasProps) {
   const { store } = useLab();
+  const zoom = useLabState((s) => s.config.present) === '1' ? PRESENTED_ZOOM : 1;
   const descriptionId = useId();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const descriptionRef = useRef<HTMLParagraphElement>(null);
@@ -78,11 +84,14 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
     let drawnData: unknown[] = [];
     const dataOf = (state: LabState) => [...state.series, state.series[0].version, state.series[1].version];
     const differs = (now: unknown[], before: unknown[]) => now.length !== before.length || now.some((value, i) => value !== before[i]);
+    // The chart paints in its own units: CSS pixels divided by the zoom.
+    const chartHeight = height / zoom;
     const observer = new ResizeObserver(([entry]) => {
-      width = Math.floor(entry.contentRect.width);
+      const cssWidth = Math.floor(entry.contentRect.width);
+      width = cssWidth / zoom;
       widthRef.current = width;
       const ratio = window.devicePixelRatio || 1;
-      canvas.width = Math.max(1, Math.round(width * ratio));
+      canvas.width = Math.max(1, Math.round(cssWidth * ratio));
       canvas.height = Math.round(height * ratio);
       drawn = null;
       requestPaint();
@@ -108,7 +117,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         drawnData = dataOf(state);
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-        layoutRef.current = paintRef.current({ ctx, width, height, state }) ?? null;
+        layoutRef.current = paintRef.current({ ctx, width, height: chartHeight, state }) ?? null;
         descriptionRef.current!.textContent = describeRef.current(state);
         canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
       },
@@ -134,12 +143,12 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
       unsubscribe();
       if (describeTimer !== null) clearTimeout(describeTimer);
     };
-  }, [store, height]);
+  }, [store, height, zoom]);
 
   const stepAt = (event: React.PointerEvent<HTMLCanvasElement>): number | null | undefined => {
     const layout = layoutRef.current;
     if (!layout) return undefined;
-    const x = event.clientX - event.currentTarget.getBoundingClientRect().left;
+    const x = (event.clientX - event.currentTarget.getBoundingClientRect().left) / zoom;
     return stepAtPointer(
       x,
       layout.x,
@@ -192,7 +201,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         <ExportMenu
           what={label}
           testId={testId && `${testId}-export`}
-          choices={chartExportChoices(store, label, testId ?? 'chart', vector, widthRef, height, paintRef)}
+          choices={chartExportChoices(store, label, testId ?? 'chart', vector, widthRef, height / zoom, paintRef)}
         />
         <p id={descriptionId} ref={descriptionRef} className="visually-hidden" data-testid={testId && `${testId}-text`} />
       </div>

@@ -36,6 +36,36 @@ async function settledStep(page: Page): Promise<number> {
   }
 }
 
+/**
+ * Height in device pixels of the x axis's tick labels on Figure 1(a): the rows of the bottom
+ * margin that hold text-coloured ink.
+ */
+async function tickLabelHeight(page: Page): Promise<number> {
+  return page.getByTestId('chart-accuracy').evaluate((canvas: HTMLCanvasElement) => {
+    const { data, width, height } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const rows: number[] = [];
+    // Below the plot: the tick labels, then the axis title; the bottom third of the canvas holds both.
+    for (let y = Math.floor((height * 2) / 3); y < height; y++) {
+      for (let x = Math.floor(width / 4); x < width; x++) {
+        const i = 4 * (y * width + x);
+        if (data[i + 3] > 0 && data[i] < 120 && data[i + 1] < 120 && data[i + 2] < 140) {
+          rows.push(y);
+          break;
+        }
+      }
+    }
+    // The first run of consecutive inked rows under the plot's bottom line: the tick labels.
+    const runs: number[][] = [];
+    for (const y of rows) {
+      const run = runs.at(-1);
+      if (run && y === run.at(-1)! + 1) run.push(y);
+      else runs.push([y]);
+    }
+    const labels = runs.filter((run) => run.length > 3);
+    return labels.length > 1 ? labels[labels.length - 2].length : 0;
+  });
+}
+
 async function chartBox(page: Page): Promise<{ width: number; height: number }> {
   const box = await page.getByTestId('chart-accuracy').boundingBox();
   if (!box) throw new Error('Figure 1(a) has no box');
@@ -63,6 +93,10 @@ describe('classroom mode', () => {
     // Nobody pressed Play.
     await waitForStatus(page, 'Training');
     await waitForStep(page, 20);
+    // Its text grows with it, for the back of the room.
+    const [presented, normalText] = [await tickLabelHeight(page), await tickLabelHeight(normal.page)];
+    expect(normalText).toBeGreaterThan(4);
+    expect(presented).toBeGreaterThan(1.3 * normalText);
     expect(await page.getByRole('button', { name: 'Pause', exact: true }).isVisible()).toBe(true);
     mkdirSync(join(artifactsDir, 'screenshots'), { recursive: true });
     // The viewport, as a projector shows it: a full-page capture resizes the page, which clears the canvases.
