@@ -86,6 +86,42 @@ describe('downloadDigits', () => {
     for (let i = 1; i < progress.length; i++) expect(progress[i].loadedBytes).toBeGreaterThanOrEqual(progress[i - 1].loadedBytes);
   });
 
+  it('hands a copy of the response to keep, whole, and still trains when keeping it fails', { timeout: HANG_GUARD_MS }, async () => {
+    let kept: Promise<ArrayBuffer> | null = null;
+    const bytes = await downloadDigits(
+      `${origin}/data/mnist.bin`,
+      () => {},
+      false,
+      async (copy) => {
+        kept = copy.arrayBuffer();
+      },
+    );
+    expect(Buffer.compare(bytes, raw)).toBe(0);
+    expect(Buffer.compare(Buffer.from(await kept!), gzipped)).toBe(0);
+    const failing = await downloadDigits(
+      `${origin}/data/mnist.bin`,
+      () => {},
+      false,
+      async () => {
+        throw new Error('QuotaExceededError');
+      },
+    );
+    expect(Buffer.compare(failing, raw)).toBe(0);
+  });
+
+  it('keeps no copy of a failed download', { timeout: HANG_GUARD_MS }, async () => {
+    let kept = 0;
+    await expect(
+      downloadDigits(
+        `${origin}/missing/mnist.bin`,
+        () => {},
+        false,
+        async () => void kept++,
+      ),
+    ).rejects.toThrow('HTTP 404');
+    expect(kept).toBe(0);
+  });
+
   it('puts the digits on a SharedArrayBuffer when asked, so both workers read one copy', { timeout: HANG_GUARD_MS }, async () => {
     const bytes = await downloadDigits(`${origin}/data/mnist.bin`, () => {}, true);
     expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer);

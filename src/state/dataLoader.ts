@@ -3,7 +3,7 @@
  * checked here (so a bad file is named before any worker starts), and kept for every run of the
  * visit. Both workers get these bytes: shared where the page may share memory, copied where not.
  */
-import { gunzipMnist, parseMnist } from '../training/data';
+import { gunzipMnist, MNIST_CACHE, parseMnist } from '../training/data';
 
 export interface DownloadProgress {
   loadedBytes: number;
@@ -57,21 +57,25 @@ async function readBody(response: Response, url: string, onProgress: (progress: 
   return bytes;
 }
 
+/** Given a copy of the digit file's response as it arrives, stores it somewhere (offlineCopy). */
+export type KeepCopy = (copy: Response) => Promise<void>;
+
 /**
  * Fetches the digit file at `url`, reports progress, checks it (gunzip, header, length, labels)
  * and returns its uncompressed bytes: on a SharedArrayBuffer when `shared`, so both workers read
- * one copy. Every failure throws an Error whose message starts with the URL and says what came
- * back: the network error, the HTTP status, the bytes received, or what the file's check found.
+ * one copy. `keep`, where given, gets a copy of a successful response, read alongside this one.
+ * Every failure throws an Error whose message starts with the URL and says what came back: the
+ * network error, the HTTP status, the bytes received, or what the file's check found.
  */
 export async function downloadDigits(
   url: string,
   onProgress: (progress: DownloadProgress) => void,
   shared: boolean,
-  fetchFile: typeof fetch = fetch,
+  keep: KeepCopy | null = null,
 ): Promise<Uint8Array> {
   let response: Response;
   try {
-    response = await fetchFile(url);
+    response = await fetch(url);
   } catch (error) {
     throw new Error(`${url}: could not fetch the MNIST digits (${reasonOf(error)})`);
   }
@@ -79,10 +83,27 @@ export async function downloadDigits(
     const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     throw new Error(`${url}: could not fetch the MNIST digits: HTTP ${status}`);
   }
+  // Without a copy the page still trains; it only has to download the file again next time.
+  keep?.(response.clone()).catch(() => {});
   const raw = await gunzipMnist(await readBody(response, url, onProgress), url);
   parseMnist(raw, url);
   if (!shared) return raw;
   const digits = new Uint8Array(new SharedArrayBuffer(raw.length));
   digits.set(raw);
   return digits;
+}
+
+/**
+ * Where the page keeps the digit file for offline visits: the cache the service worker answers
+ * the file's URL from (vite.config.ts). The worker does not precache the file, since on a first
+ * visit that would be a second 11 MB download beside the page's own; a page the worker already
+ * controls needs no copy (the worker caches what it fetches). Null where there is nothing to do.
+ */
+export function offlineCopy(): KeepCopy | null {
+  const worker = globalThis.navigator?.serviceWorker;
+  if (!('caches' in globalThis) || worker === undefined || worker.controller !== null) return null;
+  return async (copy) => {
+    const cache = await caches.open(MNIST_CACHE);
+    await cache.put(copy.url, copy);
+  };
 }

@@ -8,7 +8,7 @@ import { MNIST_PATH, parseMnist } from '../training/data';
 import { command, type Assets, type Command, type Result } from '../training/protocol';
 import { unpackRecords } from '../training/records';
 import type { ArmIndex } from '../training/trainer';
-import { downloadDigits, type DownloadProgress } from './dataLoader';
+import { downloadDigits, offlineCopy, type DownloadProgress } from './dataLoader';
 import { freshArm, freshSeries, pairStep, type ArmStatus, type DataState, type LabStore } from './store';
 
 /** The part of a Worker the runner uses, so tests can hand it something else. */
@@ -65,7 +65,8 @@ export class Runner {
     private readonly store: LabStore,
     private readonly createWorker: () => TrainingWorker,
     private readonly assets: Assets,
-    private readonly download: DigitDownload = (onProgress) => downloadDigits(assets.dataUrl, onProgress, globalThis.crossOriginIsolated === true),
+    private readonly download: DigitDownload = (onProgress) =>
+      downloadDigits(assets.dataUrl, onProgress, globalThis.crossOriginIsolated === true, offlineCopy()),
     /** Where the platform has them (a secure context), a worker's end is seen at once; elsewhere by the heartbeat alone. */
     private readonly locks: Locks | null = globalThis.navigator?.locks ?? null,
   ) {}

@@ -46,6 +46,8 @@ export const DIGIT_CLASSES = 10;
 const MAGIC = 'MNST';
 const MAGIC_BYTES = Array.from(MAGIC, (c) => c.charCodeAt(0));
 const FORMAT_VERSION = 2;
+/** The Cache Storage cache that holds the digit file for offline visits; a new format gets a new one. */
+export const MNIST_CACHE = `mnist-digits-v${FORMAT_VERSION}`;
 const HEADER_BYTES = 20;
 
 const formatCount = (n: number) => n.toLocaleString('en-US');

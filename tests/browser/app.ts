@@ -159,11 +159,18 @@ const CONTENT_TYPES: Record<string, string> = {
  * no fallback to index.html, no compression. `close()` drops open connections too, so a test can
  * take the server away while its page stays open.
  */
-export async function startStaticHost(options: StaticHostOptions = {}): Promise<RunningApp> {
+export interface StaticHost extends RunningApp {
+  /** The path of every GET request served so far, in order. */
+  served: string[];
+}
+
+export async function startStaticHost(options: StaticHostOptions = {}): Promise<StaticHost> {
   const outDir = options.root ?? (await buildApp());
   const base = options.base ?? '/';
+  const served: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+    if (req.method === 'GET') served.push(path);
     const inside = path.startsWith(base) ? normalize(path.slice(base.length)) : null;
     const file = inside === null || inside.startsWith('..') ? null : join(outDir, inside.endsWith(sep) || inside === '.' ? join(inside, 'index.html') : inside);
     if (file === null || !existsSync(file) || !statSync(file).isFile()) {
@@ -178,6 +185,7 @@ export async function startStaticHost(options: StaticHostOptions = {}): Promise<
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}${base}`,
+    served,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
