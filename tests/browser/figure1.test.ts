@@ -147,7 +147,16 @@ describe('Figure 1 at the top of the page', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width - 20, y, { steps: 5 });
     await page.mouse.up();
-    const dragged = await waitForText(page, 'cursor-readout', /^Step [1-9]\d+:/);
+    await waitForText(page, 'cursor-readout', /^Step [1-9]\d+:/);
+    // The live region speaks at most every 300 ms while dragged: read it once it has caught up with the drag's end.
+    let dragged = await textOf(page, 'cursor-readout');
+    for (;;) {
+      await page.waitForTimeout(400);
+      const now = await textOf(page, 'cursor-readout');
+      if (now === dragged) break;
+      dragged = now;
+    }
+    expect(dragged).toMatch(/^Step [1-9]\d+:/);
     await page.mouse.move(box.x + box.width / 2, box.y - 40);
     await page.waitForTimeout(500);
     expect(await textOf(page, 'cursor-readout')).toBe(dragged);
