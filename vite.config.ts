@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { ensureMnist } from './scripts/build-mnist';
+import { ensureMnist } from './scripts/build-mnist.ts';
 
 /** URL folder (under the page's base) where the tfjs wasm binaries are served. */
 export const TFJS_WASM_DIR = 'tfjs-wasm/';
