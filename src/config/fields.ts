@@ -527,16 +527,12 @@ export type Config = { -readonly [K in keyof FieldTable]: ValueOf<FieldTable[K]>
 export type Activation = Config['activation'];
 export type InferenceStatistics = Config['inferenceStatistics'];
 export type Backend = Config['backend'];
-export type Gradients = Config['gradients'];
 export type DistributionView = Config['distributionView'];
-export type LossScale = Config['lossScale'];
-/** A display switch written as `0` or `1` in links. */
-export type Switch = Config['present'];
 
 type NamesOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
-export type NumericFieldName = NamesOfType<number>;
-export type EnumFieldName = NamesOfType<string>;
-export type NormalizationFieldName = NamesOfType<Normalization[]>;
+type NumericFieldName = NamesOfType<number>;
+type EnumFieldName = NamesOfType<string>;
+type NormalizationFieldName = NamesOfType<Normalization[]>;
 
 type Named<Spec, Name> = Omit<Spec, 'default'> & { name: Name };
 

@@ -32,18 +32,10 @@ export {
   type Backend,
   type Config,
   type DistributionView,
-  type EnumField,
   type Field,
-  type Gradients,
   type InferenceStatistics,
-  type IntegerField,
-  type LossScale,
   type Normalization,
-  type NormalizationInfo,
-  type NormalizationListField,
   type NormalizationOp,
-  type NumberField,
-  type Switch,
 } from './fields';
 
 /** Whether a layer normalizes at all (BN in any form, or LayerNorm). */
@@ -117,7 +109,7 @@ function describeReceived(raw: unknown): string {
 }
 
 /** Numbers as people and links write them: shortest round-trip form, no "-0". */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   return String(value === 0 ? 0 : value);
 }
 
@@ -278,7 +270,7 @@ function checkField(field: Field, raw: unknown, context: Config): Checked {
 }
 
 /** How many unknown keys are reported one by one before the rest are counted in one problem. */
-export const UNKNOWN_KEYS_REPORTED = 10;
+const UNKNOWN_KEYS_REPORTED = 10;
 
 /** Problems for keys that name no field: a hostile input with thousands of them gets 11 problems, not thousands. */
 export function unknownKeyProblems(keys: readonly string[], receivedAt: (index: number) => string): Problem[] {
