@@ -56,7 +56,7 @@ function titleLines(title: string, width: number): string[] {
 }
 
 /** The chart as a PNG at PNG_SCALE, on white, its title above it. */
-export async function chartPng(draw: Draw, width: number, height: number, title: string): Promise<Blob> {
+async function chartPng(draw: Draw, width: number, height: number, title: string): Promise<Blob> {
   checkSize(width, height);
   const lines = titleLines(title, width);
   const top = lines.length * TITLE_LINE + 2 * PAD;
@@ -81,7 +81,7 @@ export async function chartPng(draw: Draw, width: number, height: number, title:
 }
 
 /** The chart as an SVG document, its title above it and as the document's title. */
-export function chartSvg(draw: Draw, width: number, height: number, title: string): Blob {
+function chartSvg(draw: Draw, width: number, height: number, title: string): Blob {
   checkSize(width, height);
   const lines = titleLines(title, width);
   const top = lines.length * TITLE_LINE + 2 * PAD;
@@ -95,7 +95,7 @@ export function chartSvg(draw: Draw, width: number, height: number, title: strin
   return new Blob([svg.toString(title)], { type: 'image/svg+xml' });
 }
 
-export function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
+function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) =>
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'),
   );
