@@ -55,9 +55,23 @@ function normalizationTable<const T extends { [K in keyof T]: NormalizationSpec<
  */
 const NORMALIZATION_TABLE = normalizationTable({
   /** g(Wx + b): the paper's baseline. */
-  none: { label: 'no normalization', shortLabel: 'no BN', nonlinearityInput: 'Wx + b', batchStatistics: false, before: [], after: [] },
+  none: {
+    label: 'no normalization',
+    shortLabel: 'no BN',
+    nonlinearityInput: 'Wx + b',
+    batchStatistics: false,
+    before: [],
+    after: [],
+  },
   /** BN before the nonlinearity, g(BN(Wx)), the paper's placement (Algorithm 1). */
-  batchnorm: { label: 'BN before the nonlinearity', shortLabel: 'BN', nonlinearityInput: 'BN(Wx)', batchStatistics: true, before: ['batchNorm'], after: [] },
+  batchnorm: {
+    label: 'BN before the nonlinearity',
+    shortLabel: 'BN',
+    nonlinearityInput: 'BN(Wx)',
+    batchStatistics: true,
+    before: ['batchNorm'],
+    after: [],
+  },
   /**
    * BN followed, in training mode only, by a random affine map per unit that changes at every
    * step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input distribution
@@ -76,7 +90,14 @@ const NORMALIZATION_TABLE = normalizationTable({
    * Ba et al. 2016's LayerNorm, each example over its own layer's units, the same in training and
    * inference; it is not BN (no batch statistics).
    */
-  layernorm: { label: 'LayerNorm (Ba et al.)', shortLabel: 'LayerNorm', nonlinearityInput: 'LN(Wx)', batchStatistics: false, before: ['layerNorm'], after: [] },
+  layernorm: {
+    label: 'LayerNorm (Ba et al.)',
+    shortLabel: 'LayerNorm',
+    nonlinearityInput: 'LN(Wx)',
+    batchStatistics: false,
+    before: ['layerNorm'],
+    after: [],
+  },
   /**
    * BN after the nonlinearity, BN(g(Wx + b)) feeding the next layer, the placement many
    * practitioners use; the input to the nonlinearity is then Wx + b (the dense op keeps its bias).
