@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { ensureMnist } from './scripts/build-mnist';
-import { MNIST_CACHE, MNIST_PATH } from './src/training/data';
+import { ensureMnist } from './scripts/build-mnist.ts';
+import { MNIST_CACHE, MNIST_PATH } from './src/training/data.ts';
 
 /** URL folder (under the page's base) where the tfjs wasm binaries are served. */
 export const TFJS_WASM_DIR = 'tfjs-wasm/';

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { encodeMnist, MNIST_PATH, parseIdx, type MnistSplits } from '../src/training/data';
+import { encodeMnist, MNIST_PATH, parseIdx, type MnistSplits } from '../src/training/data.ts';
 
 export const MNIST_OUTPUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'public', MNIST_PATH);
 

@@ -66,7 +66,7 @@ export const HEATMAP_MARGINS: Margins = { ...DEFAULT_MARGINS, top: 40, right: 62
 const VIRIDIS = colorLookupTable(interpolateViridis);
 
 /** The share of all recorded values the y-axis keeps in view. */
-export const BULK_SHARE = 0.99;
+const BULK_SHARE = 0.99;
 /** The y-axis never shows less than [-2, 2], so a narrow BN distribution still reads as narrow. */
 export const MIN_EXTENT = 2;
 

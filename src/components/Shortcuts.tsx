@@ -8,7 +8,7 @@ import { useEffect, useRef } from 'react';
 import type { Runner } from '../state/runner';
 import type { LabStore } from '../state/store';
 
-export const SHORTCUTS: readonly { keys: readonly string[]; action: string }[] = [
+const SHORTCUTS: readonly { keys: readonly string[]; action: string }[] = [
   { keys: ['Space'], action: 'Play or pause both arms' },
   { keys: ['S', '.'], action: 'Train one step (while paused)' },
   { keys: ['R'], action: 'Reset: both arms back to step 0, same seed' },

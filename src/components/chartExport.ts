@@ -57,7 +57,7 @@ function titleLines(title: string, width: number): string[] {
 }
 
 /** The chart as a PNG at PNG_SCALE, on white, its title above it. */
-export async function chartPng(draw: Draw, width: number, height: number, title: string): Promise<Blob> {
+async function chartPng(draw: Draw, width: number, height: number, title: string): Promise<Blob> {
   return canvasBlob(withColorScheme('light', () => chartPage(draw, width, height, title)));
 }
 
@@ -86,7 +86,7 @@ function chartPage(draw: Draw, width: number, height: number, title: string): HT
 }
 
 /** The chart as an SVG document, its title above it and as the document's title. */
-export function chartSvg(draw: Draw, width: number, height: number, title: string): Blob {
+function chartSvg(draw: Draw, width: number, height: number, title: string): Blob {
   return withColorScheme('light', () => svgDocument(draw, width, height, title));
 }
 
@@ -104,7 +104,7 @@ function svgDocument(draw: Draw, width: number, height: number, title: string): 
   return new Blob([svg.toString(title)], { type: 'image/svg+xml' });
 }
 
-export function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
+function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) =>
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'),
   );

@@ -1,54 +1,42 @@
 /**
- * The one config schema. Every field of an experiment lives here with its default; the URL,
- * the controls, the worker, the command line and the tests all read this file.
+ * The one config schema: what reads the tables of fields.ts. Every field of an experiment and
+ * every normalization is written once there; the URL, the controls, the worker, the command line
+ * and the tests read them through this file, which parses, formats and validates values.
  *
- * `FIELDS` is the single table: name, URL key, kind, bounds or allowed values, label, help text
- * and units. Parsing (URL, flags) and validation are driven by it, so a field added here is
- * accepted everywhere at once. Unlike tensorflow/playground's State.PROPS it rejects NaN and
- * Infinity, accepts only the listed enum values and enforces ranges, because a hand-edited link
- * must never freeze a tab or exhaust its memory (units=10000, layers=1000).
+ * Parsing (URL, flags) and validation walk `FIELDS`, so a field added to the table is accepted
+ * everywhere at once. Unlike tensorflow/playground's State.PROPS it rejects NaN and Infinity,
+ * accepts only the listed enum values and enforces ranges, because a hand-edited link must never
+ * freeze a tab or exhaust its memory (units=10000, layers=1000).
  */
+import {
+  DEFAULT_CONFIG,
+  FIELDS,
+  NORMALIZATION_DIGITS,
+  NORMALIZATION_INFO,
+  NORMALIZATIONS,
+  type Config,
+  type Field,
+  type IntegerField,
+  type Normalization,
+  type NormalizationListField,
+  type NormalizationOp,
+  type NumberField,
+} from './fields';
 
-export type Activation = 'sigmoid' | 'tanh' | 'relu';
-/**
- * Per hidden layer, how it normalizes:
- * - `batchnorm`: BN before the nonlinearity, g(BN(Wx)), the paper's placement (Algorithm 1);
- * - `noisy`: BN followed, in training mode only, by a random affine map per unit that changes at
- *   every step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input
- *   distribution shifts all the time although BN is there; inference mode is plain BN;
- * - `layernorm`: Ba et al. 2016's LayerNorm, each example over its own layer's units, the same
- *   in training and inference; it is not BN (no batch statistics);
- * - `batchnorm-after`: BN after the nonlinearity, BN(g(Wx + b)) feeding the next layer, the
- *   placement many practitioners use; the input to the nonlinearity is then Wx + b;
- * - `ghost-batchnorm`: Hoffer et al. 2017's ghost batch normalization, BN before the
- *   nonlinearity whose statistics come from virtual batches of `ghostBatchSize` examples inside
- *   the mini-batch rather than from the whole of it.
- */
-export type Normalization = 'none' | 'batchnorm' | 'noisy' | 'layernorm' | 'batchnorm-after' | 'ghost-batchnorm';
-
-/** The normalizations in the order of their digit in links and flags: 0, 1, 2, ... */
-export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm'];
-
-export interface NormalizationInfo {
-  /** Its name in a choice of the layer's normalization. */
-  label: string;
-  /** The input to the layer's nonlinearity, in the paper's notation. */
-  nonlinearityInput: string;
-  /** Whether it normalizes with the mini-batch's statistics, so that training and inference mode differ. */
-  batchStatistics: boolean;
-}
-
-export const NORMALIZATION_INFO: Readonly<Record<Normalization, NormalizationInfo>> = {
-  none: { label: 'no normalization', nonlinearityInput: 'Wx + b', batchStatistics: false },
-  batchnorm: { label: 'BN before the nonlinearity', nonlinearityInput: 'BN(Wx)', batchStatistics: true },
-  noisy: { label: 'noisy BN (Santurkar et al.)', nonlinearityInput: 'BN(Wx)·s + b', batchStatistics: true },
-  layernorm: { label: 'LayerNorm (Ba et al.)', nonlinearityInput: 'LN(Wx)', batchStatistics: false },
-  'batchnorm-after': { label: 'BN after the nonlinearity', nonlinearityInput: 'Wx + b', batchStatistics: true },
-  'ghost-batchnorm': { label: 'ghost BN (Hoffer et al.)', nonlinearityInput: 'BN(Wx)', batchStatistics: true },
-};
-
-/** "0 none, 1 BN before the nonlinearity, ...": every digit of a normalization list, for help texts and messages. */
-const NORMALIZATION_DIGITS = NORMALIZATIONS.map((n, digit) => `${digit} ${NORMALIZATION_INFO[n].label}`).join(', ');
+export {
+  DEFAULT_CONFIG,
+  FIELDS,
+  NORMALIZATION_INFO,
+  NORMALIZATIONS,
+  type Activation,
+  type Backend,
+  type Config,
+  type DistributionView,
+  type Field,
+  type InferenceStatistics,
+  type Normalization,
+  type NormalizationOp,
+} from './fields';
 
 /** Whether a layer normalizes at all (BN in any form, or LayerNorm). */
 export function isBatchNormalized(layer: Normalization): boolean {
@@ -59,459 +47,14 @@ export function isBatchNormalized(layer: Normalization): boolean {
 export function usesBatchStatistics(layer: Normalization): boolean {
   return NORMALIZATION_INFO[layer].batchStatistics;
 }
-/**
- * How a BN layer normalizes at inference (test accuracy, probe distributions):
- * `population` is Algorithm 2 (mean of batch means, m/(m-1) x mean of batch variances over
- * recent training mini-batches); `moving` is exponential moving averages updated every step.
- */
-export type InferenceStatistics = 'population' | 'moving';
-/** Backends the trainer may ask tfjs for; `wasm` is the fastest measured here. */
-export type Backend = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
-/**
- * How training steps get their gradients: the hand-written backward pass (fast on wasm), or tfjs's
- * automatic differentiation of a plainly written forward pass (the naive reference; the same
- * numbers to float32 rounding, several times slower).
- */
-export type Gradients = 'handwritten' | 'autodiff';
-/** Which distribution of a layer the panels show: the tracked unit's input, or all units pooled. */
-export type DistributionView = 'unit' | 'pooled';
-export type LossScale = 'log' | 'linear';
-/** A display switch written as `0` or `1` in links, as tensorflow/playground's `*_hide` flags are. */
-export type Switch = '0' | '1';
 
-export interface Config {
-  /** Seeds the initial weights (shared by both arms) and the mini-batch order. */
-  seed: number;
-  /** Total training steps of a run (the paper trains 50,000). */
-  steps: number;
-  hiddenLayers: number;
-  hiddenUnits: number;
-  activation: Activation;
-  /** Standard deviation of the Gaussian initial weights (the paper: "small random Gaussian"). */
-  initSigma: number;
-  learningRate: number;
-  /** Classical momentum; 0 is plain SGD. */
-  momentum: number;
-  batchSize: number;
-  /**
-   * Ghost BN's virtual batch size V (Hoffer et al. 2017): a ghost BN layer normalizes each group of
-   * V consecutive examples of the mini-batch with that group's statistics. 0: the whole mini-batch.
-   * A divisor of the batch size.
-   */
-  ghostBatchSize: number;
-  /** Added to the mini-batch variance before the square root in BN. */
-  epsilon: number;
-  inferenceStatistics: InferenceStatistics;
-  /** Decay of the moving averages when `inferenceStatistics` is `moving`. */
-  movingAverageDecay: number;
-  /** Training mini-batches averaged for Algorithm 2's population statistics. */
-  populationBatches: number;
-  /** Record metrics every k steps. */
-  metricsInterval: number;
-  /** Held-out test digits on which the distributions of the nonlinearity's inputs are measured. */
-  probeSize: number;
-  /** The paper's "typical activation": the unit of each hidden layer whose input is tracked. */
-  trackedUnit: number;
-  /** Per hidden layer normalization of arm A (default: none) and arm B (default: BN everywhere). */
-  normalizationA: Normalization[];
-  normalizationB: Normalization[];
-  /** Strength n of the noise after noisy BN layers: per unit and step, shift ~ U(-n, n), scale ~ U(1, 1 + n). */
-  noiseStrength: number;
-  backend: Backend;
-  gradients: Gradients;
-  /** How the panels show the run: part of a shared link, but not of what the run computes. */
-  distributionView: DistributionView;
-  lossScale: LossScale;
-  /** Classroom mode: the settings hidden and Figure 1 enlarged, for a projector. */
-  present: Switch;
-  /** Start training as soon as the page has loaded, so a projected link needs no click. */
-  autoplay: Switch;
+/** Whether a layer's normalization has the op, before or after its nonlinearity. */
+export function hasOp(layer: Normalization, op: NormalizationOp): boolean {
+  const { before, after } = NORMALIZATION_INFO[layer];
+  return before.includes(op) || after.includes(op);
 }
 
-/**
- * Changing a default changes what every link that omits the field means: see the versioning
- * rule in url.ts (bump URL_VERSION and add a migration that writes the old default).
- */
-export const DEFAULT_CONFIG: Config = {
-  seed: 1,
-  steps: 50_000,
-  hiddenLayers: 3,
-  hiddenUnits: 100,
-  activation: 'sigmoid',
-  // "Small random Gaussian" (the paper). At 0.1 the plain network's sigmoid inputs start near 0
-  // (where the sigmoid is nearly linear) and then spread and drift as the layers below learn,
-  // while the plain net learns slowly at first (gradients shrink through each sigmoid): both of
-  // Figure 1's findings appear within the first 500 steps. At 1 the first layer saturates at once.
-  initSigma: 0.1,
-  // Plain SGD at 0.1: on the full 60,000 digits BN's test accuracy stays ahead over the whole
-  // 50,000 steps while the plain arm's last-layer inputs drift (at 0.5 the plain arm draws level
-  // within a few thousand steps). 1 (the "10x" preset) is where the plain arm stalls and BN trains.
-  learningRate: 0.1,
-  momentum: 0,
-  batchSize: 60,
-  ghostBatchSize: 0,
-  epsilon: 1e-5,
-  inferenceStatistics: 'population',
-  movingAverageDecay: 0.99,
-  populationBatches: 10,
-  metricsInterval: 100,
-  probeSize: 1000,
-  trackedUnit: 0,
-  normalizationA: ['none', 'none', 'none'],
-  normalizationB: ['batchnorm', 'batchnorm', 'batchnorm'],
-  // At 1 a BN unit's input (about N(0, 1) at the start) gets a mean anywhere in -1..1 and a standard
-  // deviation anywhere in 1..2, redrawn every step: a shift the percentile bands show plainly.
-  noiseStrength: 1,
-  backend: 'wasm',
-  gradients: 'handwritten',
-  distributionView: 'unit',
-  lossScale: 'log',
-  present: '0',
-  autoplay: '0',
-};
-
-type NamesOfType<T> = { [K in keyof Config]: Config[K] extends T ? K : never }[keyof Config];
-export type NumericFieldName = NamesOfType<number>;
-export type EnumFieldName = NamesOfType<string>;
-export type NormalizationFieldName = NamesOfType<Normalization[]>;
-
-interface FieldBase {
-  /** Short, human-readable key in links (`lr=0.5`); matched case-insensitively when parsing. */
-  key: string;
-  /** Text of the control in the UI. */
-  label: string;
-  /** One sentence for the control's tooltip and the command-line help. */
-  help: string;
-  /** Unit shown after the value, where the number counts something. */
-  unit?: string;
-  /**
-   * Whether changing the field restarts the run: every field that changes what a run computes or
-   * when it measures does, since a run must stay a pure function of its config. Display fields
-   * (how the panels show the run) do not.
-   */
-  restartsRun: boolean;
-}
-
-export interface IntegerField extends FieldBase {
-  kind: 'integer';
-  name: NumericFieldName;
-  min: number;
-  max: number;
-  /** Cross-field bound: the value must be below this field's value (trackedUnit < hiddenUnits). */
-  below?: NumericFieldName;
-  /** Cross-field bound: the value, unless 0, must be a divisor of this field's value, at least 2 (ghostBatchSize of batchSize). */
-  divides?: NumericFieldName;
-}
-
-export interface NumberField extends FieldBase {
-  kind: 'number';
-  name: NumericFieldName;
-  min: number;
-  max: number;
-  /** How a slider should map its position: `log` for ranges spanning decades. */
-  scale: 'linear' | 'log';
-}
-
-export interface EnumField extends FieldBase {
-  kind: 'enum';
-  name: EnumFieldName;
-  values: readonly string[];
-  /** Text of each value in a select control. */
-  valueLabels: Readonly<Record<string, string>>;
-}
-
-/** One entry per hidden layer; always exactly `hiddenLayers` entries long. */
-export interface NormalizationListField extends FieldBase {
-  kind: 'normalization';
-  name: NormalizationFieldName;
-  /** What a layer of this arm gets when the list grows with `hiddenLayers`. */
-  fill: Normalization;
-}
-
-export type Field = IntegerField | NumberField | EnumField | NormalizationListField;
-
-/**
- * The table. Order matters: a field comes after the fields its bounds depend on
- * (hiddenUnits before trackedUnit, hiddenLayers before the normalization lists).
- */
-export const FIELDS: readonly Field[] = [
-  {
-    name: 'seed',
-    key: 'seed',
-    kind: 'integer',
-    min: 0,
-    max: 4_294_967_295,
-    restartsRun: true,
-    label: 'Seed',
-    help: 'Seeds the initial weights shared by both arms and the order of the mini-batches, so the same link replays the same run.',
-  },
-  {
-    name: 'steps',
-    key: 'steps',
-    kind: 'integer',
-    min: 1,
-    max: 200_000,
-    unit: 'steps',
-    restartsRun: true,
-    label: 'Training steps',
-    help: 'Mini-batch updates each arm makes (the paper trains 50,000).',
-  },
-  {
-    name: 'hiddenLayers',
-    key: 'layers',
-    kind: 'integer',
-    min: 1,
-    max: 6,
-    unit: 'layers',
-    restartsRun: true,
-    label: 'Hidden layers',
-    help: 'Fully connected hidden layers of both networks (the paper uses 3).',
-  },
-  {
-    name: 'hiddenUnits',
-    key: 'units',
-    kind: 'integer',
-    min: 2,
-    max: 256,
-    unit: 'units',
-    restartsRun: true,
-    label: 'Units per layer',
-    help: 'Width of every hidden layer (the paper uses 100).',
-  },
-  {
-    name: 'activation',
-    key: 'act',
-    kind: 'enum',
-    values: ['sigmoid', 'tanh', 'relu'],
-    restartsRun: true,
-    valueLabels: { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'ReLU' },
-    label: 'Nonlinearity',
-    help: "The nonlinearity after each hidden layer; the paper's experiment uses the sigmoid, whose saturation BN is meant to prevent.",
-  },
-  {
-    name: 'initSigma',
-    key: 'sigma',
-    kind: 'number',
-    min: 1e-4,
-    max: 10,
-    scale: 'log',
-    restartsRun: true,
-    label: 'Initial weight σ',
-    help: 'Standard deviation of the Gaussian initial weights, which the paper only calls small; larger values push the sigmoids into saturation.',
-  },
-  {
-    name: 'learningRate',
-    key: 'lr',
-    kind: 'number',
-    min: 1e-5,
-    max: 100,
-    scale: 'log',
-    restartsRun: true,
-    label: 'Learning rate',
-    help: 'SGD step size of both arms (the paper does not give it); absurd rates are allowed, so divergence can be seen.',
-  },
-  {
-    name: 'momentum',
-    key: 'mom',
-    kind: 'number',
-    min: 0,
-    max: 0.99,
-    scale: 'linear',
-    restartsRun: true,
-    label: 'Momentum',
-    help: 'Classical momentum of the SGD update; 0 is plain SGD.',
-  },
-  {
-    name: 'batchSize',
-    key: 'batch',
-    kind: 'integer',
-    min: 2,
-    max: 1000,
-    unit: 'examples',
-    restartsRun: true,
-    label: 'Batch size',
-    help: 'Training examples per mini-batch (the paper uses 60); BN needs at least 2 to have a variance.',
-  },
-  {
-    name: 'ghostBatchSize',
-    key: 'ghost',
-    kind: 'integer',
-    min: 0,
-    max: 1000,
-    divides: 'batchSize',
-    unit: 'examples',
-    restartsRun: true,
-    label: 'Ghost batch size',
-    help: 'Examples per virtual batch of ghost BN layers (Hoffer et al. 2017), whose statistics come from each group of that many examples of the mini-batch; 0 is the whole mini-batch, otherwise a divisor of the batch size.',
-  },
-  {
-    name: 'epsilon',
-    key: 'eps',
-    kind: 'number',
-    min: 1e-8,
-    max: 1,
-    scale: 'log',
-    restartsRun: true,
-    label: 'BN ε',
-    help: 'Constant added to the mini-batch variance before its square root in BN (the paper does not give it).',
-  },
-  {
-    name: 'inferenceStatistics',
-    key: 'infer',
-    kind: 'enum',
-    values: ['population', 'moving'],
-    restartsRun: true,
-    valueLabels: { population: 'Population (Algorithm 2)', moving: 'Moving averages' },
-    label: 'Inference statistics',
-    help: "What a BN layer normalizes with at test time: Algorithm 2's population statistics or exponential moving averages.",
-  },
-  {
-    name: 'movingAverageDecay',
-    key: 'decay',
-    kind: 'number',
-    min: 0,
-    max: 0.9999,
-    scale: 'linear',
-    restartsRun: true,
-    label: 'Moving-average decay',
-    help: 'Weight kept by the old value at each update of the moving averages, used when inference uses moving averages.',
-  },
-  {
-    name: 'populationBatches',
-    key: 'popBatches',
-    kind: 'integer',
-    min: 1,
-    max: 100,
-    unit: 'mini-batches',
-    restartsRun: true,
-    label: 'Population batches',
-    help: 'Recent training mini-batches whose means and variances Algorithm 2 averages into the population statistics.',
-  },
-  {
-    name: 'metricsInterval',
-    key: 'every',
-    kind: 'integer',
-    min: 1,
-    max: 10_000,
-    unit: 'steps',
-    restartsRun: true,
-    label: 'Measure every',
-    help: 'Steps between two measurements of accuracy and distributions; smaller is finer but slower.',
-  },
-  {
-    name: 'probeSize',
-    key: 'probe',
-    kind: 'integer',
-    min: 100,
-    max: 2000,
-    unit: 'digits',
-    restartsRun: true,
-    label: 'Probe digits',
-    help: "Held-out test digits on which the distributions of the nonlinearity's inputs are measured.",
-  },
-  {
-    name: 'trackedUnit',
-    key: 'unit',
-    kind: 'integer',
-    min: 0,
-    max: 255,
-    below: 'hiddenUnits',
-    restartsRun: true,
-    label: 'Tracked unit',
-    help: "Index, from 0, of the unit in each hidden layer whose input is plotted: the paper's typical activation.",
-  },
-  {
-    name: 'normalizationA',
-    key: 'bnA',
-    kind: 'normalization',
-    fill: 'none',
-    restartsRun: true,
-    label: 'Arm A: normalization per layer',
-    help: `Per hidden layer of arm A: ${NORMALIZATION_DIGITS} (default none: the baseline).`,
-  },
-  {
-    name: 'normalizationB',
-    key: 'bnB',
-    kind: 'normalization',
-    fill: 'batchnorm',
-    restartsRun: true,
-    label: 'Arm B: normalization per layer',
-    help: `Per hidden layer of arm B: ${NORMALIZATION_DIGITS} (default all BN: the paper's BN network).`,
-  },
-  {
-    name: 'noiseStrength',
-    key: 'noise',
-    kind: 'number',
-    min: 0,
-    max: 5,
-    scale: 'linear',
-    restartsRun: true,
-    label: 'Noise after noisy BN',
-    help: "Strength n of noisy BN (Santurkar et al.): each step, every unit's BN output y becomes y·s + b with s drawn from U(1, 1+n) and b from U(-n, n), training only.",
-  },
-  {
-    name: 'backend',
-    key: 'backend',
-    kind: 'enum',
-    values: ['wasm', 'cpu', 'webgl', 'webgpu'],
-    restartsRun: true,
-    valueLabels: { wasm: 'WebAssembly', cpu: 'CPU (plain JS)', webgl: 'WebGL', webgpu: 'WebGPU' },
-    label: 'Backend',
-    help: 'The tfjs backend the worker trains on; wasm is the fastest measured, and results differ slightly between backends.',
-  },
-  {
-    name: 'gradients',
-    key: 'grad',
-    kind: 'enum',
-    values: ['handwritten', 'autodiff'],
-    restartsRun: true,
-    valueLabels: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)' },
-    label: 'Gradients',
-    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network: the same curves, several times slower.',
-  },
-  {
-    name: 'distributionView',
-    key: 'view',
-    kind: 'enum',
-    values: ['unit', 'pooled'],
-    restartsRun: false,
-    valueLabels: { unit: 'the tracked unit', pooled: 'all units of the layer, pooled' },
-    label: 'Distribution of',
-    help: "Whether the distribution panels show the tracked unit's input to the nonlinearity or all units of the layer pooled.",
-  },
-  {
-    name: 'lossScale',
-    key: 'loss',
-    kind: 'enum',
-    values: ['log', 'linear'],
-    restartsRun: false,
-    valueLabels: { log: 'log scale', linear: 'linear scale' },
-    label: 'Loss axis',
-    help: 'The scale of the training loss axis.',
-  },
-  {
-    name: 'present',
-    key: 'present',
-    kind: 'enum',
-    values: ['0', '1'],
-    restartsRun: false,
-    valueLabels: { 0: 'off', 1: 'on' },
-    label: 'Presentation',
-    help: 'Classroom mode: 1 hides the settings and enlarges Figure 1 for a projector; "Exit presentation" brings them back.',
-  },
-  {
-    name: 'autoplay',
-    key: 'autoplay',
-    kind: 'enum',
-    values: ['0', '1'],
-    restartsRun: false,
-    valueLabels: { 0: 'off', 1: 'on' },
-    label: 'Play on load',
-    help: 'With 1 the page starts training as soon as it has loaded the data, with no click.',
-  },
-];
-
-export const FIELD_BY_NAME = new Map<keyof Config, Field>(FIELDS.map((field) => [field.name, field]));
+const FIELD_BY_NAME = new Map<keyof Config, Field>(FIELDS.map((field) => [field.name, field]));
 
 export function fieldByName(name: keyof Config): Field {
   const field = FIELD_BY_NAME.get(name);
@@ -566,7 +109,7 @@ function describeReceived(raw: unknown): string {
 }
 
 /** Numbers as people and links write them: shortest round-trip form, no "-0". */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   return String(value === 0 ? 0 : value);
 }
 
@@ -626,30 +169,25 @@ export function describeAllowed(field: Field): string {
 }
 
 /**
- * An arm's normalization as a short label (layers from 1): "no BN", "BN on all", "BN on 1, 3",
- * "noisy BN on all", "BN on all, noisy on 2", "BN on 1, LayerNorm on 2", "BN after g on all",
- * "ghost BN on 2". A noisy layer counts among the BN layers.
+ * An arm's normalization as a short label (layers from 1), in the order of the normalization
+ * table: "no BN", "BN on all", "BN on 1, 3", "noisy BN on all", "BN on all, noisy on 2",
+ * "BN on 1, LayerNorm on 2", "BN after g on all", "ghost BN on 2". A variant's layers (noisy BN's)
+ * count among its base's.
  */
 export function describeNormalization(layers: readonly Normalization[]): string {
   const numbers = (kinds: readonly Normalization[]) => layers.flatMap((layer, index) => (kinds.includes(layer) ? [index + 1] : []));
-  const normalized = numbers(['batchnorm', 'noisy']);
-  const noisy = numbers(['noisy']);
   const which = (list: number[]) => (list.length === layers.length ? 'all' : list.join(', '));
-  const batchNorm =
-    normalized.length === 0
-      ? null
-      : noisy.length === 0
-        ? `BN on ${which(normalized)}`
-        : noisy.length === normalized.length
-          ? `noisy BN on ${which(noisy)}`
-          : `BN on ${which(normalized)}, noisy on ${noisy.join(', ')}`;
-  const others = (['batchnorm-after', 'ghost-batchnorm', 'layernorm'] as const).map((kind) => {
-    const list = numbers([kind]);
-    const name = { 'batchnorm-after': 'BN after g', 'ghost-batchnorm': 'ghost BN', layernorm: 'LayerNorm' }[kind];
-    return list.length > 0 ? `${name} on ${which(list)}` : null;
+  const bases = NORMALIZATIONS.filter((kind) => isBatchNormalized(kind) && NORMALIZATION_INFO[kind].variantOf === undefined);
+  const parts = bases.flatMap((base) => {
+    const variants = NORMALIZATIONS.filter((kind) => NORMALIZATION_INFO[kind].variantOf === base);
+    const all = numbers([base, ...variants]);
+    const used = variants.map((kind) => ({ label: NORMALIZATION_INFO[kind].shortLabel, list: numbers([kind]) })).filter(({ list }) => list.length > 0);
+    const label = NORMALIZATION_INFO[base].shortLabel;
+    if (all.length === 0) return [];
+    if (used.length === 1 && used[0].list.length === all.length) return [`${used[0].label} ${label} on ${which(all)}`];
+    return [`${label} on ${which(all)}`, ...used.map((variant) => `${variant.label} on ${variant.list.join(', ')}`)];
   });
-  const parts = [batchNorm, ...others].filter((part) => part !== null);
-  return parts.length > 0 ? parts.join(', ') : 'no BN';
+  return parts.length > 0 ? parts.join(', ') : NORMALIZATION_INFO.none.shortLabel;
 }
 
 /** A normalization list cut or extended to `hiddenLayers` entries; new layers get `fill`. */
@@ -732,7 +270,7 @@ function checkField(field: Field, raw: unknown, context: Config): Checked {
 }
 
 /** How many unknown keys are reported one by one before the rest are counted in one problem. */
-export const UNKNOWN_KEYS_REPORTED = 10;
+const UNKNOWN_KEYS_REPORTED = 10;
 
 /** Problems for keys that name no field: a hostile input with thousands of them gets 11 problems, not thousands. */
 export function unknownKeyProblems(keys: readonly string[], receivedAt: (index: number) => string): Problem[] {

@@ -6,14 +6,14 @@
 import type { ArmSeries } from './series';
 
 /** MNIST has ten classes: guessing scores one in ten. */
-export const CHANCE_ACCURACY = 0.1;
+const CHANCE_ACCURACY = 0.1;
 /** Up to this test accuracy an arm counts as at chance (a little above 10%, for the noise of 2,000 digits and a lucky class). */
-export const AT_CHANCE_ACCURACY = 0.15;
+const AT_CHANCE_ACCURACY = 0.15;
 /** A loss this many times its step-0 value is running away, not learning. */
-export const LOSS_GROWTH = 3;
+const LOSS_GROWTH = 3;
 /** Several records and some hundreds of steps: a network at its first records is allowed to sit at chance. */
-export const MIN_RECORDS = 5;
-export const MIN_STEPS = 500;
+const MIN_RECORDS = 5;
+const MIN_STEPS = 500;
 
 type SeriesView = Pick<ArmSeries, 'length' | 'steps' | 'loss' | 'testAccuracy' | 'divergedStep'>;
 

@@ -18,7 +18,7 @@
  * its config, both gradient paths (hand-written and autodiff) see the same noise, and an arm's
  * noise does not depend on how many layers of the other arm are noisy.
  */
-import type { Normalization } from '../config/schema';
+import { hasOp, type Normalization } from '../config/schema';
 import { createRng, deriveSeed } from './rng';
 
 /** The seed's stream for the noise (0: weights, 1: batch order, 2: population batches). */
@@ -37,7 +37,7 @@ export interface LayerNoise {
 export function drawNoise(normalization: readonly Normalization[], units: number, strength: number, seed: number, step: number): (LayerNoise | null)[] {
   const stepSeed = deriveSeed(deriveSeed(seed, NOISE_STREAM), step);
   return normalization.map((layer, index) => {
-    if (layer !== 'noisy') return null;
+    if (!hasOp(layer, 'noise')) return null;
     const uniform = createRng(deriveSeed(stepSeed, index));
     const scale = new Float32Array(units);
     const shift = new Float32Array(units);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NORMALIZATIONS } from '../../config/schema';
+import { NORMALIZATION_INFO, NORMALIZATIONS, type NormalizationOp } from '../../config/schema';
 import { Activation } from './activation';
 import { BatchNorm } from './batchNorm';
 import { Dense } from './dense';
@@ -42,11 +42,29 @@ describe('buildLayers', () => {
     expect(layers[2][1]).toBeInstanceOf(LayerNorm);
   });
 
-  it('builds every normalization of the schema', () => {
+  it('builds each normalization from the ops its schema entry names, around the nonlinearity as the entry places them', () => {
+    const classOf: Record<NormalizationOp, string> = {
+      batchNorm: BatchNorm.name,
+      ghostBatchNorm: BatchNorm.name,
+      layerNorm: LayerNorm.name,
+      noise: Noise.name,
+    };
     for (const normalization of NORMALIZATIONS) {
       const [hidden] = buildLayers('n', [3, 2, 2], [normalization], [new Float32Array(6), new Float32Array(4)], OPTIONS);
-      expect(hidden[0]).toBeInstanceOf(Dense);
-      expect(hidden.filter((op) => op instanceof Activation)).toHaveLength(1);
+      const { before, after } = NORMALIZATION_INFO[normalization];
+      expect(hidden.map((op) => op.constructor.name)).toEqual([
+        Dense.name,
+        ...before.map((op) => classOf[op]),
+        Activation.name,
+        ...after.map((op) => classOf[op]),
+      ]);
+    }
+  });
+
+  it('gives running statistics exactly to the normalizations the schema says use batch statistics', () => {
+    for (const normalization of NORMALIZATIONS) {
+      const [hidden] = buildLayers('n', [3, 2, 2], [normalization], [new Float32Array(6), new Float32Array(4)], OPTIONS);
+      expect([normalization, hidden.some((op) => op.observe !== undefined)]).toEqual([normalization, NORMALIZATION_INFO[normalization].batchStatistics]);
     }
   });
 

@@ -1,10 +1,12 @@
 /**
  * The ops of every layer, built from the spec: a hidden layer is dense, then its normalization's
  * ops before the nonlinearity, the nonlinearity, then its ops after it; the output layer is dense
- * alone. Adding a normalization is one op file and one entry here (the compiler asks for it when
- * the schema gains the value).
+ * alone. Which ops a normalization has is its entry in the schema's normalization table
+ * (src/config/fields.ts); this file knows how to build each op name that table may use, and the
+ * compiler asks for a builder of every one. So a normalization made of existing ops is one entry
+ * of that table, and a new op is its op file, its name there and its builder here.
  */
-import type { Activation as ActivationName, InferenceStatistics, Normalization } from '../../config/schema';
+import { type Activation as ActivationName, type InferenceStatistics, NORMALIZATION_INFO, type Normalization, type NormalizationOp } from '../../config/schema';
 import { Activation } from './activation';
 import { BatchNorm, type BatchNormOptions } from './batchNorm';
 import { Dense } from './dense';
@@ -21,30 +23,20 @@ export interface LayerOptions {
   ghostBatchSize?: number;
 }
 
-/** The ops a normalization puts between a hidden layer's dense op and its nonlinearity (`before`), and after the nonlinearity (`after`). */
-interface NormalizationOps {
-  before: Op[];
-  after: Op[];
-}
-
 /** BN's options; only ghost BN takes the virtual batch size. */
 function batchNormOptions(options: LayerOptions, ghostBatchSize = 0): BatchNormOptions {
   return { epsilon: options.epsilon, inferenceStatistics: options.inferenceStatistics, movingAverageDecay: options.movingAverageDecay, ghostBatchSize };
 }
 
-const NORMALIZATION_OPS: Record<Normalization, (name: string, units: number, options: LayerOptions, layer: number) => NormalizationOps> = {
-  none: () => ({ before: [], after: [] }),
-  batchnorm: (name, units, options) => ({ before: [new BatchNorm(name, units, batchNormOptions(options))], after: [] }),
-  /** BN whose output gets the step's noise in training mode (noise.ts). */
-  noisy: (name, units, options, layer) => ({
-    before: [new BatchNorm(name, units, batchNormOptions(options)), new Noise(`hidden layer ${layer + 1}`)],
-    after: [],
-  }),
-  layernorm: (name, units, options) => ({ before: [new LayerNorm(name, units, options.epsilon)], after: [] }),
-  /** BN(g(Wx + b)): the dense op keeps its bias, and the next layer reads BN's output. */
-  'batchnorm-after': (name, units, options) => ({ before: [], after: [new BatchNorm(name, units, batchNormOptions(options))] }),
-  'ghost-batchnorm': (name, units, options) => ({ before: [new BatchNorm(name, units, batchNormOptions(options, options.ghostBatchSize))], after: [] }),
-};
+/** An op of hidden layer `layer` (from 0), whose parameters are named `<name>/gamma` and so on. */
+type OpBuilder = (name: string, units: number, options: LayerOptions, layer: number) => Op;
+
+const OP_BUILDERS = {
+  batchNorm: (name, units, options) => new BatchNorm(name, units, batchNormOptions(options)),
+  ghostBatchNorm: (name, units, options) => new BatchNorm(name, units, batchNormOptions(options, options.ghostBatchSize)),
+  layerNorm: (name, units, options) => new LayerNorm(name, units, options.epsilon),
+  noise: (_name, _units, _options, layer) => new Noise(`hidden layer ${layer + 1}`),
+} satisfies Record<NormalizationOp, OpBuilder>;
 
 /**
  * Every layer's ops, hidden layers first: `weights[l]` is layer l's W [sizes[l], sizes[l + 1]].
@@ -59,7 +51,9 @@ export function buildLayers(
 ): Op[][] {
   const hidden = normalization.map((kind, layer): Op[] => {
     const name = `${prefix}/hidden${layer + 1}`;
-    const { before, after } = NORMALIZATION_OPS[kind](name, sizes[layer + 1], options, layer);
+    const build = (op: NormalizationOp): Op => OP_BUILDERS[op](name, sizes[layer + 1], options, layer);
+    const before = NORMALIZATION_INFO[kind].before.map(build);
+    const after = NORMALIZATION_INFO[kind].after.map(build);
     const hasBias = !before.some((op) => op.replacesBias);
     return [new Dense(name, sizes[layer], sizes[layer + 1], weights[layer], hasBias, layer === 0), ...before, new Activation(options.activation), ...after];
   });
