@@ -73,15 +73,16 @@ const NORMALIZATION_TABLE = normalizationTable({
     after: [],
   },
   /**
-   * BN followed, in training mode only, by a random affine map per unit that changes at every
-   * step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input distribution
-   * shifts all the time although BN is there; inference mode is plain BN.
+   * Santurkar et al. 2018's "noisy BN" (see noise.ts): BN followed, in training mode only, by
+   * noise drawn for every example from a distribution per unit whose mean and variance change at
+   * every step, so the layer's input distribution shifts all the time although BN is there;
+   * inference mode is plain BN.
    */
   noisy: {
     label: 'noisy BN (Santurkar et al.)',
     shortLabel: 'noisy',
     variantOf: 'batchnorm',
-    nonlinearityInput: 'BN(Wx)·s + b',
+    nonlinearityInput: 'BN(Wx) + ε',
     batchStatistics: true,
     before: ['batchNorm', 'noise'],
     after: [],
@@ -121,6 +122,19 @@ const NORMALIZATION_TABLE = normalizationTable({
     nonlinearityInput: 'BN(Wx)',
     batchStatistics: true,
     before: ['ghostBatchNorm'],
+    after: [],
+  },
+  /**
+   * The noisy BN of links before v4: one random affine map per unit and step shared by the whole
+   * mini-batch (noise.ts), the shift without the per-example jitter.
+   */
+  'noisy-shared': {
+    label: 'noisy BN, one map per step (links before v4)',
+    shortLabel: 'shared-noise',
+    variantOf: 'batchnorm',
+    nonlinearityInput: 'BN(Wx)·s + b',
+    batchStatistics: true,
+    before: ['batchNorm', 'noise'],
     after: [],
   },
 });
@@ -404,6 +418,18 @@ const FIELD_TABLE = fieldTable({
     label: 'Measure every',
     help: 'Steps between two measurements of accuracy and distributions; smaller is finer but slower.',
   },
+  /** Santurkar et al.'s ICS and landscape measures at the records whose step is a multiple of this; 0: never. */
+  santurkarInterval: {
+    key: 'santurkar',
+    kind: 'integer',
+    default: 100,
+    min: 0,
+    max: 200_000,
+    unit: 'steps',
+    restartsRun: true,
+    label: "Santurkar et al.'s measures every",
+    help: 'Internal covariate shift (their Definition 2.1) and the loss landscape along the gradient (their Figure 4), taken at the records whose step is a multiple of this (0: never); each costs several gradients of the step.',
+  },
   /** Held-out test digits on which the distributions of the nonlinearity's inputs are measured. */
   probeSize: {
     key: 'probe',
@@ -448,19 +474,19 @@ const FIELD_TABLE = fieldTable({
     label: 'Arm B: normalization per layer',
     help: `Per hidden layer of arm B: ${NORMALIZATION_DIGITS} (default all BN: the paper's BN network).`,
   },
-  /** Strength n of the noise after noisy BN layers: per unit and step, shift ~ U(-n, n), scale ~ U(1, 1 + n). */
+  /** Strength n of the noise after noisy BN layers (noise.ts): per unit and step, a mean in U(-n, n) and a standard deviation in U(0, n). */
   noiseStrength: {
     key: 'noise',
     kind: 'number',
     // At 1 a BN unit's input (about N(0, 1) at the start) gets a mean anywhere in -1..1 and a standard
-    // deviation anywhere in 1..2, redrawn every step: a shift the percentile bands show plainly.
+    // deviation anywhere in 1..1.41, redrawn every step: a shift the percentile bands show plainly.
     default: 1,
     min: 0,
     max: 5,
     scale: 'linear',
     restartsRun: true,
     label: 'Noise after noisy BN',
-    help: "Strength n of noisy BN (Santurkar et al.): each step, every unit's BN output y becomes y·s + b with s drawn from U(1, 1+n) and b from U(-n, n), training only.",
+    help: 'Strength n of noisy BN (Santurkar et al.), training only: each step, every unit draws a noise distribution with mean from U(-n, n) and standard deviation from U(0, n), and each example adds its own draw from it to its BN output (the variant of older links: y·s + b per unit, s from U(1, 1+n), b from U(-n, n)).',
   },
   /** Backends the trainer may ask tfjs for; `wasm` is the fastest measured here. */
   backend: {

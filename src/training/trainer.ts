@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { usesBatchStatistics, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
-import { initialWeights, Network, type NetworkSpec } from './network';
+import { initialWeights, Network, type NetworkSpec, type TrainingInput } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
+import { copyAll, internalCovariateShift, landscape, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
 import { column, describeInPlace, saturationFraction } from './statistics';
 
 export type ArmIndex = 0 | 1;
@@ -145,6 +146,8 @@ export class ArmTrainer {
   private readonly probe: Float32Array;
   /** The probe digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
   private readonly gapX: tf.Tensor2D | null;
+  /** Santurkar et al.'s measures of the last step that took them, for the record of that step. */
+  private santurkar: { step: number; ics: InternalCovariateShift[]; landscape: Landscape } | null = null;
 
   constructor(
     private readonly config: Config,
@@ -172,7 +175,7 @@ export class ArmTrainer {
 
   /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
   private noiseAt(step: number): (LayerNoise | null)[] {
-    return drawNoise(this.normalization, this.config.hiddenUnits, this.config.noiseStrength, this.config.seed, step);
+    return drawNoise(this.normalization, this.config.hiddenUnits, this.config.noiseStrength, this.config.seed, step, this.config.batchSize);
   }
 
   /**
@@ -201,16 +204,19 @@ export class ArmTrainer {
     const { order, start } = this.batches.next();
     const m = this.config.batchSize;
     const noise = this.noiseAt(this.step);
+    const measured = this.santurkarDue(this.step + 1);
     let loss: number;
     if (this.reference) {
       fillBatch(this.data.train, order, start, m, this.x, this.yOneHot);
       const [x, y] = [tf.tensor2d(this.x, [m, INPUT_SIZE]), tf.tensor2d(this.yOneHot, [m, CLASSES])];
+      if (measured) this.measureSanturkar(x, y, noise, learningRate);
       this.network.observeBatchStatistics(x);
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
     } else {
       const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
       const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
+      if (measured) this.measureSanturkar(x, y, noise, learningRate);
       loss = this.network.trainStep(x, y, learningRate, this.config.momentum, noise);
       y.dispose();
     }
@@ -227,15 +233,52 @@ export class ArmTrainer {
 
   /** Whether the metrics interval asks for a record now. */
   get recordDue(): boolean {
-    return this.step % this.config.metricsInterval === 0 || this.step === this.config.steps;
+    return this.recordDueAt(this.step);
+  }
+
+  private recordDueAt(step: number): boolean {
+    return step % this.config.metricsInterval === 0 || step === this.config.steps;
+  }
+
+  /** Whether the next trainStep takes Santurkar et al.'s measures, a block several steps long. */
+  get measuresNextStep(): boolean {
+    return this.santurkarDue(this.step + 1);
+  }
+
+  /** Whether the step that brings the arm to `step` steps takes Santurkar et al.'s measures: only where a record will carry them. */
+  private santurkarDue(step: number): boolean {
+    const every = this.config.santurkarInterval;
+    return every > 0 && step % every === 0 && this.recordDueAt(step);
+  }
+
+  /**
+   * Santurkar et al.'s measures (santurkar.ts) of the step about to be taken, at the parameters
+   * before it, on its mini-batch with its noise: G from the step's own gradient, G' after the
+   * update its optimizer would make (a copy of the optimizer, so the velocities stay as they are),
+   * the landscape at step sizes around `learningRate`. lossAndGradients changes nothing of the
+   * network, and its buffers are copied before the next call reuses them.
+   */
+  private measureSanturkar(x: TrainingInput, y: tf.Tensor2D, noise: readonly (LayerNoise | null)[], learningRate: number): void {
+    const params = this.network.parameterValues();
+    const gradientAt: GradientAt = (at) => this.network.lossAndGradients(at, x, y, { noise });
+    const gradient = copyAll(gradientAt(params).gradients);
+    const updated = copyAll(params);
+    const optimizer = (this.reference?.optimizer ?? this.network.optimizer).clone();
+    optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
+    this.santurkar = {
+      step: this.step + 1,
+      ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout()),
+      landscape: landscape(gradientAt, params, gradient, learningRate),
+    };
   }
 
   /**
    * Measures the arm now: the mean training loss since the last record, test accuracy, and the
    * distribution of every hidden layer's input to the nonlinearity over the probe digits. All in
    * inference mode, so a BN layer is the fixed affine map the network would use on test digits;
-   * except that a noisy BN layer's distribution gets the last step's noise (y·s + b), since that
-   * shifted input is what its nonlinearity saw in training and what the panel is there to show.
+   * except that a noisy BN layer's distribution gets the last step's noise (probe digit r that of
+   * the step's example r mod m where it is drawn per example), since that shifted input is what its
+   * nonlinearity saw in training and what the panel is there to show.
    * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
@@ -244,6 +287,7 @@ export class ArmTrainer {
     this.lossSum = 0;
     this.lossCount = 0;
 
+    const santurkar = this.santurkar?.step === this.step ? this.santurkar : null;
     const { logits, nonlinearityInputs } = this.network.forward(this.testX, 'inference');
     const live = Math.min(LIVE_TEST_DIGITS, this.data.test.count);
     const liveCorrect = this.countCorrect(logits, 0, live);
@@ -255,13 +299,16 @@ export class ArmTrainer {
       const probe = readInto(probeRows, this.probe);
       probeRows.dispose();
       const layerNoise = this.lastNoise[index];
-      if (layerNoise) applyNoise(probe, layerNoise);
+      if (layerNoise) applyNoise(probe, layerNoise, hiddenUnits);
       const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
       const saturation = saturationFraction(probe, activation);
-      return { unit, saturation, pooled: describeInPlace(probe) };
+      const layer: LayerRecord = { unit, saturation, pooled: describeInPlace(probe) };
+      if (santurkar) layer.ics = santurkar.ics[index];
+      return layer;
     });
     tf.dispose([logits, ...nonlinearityInputs]);
     const record: ArmRecord = { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
+    if (santurkar) record.landscape = santurkar.landscape;
     if (this.gapX !== null) record.inferenceGap = this.inferenceGap(this.gapX);
     return record;
   }
