@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { lastMeasuredIndex, measuredPoints, partOf } from './santurkar';
+
+describe('the Santurkar et al. series', () => {
+  it('keeps only the points where every column was measured, so an unmeasured record is no zero', () => {
+    const steps = [0, 100, 200, 300, 400];
+    const lower = [NaN, 0.5, NaN, 0.25, NaN];
+    const upper = [NaN, 0.75, NaN, Infinity, NaN];
+    const { steps: kept, columns } = measuredPoints(steps, [lower, upper]);
+    expect(Array.from(kept)).toEqual([100]);
+    expect(columns.map((c) => Array.from(c))).toEqual([[0.5], [0.75]]);
+    expect(Array.from(measuredPoints(steps, [lower]).steps)).toEqual([100, 300]);
+    expect(measuredPoints([], [[]]).steps.length).toBe(0);
+  });
+
+  it('takes one named number out of a vector measure’s row-major column', () => {
+    const column = [1, 0.5, 2, 0.25, NaN, NaN];
+    expect(Array.from(partOf(column, ['l2', 'cosine'], 'l2'))).toEqual([1, 2, NaN]);
+    expect(Array.from(partOf(column, ['l2', 'cosine'], 'cosine'))).toEqual([0.5, 0.25, NaN]);
+    expect(() => partOf(column, ['l2', 'cosine'], 'angle')).toThrow(RangeError);
+  });
+
+  it('finds the last measurement at or before a step, and none before the first or past the series', () => {
+    const steps = [0, 100, 200, 300];
+    const values = [NaN, 0.5, NaN, 0.7];
+    expect(lastMeasuredIndex(steps, values, 250)).toBe(1);
+    expect(lastMeasuredIndex(steps, values, 300)).toBe(3);
+    expect(lastMeasuredIndex(steps, values, 50)).toBe(-1);
+    expect(lastMeasuredIndex(steps, values, 301)).toBe(-1);
+    expect(lastMeasuredIndex([], [], 0)).toBe(-1);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * The series of the Santurkar et al. panel: their measures of shift (ICS, Definition 2.1) and of
+ * the loss landscape (Figure 4) are taken every few records, and a record without a measurement
+ * carries NaN. The charts draw the measured points only, joined, so an unmeasured record is neither
+ * a zero nor a break in every line; the readouts give the last measured value and its step.
+ */
+import type { Column } from '../charts/axes';
+
+/** The points of `columns` (one value per step each) where every column was measured (finite). */
+export function measuredPoints(steps: ArrayLike<number>, columns: readonly ArrayLike<number>[]): { steps: Float64Array; columns: Float64Array[] } {
+  const n = Math.min(steps.length, ...columns.map((c) => c.length));
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) if (columns.every((c) => Number.isFinite(c[i]))) kept.push(i);
+  return {
+    steps: Float64Array.from(kept, (i) => steps[i]),
+    columns: columns.map((c) => Float64Array.from(kept, (i) => c[i])),
+  };
+}
+
+/** One named number of a vector measure's column, whose points hold `parts.length` numbers each, row-major. */
+export function partOf(column: ArrayLike<number>, parts: readonly string[], part: string): Float64Array {
+  const at = parts.indexOf(part);
+  if (at < 0) throw new RangeError(`no part ${part} among ${parts.join(', ')}`);
+  const stride = parts.length;
+  return Float64Array.from({ length: Math.floor(column.length / stride) }, (_, i) => column[i * stride + at]);
+}
+
+/**
+ * The last point at or before `step` where `values` was measured (finite), or -1: before the
+ * first measurement, or past the steps the series covers (an arm that stopped early has no value
+ * beyond its last record).
+ */
+export function lastMeasuredIndex(steps: Column, values: Column, step: number): number {
+  const n = Math.min(steps.length, values.length);
+  if (n === 0 || !(step >= steps[0]) || step > steps[steps.length - 1]) return -1;
+  for (let i = n - 1; i >= 0; i--) if (steps[i] <= step && Number.isFinite(values[i])) return i;
+  return -1;
+}
