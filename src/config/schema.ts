@@ -108,6 +108,8 @@ export interface Config {
   populationBatches: number;
   /** Record metrics every k steps. */
   metricsInterval: number;
+  /** Santurkar et al.'s ICS and landscape measures at the records whose step is a multiple of this; 0: never. */
+  santurkarInterval: number;
   /** Held-out test digits on which the distributions of the nonlinearity's inputs are measured. */
   probeSize: number;
   /** The paper's "typical activation": the unit of each hidden layer whose input is tracked. */
@@ -155,6 +157,7 @@ export const DEFAULT_CONFIG: Config = {
   movingAverageDecay: 0.99,
   populationBatches: 10,
   metricsInterval: 100,
+  santurkarInterval: 100,
   probeSize: 1000,
   trackedUnit: 0,
   normalizationA: ['none', 'none', 'none'],
@@ -397,6 +400,17 @@ export const FIELDS: readonly Field[] = [
     restartsRun: true,
     label: 'Measure every',
     help: 'Steps between two measurements of accuracy and distributions; smaller is finer but slower.',
+  },
+  {
+    name: 'santurkarInterval',
+    key: 'santurkar',
+    kind: 'integer',
+    min: 0,
+    max: 200_000,
+    unit: 'steps',
+    restartsRun: true,
+    label: "Santurkar et al.'s measures every",
+    help: 'Internal covariate shift (their Definition 2.1) and the loss landscape along the gradient (their Figure 4), taken at the records whose step is a multiple of this (0: never); each costs several gradients of the step.',
   },
   {
     name: 'probeSize',

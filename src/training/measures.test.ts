@@ -9,13 +9,14 @@ import {
   packedRecordLength,
   PERCENTILES,
   recordLayout,
+  type ArmRecord,
 } from './measures';
 
 describe('the table of measures', () => {
   it('names every measure once per place, in the JSON words: step first, then loss and the accuracies', () => {
-    expect(ARM_MEASURES.map((m) => m.name)).toEqual(['step', 'loss', 'testAccuracy', 'fullTestAccuracy', 'inferenceGap']);
+    expect(ARM_MEASURES.map((m) => m.name)).toEqual(['step', 'loss', 'testAccuracy', 'fullTestAccuracy', 'inferenceGap', 'landscape']);
     expect(DISTRIBUTION_MEASURES.map((m) => m.name)).toEqual([...PERCENTILES.map((p) => `p${p}`), 'mean', 'std', 'histogram']);
-    expect(LAYER_MEASURES.map((m) => m.name)).toEqual(['saturation']);
+    expect(LAYER_MEASURES.map((m) => m.name)).toEqual(['saturation', 'ics']);
     for (const m of [...ARM_MEASURES, ...DISTRIBUTION_MEASURES, ...LAYER_MEASURES]) expect(m.unit.length).toBeGreaterThan(0);
   });
 
@@ -30,8 +31,22 @@ describe('the table of measures', () => {
       }
       expect(end).toBe(packedRecordLength(layers));
     }
-    // step, loss, the two accuracies, the inference gap's three; then per layer two distributions and saturation.
-    expect(packedRecordLength(3)).toBe(7 + 3 * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1));
+    // step, loss, the two accuracies, the inference gap's three, the landscape's five; then per layer two distributions, saturation and ICS's two.
+    expect(packedRecordLength(3)).toBe(12 + 3 * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 3));
+  });
+
+  it("reads Santurkar et al.'s measures as NaN from a record without them, and writes them only where a number was measured", () => {
+    const landscape = ARM_MEASURES.find((m) => m.name === 'landscape')!;
+    const ics = LAYER_MEASURES.find((m) => m.name === 'ics')!;
+    const record = { layers: [{ unit: {}, pooled: {} }] } as never as ArmRecord;
+    expect(landscape.read(record)).toEqual([NaN, NaN, NaN, NaN, NaN]);
+    expect(ics.read(record.layers[0])).toEqual([NaN, NaN]);
+    landscape.write(record, Float64Array.of(NaN, NaN, NaN, NaN, NaN));
+    expect(record.landscape).toBeUndefined();
+    ics.write(record.layers[0], Float64Array.of(0.5, 0.9));
+    expect(record.layers[0].ics).toEqual({ l2: 0.5, cosine: 0.9 });
+    expect(ics.parts).toEqual(['l2', 'cosine']);
+    expect(landscape.parts).toEqual(['lossMin', 'lossMax', 'gradientChangeMin', 'gradientChangeMax', 'betaSmoothness']);
   });
 
   it('places distribution measures in the named distribution of the named layer', () => {

@@ -25,6 +25,8 @@ export const HISTOGRAM = { min: -10, max: 10, bins: 40 } as const;
  * scored less often because a record's forward pass over them costs several times the live one's.
  */
 export const LIVE_TEST_DIGITS = 2_000;
+import type { InternalCovariateShift, Landscape } from './santurkar';
+
 /** Every this many metrics intervals (from the first, not at step 0), and at the last step, a record also scores every test digit. */
 export const FULL_TEST_EVERY = 10;
 
@@ -44,6 +46,8 @@ export interface LayerRecord {
   pooled: Distribution;
   /** Fraction of (unit, example) pairs whose input lies where the nonlinearity saturates. */
   saturation: number;
+  /** Santurkar et al.'s internal covariate shift of the layer's weight gradient at the record's step (santurkar.ts); absent where not measured. */
+  ics?: InternalCovariateShift;
 }
 
 export interface ArmRecord {
@@ -59,6 +63,8 @@ export interface ArmRecord {
   fullTestAccuracy: number;
   /** Only for an arm with batch statistics. */
   inferenceGap?: InferenceGap;
+  /** Santurkar et al.'s landscape along the gradient at the record's step (santurkar.ts); absent where not measured. */
+  landscape?: Landscape;
   layers: LayerRecord[];
 }
 
@@ -85,6 +91,11 @@ export interface Measure<Of> {
    * them, left out when all are NaN (a measure an arm does not have), and the CSV names each.
    */
   parts?: readonly string[];
+  /**
+   * Whether it is measured at some records only (the others hold NaN): the JSON then writes its
+   * parts as null there rather than leaving it out, which says an arm never has it.
+   */
+  sometimes?: boolean;
   read(from: Of): number | readonly number[];
   write(to: Of, values: Float64Array): void;
 }
@@ -96,6 +107,30 @@ const scalar = <Of>(name: string, unit: string, get: (from: Of) => number, set: 
   read: get,
   write: (to, values) => set(to, values[0]),
 });
+
+export const LANDSCAPE = ['lossMin', 'lossMax', 'gradientChangeMin', 'gradientChangeMax', 'betaSmoothness'] as const satisfies readonly (keyof Landscape)[];
+export const ICS = ['l2', 'cosine'] as const satisfies readonly (keyof InternalCovariateShift)[];
+
+/** A measure of named parts taken at some records only: absent from the others' objects, NaN when packed. */
+function sometimes<Of, Value extends { [part in keyof Value]: number }>(
+  name: string,
+  unit: string,
+  parts: readonly (keyof Value & string)[],
+  get: (from: Of) => Value | undefined,
+  set: (to: Of, value: Value) => void,
+): Measure<Of> {
+  return {
+    name,
+    unit,
+    length: parts.length,
+    parts,
+    sometimes: true,
+    read: (from) => parts.map((part) => get(from)?.[part] ?? NaN),
+    write: (to, values) => {
+      if (values.some(Number.isFinite)) set(to, Object.fromEntries(parts.map((part, i) => [part, values[i]])) as Value);
+    },
+  };
+}
 
 /** Measures of the arm as a whole, once per record. `step` comes first: every row is keyed by it. */
 export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
@@ -133,6 +168,13 @@ export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
       if (values.some(Number.isFinite)) r.inferenceGap = Object.fromEntries(INFERENCE_GAP.map((part, i) => [part, values[i]])) as InferenceGap;
     },
   },
+  sometimes<ArmRecord, Landscape>(
+    'landscape',
+    'nats (loss), gradient norm (gradient change), 1/weight (beta-smoothness), over steps of 1/4 to 4 learning rates along the gradient (NaN: not measured)',
+    LANDSCAPE,
+    (r) => r.landscape,
+    (r, v) => (r.landscape = v),
+  ),
 ];
 
 /** Measures of one distribution of the input to the nonlinearity (per layer, per DISTRIBUTIONS entry). */
@@ -173,6 +215,13 @@ export const LAYER_MEASURES: readonly Measure<LayerRecord>[] = [
     'fraction of (unit, digit) pairs',
     (l) => l.saturation,
     (l, v) => (l.saturation = v),
+  ),
+  sometimes<LayerRecord, InternalCovariateShift>(
+    'ics',
+    "gradient norm (l2), cosine of the layer's weight gradient before and after the layers below take the step (NaN: not measured)",
+    ICS,
+    (l) => l.ics,
+    (l, v) => (l.ics = v),
   ),
 ];
 

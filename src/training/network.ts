@@ -25,6 +25,7 @@ import { buildLayers } from './ops/layers';
 import type { BatchStatistics, Gradient, Op, Parameter, PopulationStatistics, Signal, StepContext, TensorMode } from './ops/op';
 import { MomentumSgd, ParameterMemory } from './optimizer';
 import { createGaussian, createRng, deriveSeed } from './rng';
+import type { ParameterLayout } from './santurkar';
 
 export type { CompactInput, TrainingInput } from './ops/dense';
 export type { Parameter, PopulationStatistics } from './ops/op';
@@ -139,6 +140,18 @@ export class Network {
   /** Trainable parameters: per hidden layer W then b (or W, gamma, beta where a normalization replaces the bias; W, b, gamma, beta with BN after the nonlinearity), then the output W, b. Their values are the network's own: the trainer's update writes them. */
   parameters(): readonly Parameter[] {
     return this.trainable;
+  }
+
+  /** Which layer each parameter belongs to (hidden layers from 0, the output layer last) and where each hidden layer's W is: what Santurkar et al.'s ICS needs to move the layers below one. */
+  parameterLayout(): ParameterLayout {
+    const layerOf: number[] = [];
+    this.layers.forEach((ops, layer) => ops.forEach((op) => op.parameters.forEach(() => layerOf.push(layer))));
+    return { layerOf, weightsOf: this.layers.slice(0, -1).map((ops) => ops[0].firstParameter) };
+  }
+
+  /** The parameters' shapes, in parameters() order, as the optimizer takes them. */
+  parameterShapes(): readonly (readonly number[])[] {
+    return this.shapes;
   }
 
   /** The parameters' values, in parameters() order, as lossAndGradients and the optimizer take them. */

@@ -78,6 +78,13 @@ export class MomentumSgd {
   state(): readonly Float32Array[] | null {
     return this.velocities;
   }
+
+  /** An optimizer in the same state whose updates leave this one's untouched: to ask what a step would do without taking it. */
+  clone(): MomentumSgd {
+    const copy = new MomentumSgd();
+    copy.velocities = this.velocities?.map((v) => v.slice()) ?? null;
+    return copy;
+  }
 }
 
 /**

@@ -18,7 +18,8 @@ export class ReferenceNetwork {
   readonly spec: NetworkSpec;
   private readonly layers: Op[][];
   private readonly trainable: readonly Parameter[];
-  private readonly optimizer = new MomentumSgd();
+  /** Its own velocities: with autodiff gradients the arm's optimizer is this one, not the network's. */
+  readonly optimizer = new MomentumSgd();
 
   /**
    * Trains `network`'s own parameters (its parameters() arrays) by autodiff: the trainer's "tfjs

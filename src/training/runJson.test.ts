@@ -15,6 +15,7 @@ const config: Config = {
   normalizationB: ['batchnorm', 'batchnorm'],
   probeSize: 200,
   metricsInterval: 10,
+  santurkarInterval: 10,
   steps: 30,
 };
 
@@ -62,7 +63,13 @@ function handWrittenJson(r: Run) {
         testAccuracy: rec.testAccuracy,
         fullTestAccuracy: Number.isNaN(rec.fullTestAccuracy) ? null : rec.fullTestAccuracy,
         ...(rec.inferenceGap ? { inferenceGap: rec.inferenceGap } : {}),
-        layers: rec.layers.map((l) => ({ unit: distributionJson(l.unit), pooled: distributionJson(l.pooled), saturation: l.saturation })),
+        landscape: rec.landscape ?? { lossMin: null, lossMax: null, gradientChangeMin: null, gradientChangeMax: null, betaSmoothness: null },
+        layers: rec.layers.map((l) => ({
+          unit: distributionJson(l.unit),
+          pooled: distributionJson(l.pooled),
+          saturation: l.saturation,
+          ics: l.ics ?? { l2: null, cosine: null },
+        })),
       })),
     })),
   };
@@ -72,6 +79,15 @@ describe('runJson', () => {
   it('writes, from the table of measures, the same text as the hand-written JSON of a real 30-step run', () => {
     expect(run.arms[0].records.map((r) => r.step)).toEqual([0, 10, 20, 30]);
     expect(JSON.stringify(runJson(run))).toBe(JSON.stringify(handWrittenJson(run)));
+  });
+
+  it("writes Santurkar et al.'s measures of every measured record, and null parts where a record has none (step 0)", () => {
+    const [first, second] = runJson(run).arms[1].records as { landscape: Record<string, number | null>; layers: { ics: Record<string, number | null> }[] }[];
+    expect(first.landscape).toEqual({ lossMin: null, lossMax: null, gradientChangeMin: null, gradientChangeMax: null, betaSmoothness: null });
+    expect(first.layers[1].ics).toEqual({ l2: null, cosine: null });
+    expect(second.layers[0].ics).toEqual({ l2: 0, cosine: 1 });
+    expect(second.layers[1].ics.l2).toBeGreaterThan(0);
+    expect(second.landscape.lossMax).toBeGreaterThanOrEqual(second.landscape.lossMin!);
   });
 
   it('writes a diverged loss as null, as JSON.stringify would', () => {
@@ -85,8 +101,8 @@ describe('runCsv', () => {
   it('writes a header and one row per number: arm, step, layer (empty for the arm), measure, value', () => {
     const rows = csvParseRows(runCsv(run));
     expect(rows[0]).toEqual([...CSV_HEADER]);
-    // Every measure but the step: loss, the two accuracies, the inference gap's three, then the layers.
-    const perRecord = 6 + config.hiddenLayers * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 1);
+    // Every measure but the step: loss, the two accuracies, the inference gap's three, the landscape's five, then the layers.
+    const perRecord = 11 + config.hiddenLayers * (2 * (PERCENTILES.length + 2 + HISTOGRAM.bins) + 3);
     expect(rows.length - 1).toBe(2 * 4 * perRecord);
     const b = run.arms[1].records[2];
     expect(rows).toContainEqual(['B', '20', '', 'loss', String(b.loss)]);
@@ -96,6 +112,9 @@ describe('runCsv', () => {
     expect(rows).toContainEqual(['A', '20', '', 'inferenceGap.trainingMode', 'NaN']);
     expect(rows).toContainEqual(['B', '20', '', 'inferenceGap.population', String(b.inferenceGap!.population)]);
     expect(rows).toContainEqual(['A', '30', '', 'fullTestAccuracy', String(run.arms[0].records[3].fullTestAccuracy)]);
+    expect(rows).toContainEqual(['B', '20', '2', 'ics.l2', String(b.layers[1].ics!.l2)]);
+    expect(rows).toContainEqual(['B', '20', '', 'landscape.betaSmoothness', String(b.landscape!.betaSmoothness)]);
+    expect(rows).toContainEqual(['B', '0', '', 'landscape.lossMin', 'NaN']);
   });
 
   it('quotes a field that holds a comma or a quote', () => {

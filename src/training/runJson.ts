@@ -39,12 +39,14 @@ const SATURATION = { sigmoid: '|x| > 4', tanh: '|x| > 2', relu: 'x <= 0' } as co
 
 /**
  * A measure's JSON value: a number (NaN and infinities as null, as JSON.stringify writes them), an
- * array, or an object of its named parts; undefined for named parts that are all NaN (left out).
+ * array, or an object of its named parts; for named parts that are all NaN, undefined (left out: the
+ * arm never has them), unless the measure is taken at some records only (then its parts are null).
  */
-function jsonValue(measure: Measure<never>, value: number | readonly number[]): number | null | number[] | Record<string, number> | undefined {
+function jsonValue(measure: Measure<never>, value: number | readonly number[]): number | null | number[] | Record<string, number | null> | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   const { parts } = measure;
   if (parts === undefined) return Array.from(value);
+  if (measure.sometimes) return Object.fromEntries(parts.map((part, i) => [part, Number.isFinite(value[i]) ? value[i] : null]));
   return value.some(Number.isFinite) ? Object.fromEntries(parts.map((part, i) => [part, value[i]])) : undefined;
 }
 

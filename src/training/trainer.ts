@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { usesBatchStatistics, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
-import { initialWeights, Network, type NetworkSpec } from './network';
+import { initialWeights, Network, type NetworkSpec, type TrainingInput } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
+import { copyAll, internalCovariateShift, landscape, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
 import { column, describeInPlace, saturationFraction } from './statistics';
 
 export type ArmIndex = 0 | 1;
@@ -145,6 +146,8 @@ export class ArmTrainer {
   private readonly probe: Float32Array;
   /** The probe digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
   private readonly gapX: tf.Tensor2D | null;
+  /** Santurkar et al.'s measures of the last step that took them, for the record of that step. */
+  private santurkar: { step: number; ics: InternalCovariateShift[]; landscape: Landscape } | null = null;
 
   constructor(
     private readonly config: Config,
@@ -201,16 +204,19 @@ export class ArmTrainer {
     const { order, start } = this.batches.next();
     const m = this.config.batchSize;
     const noise = this.noiseAt(this.step);
+    const measured = this.santurkarDue(this.step + 1);
     let loss: number;
     if (this.reference) {
       fillBatch(this.data.train, order, start, m, this.x, this.yOneHot);
       const [x, y] = [tf.tensor2d(this.x, [m, INPUT_SIZE]), tf.tensor2d(this.yOneHot, [m, CLASSES])];
+      if (measured) this.measureSanturkar(x, y, noise, learningRate);
       this.network.observeBatchStatistics(x);
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
     } else {
       const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
       const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
+      if (measured) this.measureSanturkar(x, y, noise, learningRate);
       loss = this.network.trainStep(x, y, learningRate, this.config.momentum, noise);
       y.dispose();
     }
@@ -227,7 +233,38 @@ export class ArmTrainer {
 
   /** Whether the metrics interval asks for a record now. */
   get recordDue(): boolean {
-    return this.step % this.config.metricsInterval === 0 || this.step === this.config.steps;
+    return this.recordDueAt(this.step);
+  }
+
+  private recordDueAt(step: number): boolean {
+    return step % this.config.metricsInterval === 0 || step === this.config.steps;
+  }
+
+  /** Whether the step that brings the arm to `step` steps takes Santurkar et al.'s measures: only where a record will carry them. */
+  private santurkarDue(step: number): boolean {
+    const every = this.config.santurkarInterval;
+    return every > 0 && step % every === 0 && this.recordDueAt(step);
+  }
+
+  /**
+   * Santurkar et al.'s measures (santurkar.ts) of the step about to be taken, at the parameters
+   * before it, on its mini-batch with its noise: G from the step's own gradient, G' after the
+   * update its optimizer would make (a copy of the optimizer, so the velocities stay as they are),
+   * the landscape at step sizes around `learningRate`. lossAndGradients changes nothing of the
+   * network, and its buffers are copied before the next call reuses them.
+   */
+  private measureSanturkar(x: TrainingInput, y: tf.Tensor2D, noise: readonly (LayerNoise | null)[], learningRate: number): void {
+    const params = this.network.parameterValues();
+    const gradientAt: GradientAt = (at) => this.network.lossAndGradients(at, x, y, { noise });
+    const gradient = copyAll(gradientAt(params).gradients);
+    const updated = copyAll(params);
+    const optimizer = (this.reference?.optimizer ?? this.network.optimizer).clone();
+    optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
+    this.santurkar = {
+      step: this.step + 1,
+      ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout()),
+      landscape: landscape(gradientAt, params, gradient, learningRate),
+    };
   }
 
   /**
@@ -244,6 +281,7 @@ export class ArmTrainer {
     this.lossSum = 0;
     this.lossCount = 0;
 
+    const santurkar = this.santurkar?.step === this.step ? this.santurkar : null;
     const { logits, nonlinearityInputs } = this.network.forward(this.testX, 'inference');
     const live = Math.min(LIVE_TEST_DIGITS, this.data.test.count);
     const liveCorrect = this.countCorrect(logits, 0, live);
@@ -258,10 +296,13 @@ export class ArmTrainer {
       if (layerNoise) applyNoise(probe, layerNoise);
       const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
       const saturation = saturationFraction(probe, activation);
-      return { unit, saturation, pooled: describeInPlace(probe) };
+      const layer: LayerRecord = { unit, saturation, pooled: describeInPlace(probe) };
+      if (santurkar) layer.ics = santurkar.ics[index];
+      return layer;
     });
     tf.dispose([logits, ...nonlinearityInputs]);
     const record: ArmRecord = { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
+    if (santurkar) record.landscape = santurkar.landscape;
     if (this.gapX !== null) record.inferenceGap = this.inferenceGap(this.gapX);
     return record;
   }

@@ -1,0 +1,130 @@
+/**
+ * Santurkar, Tsipras, Ilyas and Madry (2018, arXiv 1805.11604, "How Does Batch Normalization Help
+ * Optimization?") measure what BN changes about a training step in two ways, both computed here
+ * from one step t, its mini-batch and its noise, with nothing but gradients at chosen parameters:
+ *
+ * - Internal covariate shift, their Definition 2.1: G_i is the gradient of layer i's weights at the
+ *   current parameters; G'_i the same gradient after layers 1..i-1 (only those) have taken step t's
+ *   update. ICS is ||G_i - G'_i|| (`l2`), and they also plot cos(G_i, G'_i) (`cosine`). The first
+ *   layer has no layer below it: G'_1 = G_1, so 0 and 1 by definition.
+ * - The landscape along the gradient, their Figure 4: g is the gradient of every parameter at W,
+ *   and W - eta g a step of size eta along it. Over a range of eta: the loss there (4a, its
+ *   min and max), how far the gradient there is from g, ||g(W) - g(W - eta g)|| (4b,
+ *   "predictiveness", min and max), and the "effective beta-smoothness", the largest
+ *   ||g(W) - g(W - eta g)|| / ||eta g|| (4c).
+ *
+ * Everything is evaluated on copies: the caller's parameters, its optimizer's state and whatever
+ * its gradient function reads stay as they were.
+ */
+
+/** Loss and the gradient of every parameter of step t's mini-batch at `params`; the arrays may be reused by the next call. */
+export type GradientAt = (params: readonly Float32Array[]) => { loss: number; gradients: readonly Float32Array[] };
+
+/** Where each parameter sits: `layerOf[k]` the layer (0 = first hidden) of parameter k, `weightsOf[i]` the index of hidden layer i's W. */
+export interface ParameterLayout {
+  layerOf: readonly number[];
+  weightsOf: readonly number[];
+}
+
+export interface InternalCovariateShift {
+  /** ||G_i - G'_i||, in the gradient's units (nats per unit of weight). */
+  l2: number;
+  /** cos(G_i, G'_i). */
+  cosine: number;
+}
+
+export interface Landscape {
+  /** The smallest and largest loss on step t's mini-batch at W - eta g over LANDSCAPE_STEP_FACTORS (nats). */
+  lossMin: number;
+  lossMax: number;
+  /** The smallest and largest ||g(W) - g(W - eta g)|| over the same etas. */
+  gradientChangeMin: number;
+  gradientChangeMax: number;
+  /** The largest ||g(W) - g(W - eta g)|| / ||eta g|| over the same etas. */
+  betaSmoothness: number;
+}
+
+/**
+ * The step sizes of the landscape, as multiples of the learning rate: log-spaced from a quarter to
+ * four times the step the optimizer takes, so the band shows what a smaller or a larger learning
+ * rate would have met (Santurkar et al. move along the gradient over a range of step sizes around
+ * the one they train with).
+ */
+export const LANDSCAPE_STEP_FACTORS = [0.25, 0.5, 1, 2, 4] as const;
+
+/**
+ * ICS of every hidden layer (Definition 2.1) at `params`. `gradient` is g at `params` (every
+ * parameter, as gradientAt gives it); `updated` are the parameters after step t's whole update, of
+ * which each G'_i takes the layers below i.
+ */
+export function internalCovariateShift(
+  gradientAt: GradientAt,
+  params: readonly Float32Array[],
+  gradient: readonly Float32Array[],
+  updated: readonly Float32Array[],
+  layout: ParameterLayout,
+): InternalCovariateShift[] {
+  return layout.weightsOf.map((weights, layer) => {
+    if (layer === 0) return { l2: 0, cosine: 1 };
+    const mixed = params.map((p, k) => (layout.layerOf[k] < layer ? updated[k] : p));
+    const shifted = gradientAt(mixed).gradients[weights];
+    return { l2: distance(gradient[weights], shifted), cosine: cosine(gradient[weights], shifted) };
+  });
+}
+
+/** The landscape along -g from `params` (Figure 4), g the gradient there, at eta = each factor times the learning rate. */
+export function landscape(gradientAt: GradientAt, params: readonly Float32Array[], gradient: readonly Float32Array[], learningRate: number): Landscape {
+  const gradientNorm = Math.sqrt(gradient.reduce((sum, g) => sum + squaredNorm(g), 0));
+  const moved = params.map((p) => new Float32Array(p.length));
+  const result = { lossMin: Infinity, lossMax: -Infinity, gradientChangeMin: Infinity, gradientChangeMax: -Infinity, betaSmoothness: -Infinity };
+  for (const factor of LANDSCAPE_STEP_FACTORS) {
+    const eta = factor * learningRate;
+    params.forEach((p, k) => {
+      const g = gradient[k];
+      const out = moved[k];
+      for (let i = 0; i < p.length; i++) out[i] = p[i] - eta * g[i];
+    });
+    const there = gradientAt(moved);
+    let change = 0;
+    there.gradients.forEach((g, k) => {
+      const d = distance(gradient[k], g);
+      change += d * d;
+    });
+    change = Math.sqrt(change);
+    result.lossMin = Math.min(result.lossMin, there.loss);
+    result.lossMax = Math.max(result.lossMax, there.loss);
+    result.gradientChangeMin = Math.min(result.gradientChangeMin, change);
+    result.gradientChangeMax = Math.max(result.gradientChangeMax, change);
+    const stepLength = eta * gradientNorm;
+    // A step of length 0 (a zero gradient or learning rate) says nothing of smoothness.
+    result.betaSmoothness = Math.max(result.betaSmoothness, stepLength > 0 ? change / stepLength : NaN);
+  }
+  return result;
+}
+
+/** Copies of the arrays: what a gradient function's reused buffers are read into before its next call. */
+export function copyAll(arrays: readonly Float32Array[]): Float32Array[] {
+  return arrays.map((a) => a.slice());
+}
+
+function squaredNorm(a: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * a[i];
+  return sum;
+}
+
+function distance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    sum += d * d;
+  }
+  return Math.sqrt(sum);
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+  const norms = Math.sqrt(squaredNorm(a) * squaredNorm(b));
+  return norms > 0 ? dot / norms : NaN;
+}
