@@ -80,10 +80,10 @@ export function rangeChartLayout(series: readonly RangeSeries[], options: RangeC
   return { area, x, y, log };
 }
 
-/** An entry per arm, its line as drawn (arm B dashed) over its band's shade. */
+/** An entry per arm, its line as drawn (arm B dashed); one row, as a line chart's, so it stays clear of the bands. */
 export function rangeChartLegend(series: readonly RangeSeries[]): LegendItem[] {
   return series.map((s, arm) => ({
-    label: `${armLegendLabel(s.label, s.divergedStep)}: lowest to highest`,
+    label: armLegendLabel(s.label, s.divergedStep),
     symbol: { kind: 'line', color: s.color, dash: [...(ARM_DASHES[arm] ?? [])] },
   }));
 }

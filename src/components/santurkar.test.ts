@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastMeasuredIndex, measuredPoints, partOf } from './santurkar';
+import { lastMeasuredIndex, measurementSpacing, measuredPoints, partOf } from './santurkar';
 
 describe('the Santurkar et al. series', () => {
   it('keeps only the points where every column was measured, so an unmeasured record is no zero', () => {
@@ -23,10 +23,21 @@ describe('the Santurkar et al. series', () => {
   it('finds the last measurement at or before a step, and none before the first or past the series', () => {
     const steps = [0, 100, 200, 300];
     const values = [NaN, 0.5, NaN, 0.7];
-    expect(lastMeasuredIndex(steps, values, 250)).toBe(1);
-    expect(lastMeasuredIndex(steps, values, 300)).toBe(3);
-    expect(lastMeasuredIndex(steps, values, 50)).toBe(-1);
-    expect(lastMeasuredIndex(steps, values, 301)).toBe(-1);
-    expect(lastMeasuredIndex([], [], 0)).toBe(-1);
+    expect(lastMeasuredIndex(steps, [values], 250)).toBe(1);
+    expect(lastMeasuredIndex(steps, [values], 300)).toBe(3);
+    expect(lastMeasuredIndex(steps, [values, [NaN, 1, NaN, NaN]], 300)).toBe(1);
+    expect(lastMeasuredIndex(steps, [values], 50)).toBe(-1);
+    expect(lastMeasuredIndex(steps, [values], 301)).toBe(-1);
+    expect(lastMeasuredIndex([], [[]], 0)).toBe(-1);
+  });
+});
+
+describe('how often the measures come', () => {
+  it('is the least common multiple of the record interval and the measures’, 0 when they are off', () => {
+    expect(measurementSpacing(100, 100)).toBe(100);
+    expect(measurementSpacing(10, 30)).toBe(30);
+    expect(measurementSpacing(100, 30)).toBe(300);
+    expect(measurementSpacing(100, 1)).toBe(100);
+    expect(measurementSpacing(100, 0)).toBe(0);
   });
 });

@@ -5,6 +5,8 @@
  * a zero nor a break in every line; the readouts give the last measured value and its step.
  */
 import type { Column } from '../charts/axes';
+import type { ArmSeries } from '../state/series';
+import { ICS, LANDSCAPE } from '../training/measures';
 
 /** The points of `columns` (one value per step each) where every column was measured (finite). */
 export function measuredPoints(steps: ArrayLike<number>, columns: readonly ArrayLike<number>[]): { steps: Float64Array; columns: Float64Array[] } {
@@ -26,13 +28,39 @@ export function partOf(column: ArrayLike<number>, parts: readonly string[], part
 }
 
 /**
- * The last point at or before `step` where `values` was measured (finite), or -1: before the
- * first measurement, or past the steps the series covers (an arm that stopped early has no value
- * beyond its last record).
+ * The last point at or before `step` where every one of `columns` was measured (finite), or -1:
+ * before the first measurement, or past the steps the series covers (an arm that stopped early
+ * has no value beyond its last record).
  */
-export function lastMeasuredIndex(steps: Column, values: Column, step: number): number {
-  const n = Math.min(steps.length, values.length);
+export function lastMeasuredIndex(steps: Column, columns: readonly Column[], step: number): number {
+  const n = Math.min(steps.length, ...columns.map((c) => c.length));
   if (n === 0 || !(step >= steps[0]) || step > steps[steps.length - 1]) return -1;
-  for (let i = n - 1; i >= 0; i--) if (steps[i] <= step && Number.isFinite(values[i])) return i;
+  for (let i = n - 1; i >= 0; i--) if (steps[i] <= step && columns.every((c) => Number.isFinite(c[i]))) return i;
   return -1;
+}
+
+/** The two numbers of a layer's ICS (Definition 2.1): ‖G − G′‖ and cos(G, G′). */
+export type IcsPart = (typeof ICS)[number];
+
+/** The landscape along a step's gradient (Figure 4): the ranges of the loss and of the gradient's change, and β. */
+export type LandscapePart = (typeof LANDSCAPE)[number];
+
+/** A hidden layer's ICS over the records, NaN where not measured (the first layer's is 0 and 1 by definition). */
+export function icsOf(series: ArmSeries, layer: number, part: IcsPart): Float64Array {
+  return partOf(series.column('ics', layer), ICS, part);
+}
+
+export function landscapeOf(series: ArmSeries, part: LandscapePart): Float64Array {
+  return partOf(series.column('landscape'), LANDSCAPE, part);
+}
+
+/**
+ * Steps between two measurements: the measures are taken at the records whose step is a multiple
+ * of `every`, and records come every `metricsInterval` steps, so at their least common multiple;
+ * 0 when the measures are off.
+ */
+export function measurementSpacing(metricsInterval: number, every: number): number {
+  if (!(every > 0 && metricsInterval > 0)) return 0;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return (metricsInterval / gcd(metricsInterval, every)) * every;
 }

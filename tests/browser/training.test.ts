@@ -30,6 +30,11 @@ const CHARTS = [
     `chart-heatmap-${layer}-B`,
     `chart-saturation-${layer}`,
   ]).flat(),
+  // Santurkar et al.'s ICS from the second hidden layer (the first has no layer below it), then their Figure 4.
+  ...Array.from({ length: LAYERS - 1 }, (_, i) => [`chart-ics-l2-${i + 1}`, `chart-ics-cosine-${i + 1}`]).flat(),
+  'chart-landscape-loss',
+  'chart-landscape-gradient',
+  'chart-landscape-beta',
 ];
 
 async function stepCount(page: Page): Promise<number> {
