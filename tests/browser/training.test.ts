@@ -108,7 +108,7 @@ describe('training in Chromium', () => {
 
   it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
     // Tall enough from the start for every panel to be on screen: charts out of view do not paint.
-    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 4600 } });
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 7200 } });
     await waitUntilPaused(page);
     const ready = await charts(page);
     expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());
