@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
 import { ACTION_TIMEOUT_MS, artifactsDir, useBrowserApp } from './harness';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** A small network recorded every 10 steps, Santurkar et al.'s measures at every 30th step: records between them carry none. */
@@ -40,6 +41,18 @@ function armValues(text: string, arms: readonly string[]): { value: string; step
   const found = arms.map((arm) => new RegExp(`${arm.replace(/[()]/g, '\\$&')} (\\S+?) at step ([\\d,]+)`).exec(text));
   if (found.some((m) => m === null)) return null;
   return found.map((m) => ({ value: m![1], step: Number(m![2].replace(/,/g, '')) }));
+}
+
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe's violations inside the panel, as "rule: selectors", so a failure names what to fix. */
+async function panelViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE_SCRIPT });
+  return page.evaluate(async () => {
+    const { axe } = window as unknown as { axe: { run: (context: Element) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } };
+    const { violations } = await axe.run(document.querySelector('[data-testid=santurkar]')!);
+    return violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 }
 
 const NUMBER = /^−?\d+(\.\d+)?(e[−-]?\d+)?$/;
@@ -96,6 +109,8 @@ describe('the Santurkar et al. panel', () => {
       for (const cell of cells) expect(cell).toMatch(i < rows.length - 2 ? NUMBER : new RegExp(`${NUMBER.source}|^–$`));
       expect(cells.some((cell) => NUMBER.test(cell))).toBe(true);
     });
+
+    expect(await panelViolations(page)).toEqual([]);
 
     // The step cursor reads them out: at step 0 nothing is measured yet; at step 40 the last measurement is step 30's.
     const readout = page.getByTestId('santurkar-readout');
