@@ -25,9 +25,22 @@ describe('npm run experiment', () => {
 
   it('trains both arms from a link and writes every record in the documented format', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'csl-')), 'run.json');
-    const run = experiment('--url', 'https://example.org/?v=2&units=16&probe=100', '--steps', '20', '--metrics-interval', '10', '--out', out);
+    const run = experiment(
+      '--url',
+      'https://example.org/?v=2&units=16&probe=100',
+      '--steps',
+      '20',
+      '--metrics-interval',
+      '10',
+      '--santurkar-interval',
+      '10',
+      '--out',
+      out,
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/A: no BN vs B: BN on all/);
+    // The last column pair is the last hidden layer's ICS of each arm: none at step 0, a number at 10 and 20.
+    expect(run.stdout).toMatch(/ICS A +ICS B\n +0 .* - +-\n +10 .* \d\.\d\de-\d+ +\d\.\d\de-\d+\n/);
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.config.hiddenUnits).toBe(16);
     expect(json.backend).toBe('wasm');
@@ -45,6 +58,9 @@ describe('npm run experiment', () => {
       expect(layer.unit.p50).toBeLessThanOrEqual(layer.unit.p85);
       expect(layer.pooled.histogram.reduce((a: number, b: number) => a + b, 0)).toBe(100 * 16);
       expect(layer.saturation).toBeGreaterThanOrEqual(0);
+      expect(arm.records[0].layers[2].ics).toEqual({ l2: null, cosine: null });
+      expect(layer.ics.l2).toBeGreaterThan(0);
+      expect(arm.records[2].landscape.lossMax).toBeGreaterThanOrEqual(arm.records[2].landscape.lossMin);
     }
   });
 

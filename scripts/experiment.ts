@@ -14,6 +14,7 @@ import { ARM_NAMES, Experiment, experimentData, LIVE_TEST_DIGITS } from '../src/
 import { readPackageMnist } from './build-mnist';
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+const scientific = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : value.toExponential(2));
 
 function tableRow(step: number, latest: (ArmRecord | undefined)[], layer: number): string {
   const cells = [String(step).padStart(7)];
@@ -23,6 +24,7 @@ function tableRow(step: number, latest: (ArmRecord | undefined)[], layer: number
     const p = r?.layers[layer]?.unit.percentiles;
     cells.push(p ? [P15, P50, P85].map((i) => fixed(p[i], 2).padStart(6)).join(' ') : '-'.padStart(20));
   }
+  for (const r of latest) cells.push(scientific(r?.layers[layer]?.ics?.l2).padStart(9));
   return cells.join('  ');
 }
 
@@ -58,7 +60,12 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `tracked unit ${config.trackedUnit} of hidden layer ${lastLayer + 1}, over ${config.probeSize} held-out digits, BN in inference mode (${config.inferenceStatistics} statistics)\n`,
   );
-  const header = ['   step', ' loss A', ' loss B', '  acc A', '  acc B', '    p15/p50/p85 A    ', '    p15/p50/p85 B'];
+  process.stdout.write(
+    config.santurkarInterval > 0
+      ? `ICS: Santurkar et al.'s ||G - G'|| of hidden layer ${lastLayer + 1}'s weight gradient at the records whose step is a multiple of ${config.santurkarInterval}\n`
+      : 'ICS: not measured (--santurkar-interval 0)\n',
+  );
+  const header = ['   step', ' loss A', ' loss B', '  acc A', '  acc B', '    p15/p50/p85 A    ', '    p15/p50/p85 B   ', '    ICS A', '    ICS B'];
   process.stdout.write(`${header.join('  ')}\n`);
   process.stdout.write(
     `${tableRow(

@@ -98,6 +98,30 @@ describe('Experiment', () => {
     expect(Math.abs(plainBn[1][19] - handwritten[1][19])).toBeGreaterThan(1e-3);
   });
 
+  it("takes Santurkar et al.'s measures without changing the run: the same losses, accuracies and distributions with them on and off (momentum, noisy BN, both gradient paths)", () => {
+    for (const gradients of ['handwritten', 'autodiff'] as const) {
+      const config: Config = { ...small, gradients, momentum: 0.9, steps: 30, normalizationA: ['none', 'noisy'], normalizationB: ['batchnorm', 'noisy'] };
+      const run = (santurkarInterval: number) => {
+        const experiment = new Experiment({ ...config, santurkarInterval }, data);
+        const records = Array.from({ length: config.steps }, () => experiment.advance()).flatMap((pair) => (pair[0] === null ? [] : [pair]));
+        experiment.dispose();
+        return records;
+      };
+      const on = run(10);
+      const off = run(0);
+      expect(on.length).toBe(3);
+      on.forEach((pair, k) =>
+        pair.forEach((record, arm) => {
+          expect(record!.landscape!.lossMax).toBeGreaterThanOrEqual(record!.landscape!.lossMin);
+          expect(record!.layers.map((layer) => layer.ics!.l2)[0]).toBe(0);
+          const { landscape, ...rest } = record!;
+          expect({ ...rest, layers: rest.layers.map(({ ics, ...layer }) => layer) }, `${gradients}, arm ${arm}, record ${k}`).toEqual(off[k][arm]);
+        }),
+      );
+      expect(off[0][0]!.landscape).toBeUndefined();
+    }
+  });
+
   it('with noise of strength 0 a noisy-BN arm trains and records exactly as the BN arm', () => {
     const experiment = new Experiment({ ...small, noiseStrength: 0, normalizationA: ['batchnorm', 'batchnorm'], normalizationB: ['noisy', 'noisy'] }, data);
     const records = Array.from({ length: 20 }, () => experiment.advance()).filter((pair) => pair[0] !== null);
