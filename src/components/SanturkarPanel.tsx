@@ -17,7 +17,7 @@ import { stepsTable, type ArmColumn } from './chartTables';
 import { useLabState } from './labContext';
 import { sharedSteps, timeInputs } from './Panels';
 import { armLabel, describeMeasured, inputText, santurkarReadout } from './readout';
-import { icsOf, landscapeOf, measuredPoints, measurementSpacing, type IcsPart, type LandscapePart } from './santurkar';
+import { icsOf, landscapeOf, measuredPoints, measurementSpacing, santurkarPrediction, type IcsPart, type LandscapePart } from './santurkar';
 
 const PAPER = 'https://arxiv.org/abs/1805.11604';
 const CHART_HEIGHT = 220;
@@ -282,6 +282,7 @@ function SanturkarReadout() {
 export function SanturkarPanel() {
   const layers = useLabState((s) => s.config.hiddenLayers);
   const etas = useLabState((s) => stepSizes(s.config));
+  const prediction = useLabState((s) => santurkarPrediction(s.config));
   const labels = useLabState((s) => `arm ${armLabel(s, 0)} and arm ${armLabel(s, 1)}`);
   return (
     <section className="panel santurkar" aria-labelledby="santurkar-title" data-testid="santurkar">
@@ -292,6 +293,9 @@ export function SanturkarPanel() {
         Santurkar, Tsipras, Ilyas and Madry, <cite>How Does Batch Normalization Help Optimization?</cite>, argue that BN helps not by reducing internal
         covariate shift but by making the loss landscape smoother. Their test (their Figure 2): noisy BN, BN followed by noise that shifts every unit&apos;s
         distribution at every step, still trains about as fast as BN. Below, their measures for this run&apos;s two arms, {labels}, arm B&apos;s lines dashed.
+      </p>
+      <p className="santurkar-prediction" data-testid="santurkar-prediction">
+        {prediction}
       </p>
       <MeasuresNote />
       <h3>Internal covariate shift, as their Definition 2.1 measures it</h3>

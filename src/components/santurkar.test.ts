@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lastMeasuredIndex, measurementSpacing, measuredPoints, partOf } from './santurkar';
+import type { Normalization } from '../config/schema';
+import { armKind, lastMeasuredIndex, measurementSpacing, measuredPoints, partOf, santurkarPrediction } from './santurkar';
 
 describe('the Santurkar et al. series', () => {
   it('keeps only the points where every column was measured, so an unmeasured record is no zero', () => {
@@ -39,5 +40,32 @@ describe('how often the measures come', () => {
     expect(measurementSpacing(100, 30)).toBe(300);
     expect(measurementSpacing(100, 1)).toBe(100);
     expect(measurementSpacing(100, 0)).toBe(0);
+  });
+});
+
+describe('what their claim predicts for the run', () => {
+  const all = (layer: Normalization) => [layer, layer, layer];
+
+  it('tells the plain net, BN, noisy BN and anything else apart', () => {
+    expect(armKind(all('none'))).toBe('plain');
+    expect(armKind(all('batchnorm'))).toBe('bn');
+    expect(armKind(all('noisy'))).toBe('noisy');
+    expect(armKind(['batchnorm', 'none', 'batchnorm'])).toBe('other');
+    expect(armKind(all('layernorm'))).toBe('other');
+  });
+
+  it('predicts noisy BN more shift yet the same speed as BN, and either faster than the plain net, naming the arms', () => {
+    expect(santurkarPrediction({ normalizationA: all('batchnorm'), normalizationB: all('noisy') })).toMatch(
+      /^In this run their claim predicts arm B \(noisy BN\) more shift than arm A \(BN\) in the ICS charts, yet about the same test accuracy/,
+    );
+    expect(santurkarPrediction({ normalizationA: all('none'), normalizationB: all('noisy') })).toMatch(
+      /^In this run their claim predicts arm B \(noisy BN\) faster training than arm A \(the plain net\) even with more shift, and a smoother landscape/,
+    );
+    expect(santurkarPrediction({ normalizationA: all('batchnorm'), normalizationB: all('none') })).toMatch(
+      /predicts arm A \(BN\) faster training than arm B \(the plain net\), whatever its shift/,
+    );
+    expect(santurkarPrediction({ normalizationA: all('layernorm'), normalizationB: all('batchnorm') })).toMatch(
+      /^Their claim's contrasts are between the plain net, BN and noisy BN on every hidden layer .*; in this run arm A is none of these and arm B BN\.$/,
+    );
   });
 });

@@ -5,6 +5,7 @@
  * a zero nor a break in every line; the readouts give the last measured value and its step.
  */
 import type { Column } from '../charts/axes';
+import type { Config, Normalization } from '../config/schema';
 import type { ArmSeries } from '../state/series';
 import { ICS, LANDSCAPE } from '../training/measures';
 
@@ -63,4 +64,33 @@ export function measurementSpacing(metricsInterval: number, every: number): numb
   if (!(every > 0 && metricsInterval > 0)) return 0;
   const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
   return (metricsInterval / gcd(metricsInterval, every)) * every;
+}
+
+/** What an arm is, for their claim: the plain net, BN, noisy BN on every hidden layer, or anything else. */
+export type ArmKind = 'plain' | 'bn' | 'noisy' | 'other';
+
+export function armKind(layers: readonly Normalization[]): ArmKind {
+  if (layers.every((layer) => layer === 'none')) return 'plain';
+  if (layers.every((layer) => layer === 'batchnorm')) return 'bn';
+  if (layers.every((layer) => layer.startsWith('noisy'))) return 'noisy';
+  return 'other';
+}
+
+const KIND_NAMES: Record<ArmKind, string> = { plain: 'the plain net', bn: 'BN', noisy: 'noisy BN', other: 'none of these' };
+
+/** What Santurkar et al.'s claim predicts for this run's two arms, in words, naming them as the page does. */
+export function santurkarPrediction(config: Pick<Config, 'normalizationA' | 'normalizationB'>): string {
+  const kinds = [armKind(config.normalizationA), armKind(config.normalizationB)];
+  const arm = (kind: ArmKind) => {
+    const i = kinds.indexOf(kind);
+    return `arm ${i === 0 ? 'A' : 'B'} (${KIND_NAMES[kind]})`;
+  };
+  if (kinds.includes('bn') && kinds.includes('noisy')) {
+    return `In this run their claim predicts ${arm('noisy')} more shift than ${arm('bn')} in the ICS charts, yet about the same test accuracy in Figure 1(a) and about as smooth a landscape.`;
+  }
+  const normalized = kinds.find((kind) => kind === 'bn' || kind === 'noisy');
+  if (kinds.includes('plain') && normalized) {
+    return `In this run their claim predicts ${arm(normalized)} faster training than ${arm('plain')}${normalized === 'noisy' ? ' even with more shift' : ', whatever its shift'}, and a smoother landscape: a narrower loss range, a smaller change of the gradient and a smaller β.`;
+  }
+  return `Their claim's contrasts are between the plain net, BN and noisy BN on every hidden layer (the Santurkar et al. presets); in this run arm A is ${KIND_NAMES[kinds[0]]} and arm B ${KIND_NAMES[kinds[1]]}.`;
 }

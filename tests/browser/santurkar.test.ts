@@ -163,6 +163,7 @@ describe('the Santurkar et al. panel', () => {
     expect(query.get('bnA')).toBe('1,1,1');
     expect(query.get('bnB')).toBe('2,2,2');
     expect(await page.locator('.lede').textContent()).toMatch(/Arm A: BN on all; arm B: noisy BN on all\./);
+    expect(await page.getByTestId('santurkar-prediction').textContent()).toMatch(/predicts arm B \(noisy BN\) more shift than arm A \(BN\)/);
 
     const plain = page.getByRole('button', { name: 'Santurkar et al.: plain net against noisy BN', exact: true });
     await plain.click();
@@ -171,6 +172,9 @@ describe('the Santurkar et al. panel', () => {
     expect(query.get('bnA')).toBeNull();
     expect(query.get('bnB')).toBe('2,2,2');
     expect(await shift.getAttribute('aria-pressed')).toBe('false');
+    expect(await page.getByTestId('santurkar-prediction').textContent()).toMatch(
+      /predicts arm B \(noisy BN\) faster training than arm A \(the plain net\) even with more shift/,
+    );
     expect(await page.getByRole('region', { name: /Santurkar et al\./ }).textContent()).toMatch(/arm A: no BN and arm B: noisy BN on all/);
     expect(errors).toEqual([]);
   });
