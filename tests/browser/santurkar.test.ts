@@ -154,6 +154,18 @@ describe('the Santurkar et al. panel', () => {
     expect(errors).toEqual([]);
   });
 
+  it('plots no ICS for a network of one hidden layer, whose ICS is 0 and 1 by definition, and says so', async () => {
+    const { page, errors } = await lab.open('?layers=1&units=32&probe=200&every=10');
+    const panel = page.getByRole('region', { name: 'Santurkar et al. (2018): is it the shift?' });
+    await panel.waitFor({ state: 'visible' });
+    expect(await panel.textContent()).toMatch(
+      /This network has one hidden layer, which has no layer below it: its ‖G − G′‖ is 0 and its cosine 1 by definition/,
+    );
+    expect(await panel.locator('canvas[data-testid^=chart-ics-]').count()).toBe(0);
+    expect(await panel.locator('canvas[data-testid^=chart-landscape-]').count()).toBe(3);
+    expect(errors).toEqual([]);
+  });
+
   it('has presets that set the link: BN against noisy BN, and the plain net against noisy BN', async () => {
     const { page, errors } = await lab.open();
     const shift = page.getByRole('button', { name: 'Santurkar et al.: is it the shift?', exact: true });
