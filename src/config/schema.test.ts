@@ -101,7 +101,7 @@ describe('validateConfig', () => {
   it("replaces an unknown layer normalization by the arm's default", () => {
     const { config, problems } = validateConfig({ normalizationA: ['none', 'groupnorm', 'batchnorm'] });
     expect(config.normalizationA).toEqual(['none', 'none', 'batchnorm']);
-    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy, layernorm, batchnorm-after, ghost-batchnorm');
+    expect(problems[0].reason).toBe('layer 2 is none of none, batchnorm, noisy, layernorm, batchnorm-after, ghost-batchnorm, noisy-shared');
   });
 
   it('rejects an enum value outside the allowed ones', () => {
@@ -171,12 +171,12 @@ describe('text values', () => {
     }
   });
 
-  it('writes and reads a normalization list as a digit per layer (2: noisy BN, 3: LayerNorm, 4: BN after the nonlinearity, 5: ghost BN)', () => {
+  it('writes and reads a normalization list as a digit per layer (2: noisy BN, 3: LayerNorm, 4: BN after the nonlinearity, 5: ghost BN, 6: the noisy BN of older links)', () => {
     const bn = fieldByName('normalizationB');
-    const all = ['batchnorm', 'none', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm'] as const;
-    expect(formatValue(bn, [...all])).toBe('1,0,2,3,4,5');
-    expect(parseValue(bn, '1,0,2,3,4,5')).toEqual({ value: [...all] });
-    for (const bad of ['1,6', '1,12', '1,-1', '1,']) expect(parseValue(bn, bad)).toHaveProperty('reason');
+    const all = ['batchnorm', 'none', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm', 'noisy-shared'] as const;
+    expect(formatValue(bn, [...all])).toBe('1,0,2,3,4,5,6');
+    expect(parseValue(bn, '1,0,2,3,4,5,6')).toEqual({ value: [...all] });
+    for (const bad of ['1,7', '1,12', '1,-1', '1,']) expect(parseValue(bn, bad)).toHaveProperty('reason');
   });
 
   it('reads enum values case-insensitively', () => {
@@ -193,6 +193,7 @@ describe('describeNormalization', () => {
     expect(describeNormalization(['noisy', 'none', 'noisy'])).toBe('noisy BN on 1, 3');
     expect(describeNormalization(['batchnorm', 'noisy', 'batchnorm'])).toBe('BN on all, noisy on 2');
     expect(describeNormalization(['none', 'noisy', 'batchnorm'])).toBe('BN on 2, 3, noisy on 2');
+    expect(describeNormalization(['noisy-shared', 'noisy', 'noisy-shared'])).toBe('noisy BN on all');
     expect(describeNormalization(['layernorm', 'layernorm', 'layernorm'])).toBe('LayerNorm on all');
     expect(describeNormalization(['batchnorm', 'layernorm', 'none'])).toBe('BN on 1, LayerNorm on 2');
     expect(describeNormalization(['batchnorm-after', 'batchnorm-after', 'batchnorm-after'])).toBe('BN after g on all');

@@ -13,9 +13,12 @@ export type Activation = 'sigmoid' | 'tanh' | 'relu';
 /**
  * Per hidden layer, how it normalizes:
  * - `batchnorm`: BN before the nonlinearity, g(BN(Wx)), the paper's placement (Algorithm 1);
- * - `noisy`: BN followed, in training mode only, by a random affine map per unit that changes at
- *   every step (Santurkar et al. 2018's "noisy BN", see noise.ts), so the layer's input
- *   distribution shifts all the time although BN is there; inference mode is plain BN;
+ * - `noisy`: Santurkar et al. 2018's "noisy BN" (see noise.ts): BN followed, in training mode
+ *   only, by noise drawn for every example from a distribution per unit whose mean and variance
+ *   change at every step, so the layer's input distribution shifts all the time although BN is
+ *   there; inference mode is plain BN;
+ * - `noisy-shared`: the noisy BN of links before v4, one random affine map per unit and step
+ *   shared by the whole mini-batch;
  * - `layernorm`: Ba et al. 2016's LayerNorm, each example over its own layer's units, the same
  *   in training and inference; it is not BN (no batch statistics);
  * - `batchnorm-after`: BN after the nonlinearity, BN(g(Wx + b)) feeding the next layer, the
@@ -24,10 +27,10 @@ export type Activation = 'sigmoid' | 'tanh' | 'relu';
  *   nonlinearity whose statistics come from virtual batches of `ghostBatchSize` examples inside
  *   the mini-batch rather than from the whole of it.
  */
-export type Normalization = 'none' | 'batchnorm' | 'noisy' | 'layernorm' | 'batchnorm-after' | 'ghost-batchnorm';
+export type Normalization = 'none' | 'batchnorm' | 'noisy' | 'layernorm' | 'batchnorm-after' | 'ghost-batchnorm' | 'noisy-shared';
 
 /** The normalizations in the order of their digit in links and flags: 0, 1, 2, ... */
-export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm'];
+export const NORMALIZATIONS: readonly Normalization[] = ['none', 'batchnorm', 'noisy', 'layernorm', 'batchnorm-after', 'ghost-batchnorm', 'noisy-shared'];
 
 export interface NormalizationInfo {
   /** Its name in a choice of the layer's normalization. */
@@ -41,10 +44,11 @@ export interface NormalizationInfo {
 export const NORMALIZATION_INFO: Readonly<Record<Normalization, NormalizationInfo>> = {
   none: { label: 'no normalization', nonlinearityInput: 'Wx + b', batchStatistics: false },
   batchnorm: { label: 'BN before the nonlinearity', nonlinearityInput: 'BN(Wx)', batchStatistics: true },
-  noisy: { label: 'noisy BN (Santurkar et al.)', nonlinearityInput: 'BN(Wx)·s + b', batchStatistics: true },
+  noisy: { label: 'noisy BN (Santurkar et al.)', nonlinearityInput: 'BN(Wx) + ε', batchStatistics: true },
   layernorm: { label: 'LayerNorm (Ba et al.)', nonlinearityInput: 'LN(Wx)', batchStatistics: false },
   'batchnorm-after': { label: 'BN after the nonlinearity', nonlinearityInput: 'Wx + b', batchStatistics: true },
   'ghost-batchnorm': { label: 'ghost BN (Hoffer et al.)', nonlinearityInput: 'BN(Wx)', batchStatistics: true },
+  'noisy-shared': { label: 'noisy BN, one map per step (links before v4)', nonlinearityInput: 'BN(Wx)·s + b', batchStatistics: true },
 };
 
 /** "0 none, 1 BN before the nonlinearity, ...": every digit of a normalization list, for help texts and messages. */
@@ -117,7 +121,7 @@ export interface Config {
   /** Per hidden layer normalization of arm A (default: none) and arm B (default: BN everywhere). */
   normalizationA: Normalization[];
   normalizationB: Normalization[];
-  /** Strength n of the noise after noisy BN layers: per unit and step, shift ~ U(-n, n), scale ~ U(1, 1 + n). */
+  /** Strength n of the noise after noisy BN layers (noise.ts): per unit and step, a mean in U(-n, n) and a standard deviation in U(0, n). */
   noiseStrength: number;
   backend: Backend;
   gradients: Gradients;
@@ -461,7 +465,7 @@ export const FIELDS: readonly Field[] = [
     scale: 'linear',
     restartsRun: true,
     label: 'Noise after noisy BN',
-    help: "Strength n of noisy BN (Santurkar et al.): each step, every unit's BN output y becomes y·s + b with s drawn from U(1, 1+n) and b from U(-n, n), training only.",
+    help: 'Strength n of noisy BN (Santurkar et al.), training only: each step, every unit draws a noise distribution with mean from U(-n, n) and standard deviation from U(0, n), and each example adds its own draw from it to its BN output (the variant of older links: y·s + b per unit, s from U(1, 1+n), b from U(-n, n)).',
   },
   {
     name: 'backend',
@@ -646,8 +650,8 @@ export function describeAllowed(field: Field): string {
  */
 export function describeNormalization(layers: readonly Normalization[]): string {
   const numbers = (kinds: readonly Normalization[]) => layers.flatMap((layer, index) => (kinds.includes(layer) ? [index + 1] : []));
-  const normalized = numbers(['batchnorm', 'noisy']);
-  const noisy = numbers(['noisy']);
+  const normalized = numbers(['batchnorm', 'noisy', 'noisy-shared']);
+  const noisy = numbers(['noisy', 'noisy-shared']);
   const which = (list: number[]) => (list.length === layers.length ? 'all' : list.join(', '));
   const batchNorm =
     normalized.length === 0

@@ -300,12 +300,24 @@ describe('new normalizations and ghost batches', () => {
     expect(parse('ghost=1').config.ghostBatchSize).toBe(60);
   });
 
-  it('leave older links as they were: no ghost key means the whole mini-batch, and digits 0-3 keep their meaning', () => {
+  it('leave older links as they were: no ghost key means the whole mini-batch, digits 0, 1 and 3 keep their meaning, and noisy BN (2) stays the scheme it was', () => {
     const { config, problems } = parse('v=2&bnA=1,1,1&bnB=2,2,3');
     expect(problems).toEqual([]);
     expect(config.ghostBatchSize).toBe(0);
     expect(config.normalizationA).toEqual(['batchnorm', 'batchnorm', 'batchnorm']);
-    expect(config.normalizationB).toEqual(['noisy', 'noisy', 'layernorm']);
+    expect(config.normalizationB).toEqual(['noisy-shared', 'noisy-shared', 'layernorm']);
+  });
+
+  it("read a v3 link's noisy BN (2) as the shared scheme it meant (now 6) and write it back so, with no notice; v4's 2 is Santurkar et al.'s per-example noise", () => {
+    const old = parse('v=3&bnA=2,1,0&bnB=1,2,2&noise=0.5');
+    expect(old.problems).toEqual([]);
+    expect(old.notices).toEqual([]);
+    expect(old.config.normalizationA).toEqual(['noisy-shared', 'batchnorm', 'none']);
+    expect(old.config.normalizationB).toEqual(['batchnorm', 'noisy-shared', 'noisy-shared']);
+    expect(serialize(old.config)).toBe('v=4&bnA=6,1,0&bnB=1,6,6&noise=0.5');
+    expect(parse('v=4&bnB=2,2,2').config.normalizationB).toEqual(['noisy', 'noisy', 'noisy']);
+    // A v3 link's broken list stays broken, and is reported as such.
+    expect(parse('v=3&bnB=2,x,2').problems).toEqual([expect.objectContaining({ key: 'bnB' })]);
   });
 });
 

@@ -22,21 +22,25 @@
  *   Adding a value or a field is not a change of format: noisy BN (`bnB=2,2,2`) and its strength
  *   (`noise`) came within v2 with no migration, since a v2 link written before them has no `2`
  *   in its lists and the noise acts on noisy layers only, so it replays the same run.
- * - v3 (current): the lab trains on MNIST's full 60,000 training digits and measures test accuracy on
+ * - v3: the lab trains on MNIST's full 60,000 training digits and measures test accuracy on
  *   its 10,000 test digits, where v1 and v2 used an 8,000/2,000 split of a 10,000-digit subset. The
  *   learning rate defaults to 0.1, where BN's lead holds over the whole 50,000 steps on the full data
  *   (0.5, v2's default, is written into older links). The data cannot be migrated: an older link
  *   keeps its settings and says in a notice that it now runs on the full data.
+ * - v4 (current): noisy BN (digit 2) is Santurkar et al.'s, noise drawn for every example from a
+ *   distribution per unit that changes at every step; v3's, one affine map per unit and step for
+ *   the whole mini-batch, is digit 6 (`noisy-shared`), which older links' 2s become, so they
+ *   replay the same run (no notice: nothing is lost).
  *
  * Hostile links never throw: unknown keys, bad numbers, NaN/Infinity, out-of-range sizes, broken
  * percent-encoding and huge values each give a Problem and a default or clamped value. When a
  * key is repeated the first occurrence wins, and the repetition is reported. `+` is kept as a
  * literal plus (no value here contains a space), so `eps=1e+3` means what it says.
  */
-import { DEFAULT_CONFIG, FIELDS, formatValue, parseValue, plainText, resizeNormalization, unknownKeyProblems, validateConfig } from './schema';
+import { DEFAULT_CONFIG, FIELDS, formatValue, NORMALIZATIONS, parseValue, plainText, resizeNormalization, unknownKeyProblems, validateConfig } from './schema';
 import type { Config, Field, Problem } from './schema';
 
-export const URL_VERSION = 3;
+export const URL_VERSION = 4;
 
 /** Values longer than this (raw, before decoding) cannot be valid; they are rejected unread. */
 const MAX_VALUE_LENGTH = 200;
@@ -60,6 +64,10 @@ interface Migration {
   /** What an older link cannot keep, told to whoever opens it. */
   notice?: string;
 }
+
+/** Noisy BN's digit in links before v4, and the digit of that scheme (`noisy-shared`) since. */
+const OLD_NOISY = '2';
+const SHARED_NOISY = String(NORMALIZATIONS.indexOf('noisy-shared'));
 
 /** Writes `value` for a field whose default changed, when the link leaves the field out. */
 function keepOldDefault(params: Params, key: string, value: string): void {
@@ -91,6 +99,22 @@ const MIGRATIONS: readonly Migration[] = [
       'This link was made when the lab trained on 8,000 digits and tested on 2,000 (a 10,000-digit subset of MNIST). ' +
       "It now trains on MNIST's full 60,000 training digits and tests on its 10,000 test digits, as the paper did, so its curves differ from the ones that were shared. " +
       'All its settings are kept (the learning rate it did not set is the old default, 0.5).',
+  },
+  {
+    from: 3,
+    migrate(params) {
+      for (const key of ['bna', 'bnb']) {
+        const list = params.get(key);
+        if (list?.text)
+          params.set(key, {
+            ...list,
+            text: list.text
+              .split(',')
+              .map((layer) => (layer === OLD_NOISY ? SHARED_NOISY : layer))
+              .join(','),
+          });
+      }
+    },
   },
 ];
 

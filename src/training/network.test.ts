@@ -253,7 +253,7 @@ describe('Network.trainStep on a CompactInput', () => {
           const [dense, compact] = ['dense', 'compact'].map(
             (name) => new Network(spec, initialWeights(spec, 1, 3), `compact-${backend}-${normalization[0]}-${name}`),
           );
-          const noise = drawNoise(normalization, spec.hiddenUnits, 0.5, 1, 0);
+          const noise = drawNoise(normalization, spec.hiddenUnits, 0.5, 1, 0, 8);
           for (let step = 0; step < 4; step++) {
             // 2 of 6 pixels blank in the whole batch: more than the fifth that makes leaving them out pay.
             const batch = randomBatch(spec, 8, 30 + step, [1, 5]);
@@ -311,32 +311,33 @@ describe('Network.forward', () => {
 });
 
 describe('noisy BN', () => {
-  it("in training mode maps each unit's BN output y to y * scale + shift; in inference mode it is plain BN", () => {
-    const noisySpec = smallSpec('sigmoid', ['noisy', 'noisy']);
-    const bnSpec = smallSpec('sigmoid', ['batchnorm', 'batchnorm']);
-    const weights = initialWeights(noisySpec, 1, 21);
-    const noisy = new Network(noisySpec, weights, 'noisy');
-    const bn = new Network(bnSpec, weights, 'bn');
-    const noise = drawNoise(noisySpec.normalization, noisySpec.hiddenUnits, 1, 4, 0);
-    withTensors(randomBatch(noisySpec, 8, 22), (x) => {
-      noisy.estimatePopulationStatistics([x]);
-      bn.estimatePopulationStatistics([x]);
-      // The first layer's input does not depend on the layers above: BN's output, then the noise.
-      const training = noisy.forward(x, 'training', noise);
-      const clean = bn.forward(x, 'training');
-      const expected = applyNoise(clean.nonlinearityInputs[0].dataSync() as Float32Array, noise[0]!);
-      const actual = training.nonlinearityInputs[0].dataSync();
-      expected.forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 5));
-      // Inference ignores the noise, given or not, and equals the BN network's inference.
-      const inference = noisy.forward(x, 'inference', noise);
-      const plain = bn.forward(x, 'inference');
-      expect(inference.logits.arraySync()).toEqual(plain.logits.arraySync());
-      expect(inference.nonlinearityInputs[1].arraySync()).toEqual(plain.nonlinearityInputs[1].arraySync());
-      tf.dispose([training, clean, inference, plain].flatMap((f) => [f.logits, ...f.nonlinearityInputs]));
+  for (const kind of ['noisy', 'noisy-shared'] as const)
+    it(`in training mode adds the step's noise to BN's output (${kind}: ${kind === 'noisy' ? 'per example' : 'y * scale + shift per unit'}); in inference mode it is plain BN`, () => {
+      const noisySpec = smallSpec('sigmoid', [kind, kind]);
+      const bnSpec = smallSpec('sigmoid', ['batchnorm', 'batchnorm']);
+      const weights = initialWeights(noisySpec, 1, 21);
+      const noisy = new Network(noisySpec, weights, 'noisy');
+      const bn = new Network(bnSpec, weights, 'bn');
+      const noise = drawNoise(noisySpec.normalization, noisySpec.hiddenUnits, 1, 4, 0, 8);
+      withTensors(randomBatch(noisySpec, 8, 22), (x) => {
+        noisy.estimatePopulationStatistics([x]);
+        bn.estimatePopulationStatistics([x]);
+        // The first layer's input does not depend on the layers above: BN's output, then the noise.
+        const training = noisy.forward(x, 'training', noise);
+        const clean = bn.forward(x, 'training');
+        const expected = applyNoise(clean.nonlinearityInputs[0].dataSync() as Float32Array, noise[0]!, noisySpec.hiddenUnits);
+        const actual = training.nonlinearityInputs[0].dataSync();
+        expected.forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 5));
+        // Inference ignores the noise, given or not, and equals the BN network's inference.
+        const inference = noisy.forward(x, 'inference', noise);
+        const plain = bn.forward(x, 'inference');
+        expect(inference.logits.arraySync()).toEqual(plain.logits.arraySync());
+        expect(inference.nonlinearityInputs[1].arraySync()).toEqual(plain.nonlinearityInputs[1].arraySync());
+        tf.dispose([training, clean, inference, plain].flatMap((f) => [f.logits, ...f.nonlinearityInputs]));
+      });
+      noisy.dispose();
+      bn.dispose();
     });
-    noisy.dispose();
-    bn.dispose();
-  });
 
   it('with noise of strength 0 trains exactly as plain BN', () => {
     const noisySpec = smallSpec('tanh', ['noisy', 'batchnorm']);
@@ -346,7 +347,7 @@ describe('noisy BN', () => {
     const bn = new Network(bnSpec, weights, 'bn');
     withTensors(randomBatch(noisySpec, 8, 24), (x, y) => {
       for (let step = 0; step < 5; step++) {
-        const identity = drawNoise(noisySpec.normalization, noisySpec.hiddenUnits, 0, 1, step);
+        const identity = drawNoise(noisySpec.normalization, noisySpec.hiddenUnits, 0, 1, step, 8);
         expect(noisy.trainStep(x, y, 0.3, 0.5, identity)).toBe(bn.trainStep(x, y, 0.3, 0.5));
       }
     });
@@ -498,7 +499,7 @@ describe('lossAndGradients', () => {
   it('changes nothing: parameters, velocities, running statistics and the noise are byte-identical after, and the same inputs give the same outputs twice', () => {
     const spec = smallSpec('sigmoid', ['noisy', 'none', 'batchnorm'], { inferenceStatistics: 'moving' });
     const net = new Network(spec, initialWeights(spec, 1, 31), 'pure');
-    const noise = drawNoise(spec.normalization, spec.hiddenUnits, 0.5, 2, 0);
+    const noise = drawNoise(spec.normalization, spec.hiddenUnits, 0.5, 2, 0, 8);
     withTensors(randomBatch(spec, 8, 32), (x, y) => {
       // Momentum first, so that there are velocities and moved averages to disturb.
       for (let step = 0; step < 3; step++) net.trainStep(x, y, 0.2, 0.9, noise);
@@ -506,7 +507,7 @@ describe('lossAndGradients', () => {
         params: net.parameterValues().map((p) => p.slice()),
         velocities: net.optimizer.state()!.map((v) => v.slice()),
         statistics: net.populationStatistics(),
-        noise: noise.map((n) => n && { scale: n.scale.slice(), shift: n.shift.slice() }),
+        noise: noise.map((n) => n && { scale: n.scale?.slice() ?? null, shift: n.shift.slice() }),
       });
       const before = state();
       const read = () => {
@@ -560,7 +561,7 @@ describe('lossAndGradients', () => {
   it("returns as taps each hidden layer's input to the nonlinearity, as the training-mode forward pass computes it", () => {
     const spec = smallSpec('sigmoid', ['none', 'noisy']);
     const net = new Network(spec, initialWeights(spec, 1, 35), 'taps');
-    const noise = drawNoise(spec.normalization, spec.hiddenUnits, 0.5, 3, 0);
+    const noise = drawNoise(spec.normalization, spec.hiddenUnits, 0.5, 3, 0, 8);
     withTensors(randomBatch(spec, 8, 36), (x, y) => {
       const { taps } = net.lossAndGradients(net.parameterValues(), x, y, { noise, taps: true });
       const { logits, nonlinearityInputs } = net.forward(x, 'training', noise);
@@ -597,8 +598,9 @@ const RECORDED: [Normalization[], number, InferenceStatistics, number[]][] = [
       0.32750714232543887,
     ],
   ],
+  // Noisy BN as links before v4 drew it, one map per unit and step: those links replay bit for bit.
   [
-    ['noisy', 'batchnorm', 'none'],
+    ['noisy-shared', 'batchnorm', 'none'],
     0.9,
     'moving',
     [
@@ -637,7 +639,7 @@ describe('Network.trainStep on real MNIST', () => {
           y[i * 10 + digits.labels[digit]] = 1;
         }
         const [xt, yt] = [tf.tensor2d(x, [m, 784]), tf.tensor2d(y, [m, 10])];
-        losses.push(net.trainStep(xt, yt, 0.5, momentum, drawNoise(normalization, 100, 0.5, 1, step)));
+        losses.push(net.trainStep(xt, yt, 0.5, momentum, drawNoise(normalization, 100, 0.5, 1, step, m)));
         tf.dispose([xt, yt]);
       }
       expect(

@@ -96,28 +96,29 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
     });
   }
 
-  it('compute the same gradients through noisy BN layers given the same noise, and the noise changes them', () => {
-    const s = spec('sigmoid', ['noisy', 'batchnorm', 'noisy']);
-    const weights = initialWeights(s, 1, 3);
-    const fast = new Network(s, weights, 'fast');
-    const reference = new ReferenceNetwork(s, weights, 'reference');
-    const { x, y } = randomBatch(s, 16, 4);
-    const noise = drawNoise(s.normalization, s.hiddenUnits, 1, 9, 0);
-    const a = fast.gradients(x, y, noise);
-    const b = reference.gradients(x, y, noise);
-    // The same float32 rounding bound as for plain BN above.
-    expect(a.loss).toBeCloseTo(b.loss, 5);
-    a.gradients.forEach((g, k) => {
-      const scale = Math.max(...Array.from(b.gradients[k], Math.abs));
-      expect(scale).toBeGreaterThan(1e-4);
-      g.forEach((v, i) => expect(Math.abs(v - b.gradients[k][i])).toBeLessThan(1e-4 * scale));
+  for (const kind of ['noisy', 'noisy-shared'] as const)
+    it(`compute the same gradients through noisy BN layers given the same noise, and the noise changes them (${kind})`, () => {
+      const s = spec('sigmoid', [kind, 'batchnorm', kind]);
+      const weights = initialWeights(s, 1, 3);
+      const fast = new Network(s, weights, 'fast');
+      const reference = new ReferenceNetwork(s, weights, 'reference');
+      const { x, y } = randomBatch(s, 16, 4);
+      const noise = drawNoise(s.normalization, s.hiddenUnits, 1, 9, 0, 16);
+      const a = fast.gradients(x, y, noise);
+      const b = reference.gradients(x, y, noise);
+      // The same float32 rounding bound as for plain BN above.
+      expect(a.loss).toBeCloseTo(b.loss, 5);
+      a.gradients.forEach((g, k) => {
+        const scale = Math.max(...Array.from(b.gradients[k], Math.abs));
+        expect(scale).toBeGreaterThan(1e-4);
+        g.forEach((v, i) => expect(Math.abs(v - b.gradients[k][i])).toBeLessThan(1e-4 * scale));
+      });
+      // Another step's noise gives another loss: the noise is applied, not ignored.
+      expect(Math.abs(fast.gradients(x, y, drawNoise(s.normalization, s.hiddenUnits, 1, 9, 1, 16)).loss - a.loss)).toBeGreaterThan(1e-3);
+      tf.dispose([x, y]);
+      fast.dispose();
+      reference.dispose();
     });
-    // Another step's noise gives another loss: the noise is applied, not ignored.
-    expect(Math.abs(fast.gradients(x, y, drawNoise(s.normalization, s.hiddenUnits, 1, 9, 1)).loss - a.loss)).toBeGreaterThan(1e-3);
-    tf.dispose([x, y]);
-    fast.dispose();
-    reference.dispose();
-  });
 
   it('follow the same loss sequence over 20 noisy-BN steps, the noise redrawn at every step', () => {
     const s = spec('tanh', ['noisy', 'none', 'noisy']);
@@ -125,7 +126,7 @@ describe('ReferenceNetwork (autodiff) and Network (hand-written backward pass)',
     const fast = new Network(s, weights, 'fast');
     const reference = new ReferenceNetwork(s, weights, 'reference');
     const batches = Array.from({ length: 20 }, (_, step) => randomBatch(s, 16, 100 + step));
-    const noiseAt = (step: number) => drawNoise(s.normalization, s.hiddenUnits, 1, 9, step);
+    const noiseAt = (step: number) => drawNoise(s.normalization, s.hiddenUnits, 1, 9, step, 16);
     const fastLosses = batches.map(({ x, y }, step) => fast.trainStep(x, y, 0.2, 0.9, noiseAt(step)));
     const referenceLosses = batches.map(({ x, y }, step) => reference.trainStep(x, y, 0.2, 0.9, noiseAt(step)));
     fastLosses.forEach((loss, step) => expect(loss, `step ${step}`).toBeCloseTo(referenceLosses[step], 4));

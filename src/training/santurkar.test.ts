@@ -59,7 +59,7 @@ describe('internalCovariateShift (Santurkar et al., Definition 2.1)', () => {
       const weights = initialWeights(s, 1, 3);
       const net = new Network(s, weights, 'measured');
       const reference = new ReferenceNetwork(s, weights, 'direct');
-      const noiseAt = (step: number) => drawNoise(s.normalization, s.hiddenUnits, 1, 9, step);
+      const noiseAt = (step: number) => drawNoise(s.normalization, s.hiddenUnits, 1, 9, step, 16);
       // A few steps first, so the update carries momentum from earlier steps.
       for (let step = 0; step < 3; step++) {
         const { x, y } = randomBatch(s, 16, 50 + step);

@@ -175,7 +175,7 @@ export class ArmTrainer {
 
   /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
   private noiseAt(step: number): (LayerNoise | null)[] {
-    return drawNoise(this.normalization, this.config.hiddenUnits, this.config.noiseStrength, this.config.seed, step);
+    return drawNoise(this.normalization, this.config.hiddenUnits, this.config.noiseStrength, this.config.seed, step, this.config.batchSize);
   }
 
   /**
@@ -271,8 +271,9 @@ export class ArmTrainer {
    * Measures the arm now: the mean training loss since the last record, test accuracy, and the
    * distribution of every hidden layer's input to the nonlinearity over the probe digits. All in
    * inference mode, so a BN layer is the fixed affine map the network would use on test digits;
-   * except that a noisy BN layer's distribution gets the last step's noise (y·s + b), since that
-   * shifted input is what its nonlinearity saw in training and what the panel is there to show.
+   * except that a noisy BN layer's distribution gets the last step's noise (probe digit r that of
+   * the step's example r mod m where it is drawn per example), since that shifted input is what its
+   * nonlinearity saw in training and what the panel is there to show.
    * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
@@ -293,7 +294,7 @@ export class ArmTrainer {
       const probe = readInto(probeRows, this.probe);
       probeRows.dispose();
       const layerNoise = this.lastNoise[index];
-      if (layerNoise) applyNoise(probe, layerNoise);
+      if (layerNoise) applyNoise(probe, layerNoise, hiddenUnits);
       const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
       const saturation = saturationFraction(probe, activation);
       const layer: LayerRecord = { unit, saturation, pooled: describeInPlace(probe) };

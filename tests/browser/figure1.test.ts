@@ -91,7 +91,7 @@ describe('Figure 1 at the top of the page', () => {
     expect(await figure1(page).locator('figcaption').allTextContents()).toEqual([
       '(a) Test accuracy, both arms',
       '(b) Arm A: BN on all: BN(Wx), layer 3, unit 0',
-      '(c) Arm B: noisy BN on all: BN(Wx)·s + b, layer 3, unit 0',
+      '(c) Arm B: noisy BN on all: BN(Wx) + ε, layer 3, unit 0',
     ]);
   });
 

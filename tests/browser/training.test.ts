@@ -239,6 +239,7 @@ describe('training in Chromium', () => {
       'LayerNorm (Ba et al.)',
       'BN after the nonlinearity',
       'ghost BN (Hoffer et al.)',
+      'noisy BN, one map per step (links before v4)',
     ]);
     await choiceB.selectOption('noisy');
     await vi.waitFor(() => expect(new URL(page.url()).searchParams.get('bnB')).toMatch(/^1,2(,1)*$/), { timeout: ACTION_TIMEOUT_MS, interval: 50 });

@@ -44,6 +44,11 @@ const NORMALIZATION_OPS: Record<Normalization, (name: string, units: number, opt
   /** BN(g(Wx + b)): the dense op keeps its bias, and the next layer reads BN's output. */
   'batchnorm-after': (name, units, options) => ({ before: [], after: [new BatchNorm(name, units, batchNormOptions(options))] }),
   'ghost-batchnorm': (name, units, options) => ({ before: [new BatchNorm(name, units, batchNormOptions(options, options.ghostBatchSize))], after: [] }),
+  /** The noisy BN of older links: the same ops, its noise drawn otherwise (noise.ts). */
+  'noisy-shared': (name, units, options, layer) => ({
+    before: [new BatchNorm(name, units, batchNormOptions(options)), new Noise(`hidden layer ${layer + 1}`)],
+    after: [],
+  }),
 };
 
 /**

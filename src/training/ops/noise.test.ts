@@ -26,8 +26,21 @@ describe('Noise', () => {
     const c = noiseCase();
     const y = uniformArray(15, 21);
     const out = handWrittenForward(c, y);
-    out.forEach((v, at) => expect(v).toBeCloseTo(y[at] * c.noise!.scale[at % 3] + c.noise!.shift[at % 3], 6));
+    out.forEach((v, at) => expect(v).toBeCloseTo(y[at] * c.noise!.scale![at % 3] + c.noise!.shift[at % 3], 6));
     checkGradients(c, y, uniformArray(15, 22));
+  });
+
+  it('adds noise drawn per example (Santurkar et al.) to each example and unit, and passes the gradient through as it is', () => {
+    const shift = uniformArray(15, 25);
+    const c: OpCase = { ...noiseCase(), noise: { scale: null, shift }, float64: (y) => y.map((v, at) => v + shift[at]) };
+    const y = uniformArray(15, 26);
+    handWrittenForward(c, y).forEach((v, at) => expect(v).toBeCloseTo(y[at] + shift[at], 6));
+    checkGradients(c, y, uniformArray(15, 27));
+  });
+
+  it('refuses noise drawn for a mini-batch of another size', () => {
+    const c: OpCase = { ...noiseCase(), noise: { scale: null, shift: uniformArray(12, 28) } };
+    expect(() => handWrittenForward(c, uniformArray(15, 29))).toThrow(/hidden layer 1: noise for 4 examples, the mini-batch has 5/);
   });
 
   it('refuses a training step without its noise, and leaves inference alone', () => {
