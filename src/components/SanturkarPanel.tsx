@@ -302,7 +302,8 @@ export function SanturkarPanel() {
       <p className="caption">
         At step t, on batch t: G is the gradient of a layer&apos;s weights, and G′ the same gradient after only the layers below it have taken step t&apos;s
         update. Their Figure 3 plots ‖G − G′‖ and cos(G, G′) and finds BN networks with as much of this shift as plain ones, or more, while they train faster.
-        Their claim predicts noisy BN more shift than BN yet about the same speed (Figure 1(a) above).{' '}
+        Noisy BN&apos;s noise moves the input distributions at every step (their Figure 2, and the layer panels above); whether it also moves the gradients as
+        this definition measures is what these charts show. Their claim is that neither kind of shift sets the speed (Figure 1(a) above).{' '}
         {layers > 1
           ? 'Hidden layer 1 has no layer below it: its ‖G − G′‖ is 0 and its cosine 1 by definition, so it is not plotted.'
           : 'This network has one hidden layer, which has no layer below it: its ‖G − G′‖ is 0 and its cosine 1 by definition, so there is nothing to plot.'}

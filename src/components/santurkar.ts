@@ -86,11 +86,11 @@ export function santurkarPrediction(config: Pick<Config, 'normalizationA' | 'nor
     return `arm ${i === 0 ? 'A' : 'B'} (${KIND_NAMES[kind]})`;
   };
   if (kinds.includes('bn') && kinds.includes('noisy')) {
-    return `In this run their claim predicts ${arm('noisy')} more shift than ${arm('bn')} in the ICS charts, yet about the same test accuracy in Figure 1(a) and about as smooth a landscape.`;
+    return `In this run the noise moves the input distributions of ${arm('noisy')} at every step, which ${arm('bn')} holds still (the layer panels above): their claim predicts that this shift costs little, about the same test accuracy in Figure 1(a) and about as smooth a landscape.`;
   }
   const normalized = kinds.find((kind) => kind === 'bn' || kind === 'noisy');
   if (kinds.includes('plain') && normalized) {
-    return `In this run their claim predicts ${arm(normalized)} faster training than ${arm('plain')}${normalized === 'noisy' ? ' even with more shift' : ', whatever its shift'}, and a smoother landscape: a narrower loss range, a smaller change of the gradient and a smaller β.`;
+    return `In this run their claim predicts ${arm(normalized)} faster training than ${arm('plain')}${normalized === 'noisy' ? ' even though the noise moves its input distributions at every step' : ', whatever its shift'}, and a smoother landscape: a narrower loss range, a smaller change of the gradient and a smaller β.`;
   }
   return `Their claim's contrasts are between the plain net, BN and noisy BN on every hidden layer (the Santurkar et al. presets); in this run arm A is ${KIND_NAMES[kinds[0]]} and arm B ${KIND_NAMES[kinds[1]]}.`;
 }

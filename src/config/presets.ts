@@ -69,7 +69,7 @@ export const PRESETS: readonly Preset[] = [
   preset(
     'santurkar-plain-vs-noisy',
     'Santurkar et al.: plain net against noisy BN',
-    "Arm A is the plain network, arm B noisy BN on every layer: by Santurkar et al.'s measure the noise shifts arm B's layers as much as the plain network's or more, yet arm B learns at BN's pace, not the plain network's.",
+    "Arm A is the plain network, arm B noisy BN on every layer (Santurkar et al. 2018): the noise moves arm B's input distributions at every step, far more than the plain network's drift, yet arm B learns at BN's pace, not the plain network's.",
     {
       normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'none'),
       normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'noisy'),
