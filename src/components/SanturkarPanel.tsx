@@ -4,6 +4,7 @@
  * for both arms of the run: the shift as they define it (Definition 2.1, per hidden layer) and the
  * landscape along each step's gradient (Figure 4), with what their claim predicts for each.
  */
+import { format } from 'd3';
 import { LOSS_AXIS, type AxisSpec } from '../charts/axes';
 import { FIELDS, type Config } from '../config/schema';
 import { LANDSCAPE_STEP_FACTORS } from '../training/santurkar';
@@ -22,12 +23,15 @@ import { icsOf, landscapeOf, measuredPoints, measurementSpacing, santurkarPredic
 const PAPER = 'https://arxiv.org/abs/1805.11604';
 const CHART_HEIGHT = 220;
 
+/** "1e-5": a log axis's small ticks, short enough to stay clear of the axis title. */
+const exponent = format('~e');
+
 /**
  * A gradient is nats of loss per unit of weight; its change per unit moved, per unit again. The
  * ticks keep their digits (a cosine near 1 moves in the fourth).
  */
 const AXES = {
-  l2: { title: '‖G − G′‖ (nats/weight, log)', format: LOSS_AXIS.format },
+  l2: { title: '‖G − G′‖ (nats/weight, log)', format: (v: number) => (v > 0 && v < 1e-3 ? exponent(v) : LOSS_AXIS.format(v)) },
   cosine: { title: 'cos(G, G′)', format: LOSS_AXIS.format },
   loss: LOSS_AXIS,
   gradient: { title: '‖g − g′‖ (nats/weight)', format: LOSS_AXIS.format },
