@@ -380,6 +380,25 @@ describe('ArmRunner', () => {
     }
   });
 
+  it("announces a step that takes Santurkar et al.'s measures as it does a record: first guessed at 12 steps, then 4 times the last such step", async () => {
+    const { host, runner } = await started({ ...small, santurkarInterval: 5 });
+    const trainStep = ArmTrainer.prototype.trainStep;
+    const timed = vi.spyOn(ArmTrainer.prototype, 'trainStep').mockImplementation(function (this: ArmTrainer, learningRate?: number) {
+      // An ordinary step of 30 ms, a measured one of 400 ms (each plus the fake clock's own millisecond).
+      host.advance(this.measuresNextStep ? 400 : 30);
+      return trainStep.call(this, learningRate);
+    });
+    try {
+      const before = host.heartbeats.length;
+      await runner.handle(command({ type: 'step', runId: 1, count: 10 }));
+      await host.settled();
+      // Steps 5 and 10 measure: 12 x 31 ms guessed before the first, 4 x 401 ms before the second; each record 4 x 1 ms.
+      expect(host.heartbeats.slice(before).map((h) => h.busyMs)).toEqual([4 * 12 * 31, 4, 4 * 401, 4]);
+    } finally {
+      timed.mockRestore();
+    }
+  });
+
   it('prepares the digits once: later starts (reset, a new config) train on them without receiving them again', async () => {
     const { host, runner } = await started();
     await runner.handle(start(2, { ...small, seed: 7 }, 0, true));

@@ -240,6 +240,11 @@ export class ArmTrainer {
     return step % this.config.metricsInterval === 0 || step === this.config.steps;
   }
 
+  /** Whether the next trainStep takes Santurkar et al.'s measures, a block several steps long. */
+  get measuresNextStep(): boolean {
+    return this.santurkarDue(this.step + 1);
+  }
+
   /** Whether the step that brings the arm to `step` steps takes Santurkar et al.'s measures: only where a record will carry them. */
   private santurkarDue(step: number): boolean {
     const every = this.config.santurkarInterval;
