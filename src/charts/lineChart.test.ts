@@ -73,4 +73,17 @@ describe('lineChart', () => {
     expect(line.map((c) => c.name).slice(0, 3)).toEqual(['moveTo', 'lineTo', 'lineTo']);
     expect(line.length).toBe(3);
   });
+
+  it('draws a dot at each point only when asked and the points are sparse, so a measure taken every few records shows where', () => {
+    const arcs = (options: { markers?: boolean; width?: number }, series: LineSeries[]) => {
+      const { ctx, calls } = recordingContext();
+      drawLineChart(ctx, series, { width: options.width ?? 500, height: 240, yAxis: LOSS_AXIS, markers: options.markers });
+      return calls.filter((c) => c.name === 'arc').length;
+    };
+    expect(arcs({}, [b])).toBe(0);
+    expect(arcs({ markers: true }, [b])).toBe(4);
+    // 400 points across a plot area under 500 px wide read as a line: no dots.
+    const dense = { ...b, steps: Float64Array.from({ length: 400 }, (_, i) => i), values: Float64Array.from({ length: 400 }, (_, i) => Math.sin(i)) };
+    expect(arcs({ markers: true }, [dense])).toBe(0);
+  });
 });

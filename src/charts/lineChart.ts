@@ -51,6 +51,8 @@ export interface LineChartOptions extends ChartSize {
   /** Step under the pointer, for the crosshair readout. */
   hoverStep?: number | null;
   margins?: Margins;
+  /** A dot at each point while points are sparse: a measure taken every few records shows where it was taken. */
+  markers?: boolean;
 }
 
 export interface LineChartLayout {
@@ -145,6 +147,37 @@ function drawHover(
   );
 }
 
+/** Points closer than this (CSS pixels, on average) read as a line, and get no dots. */
+const MARKER_SPACING = 6;
+
+/**
+ * A dot at each of the `kept` points (indices into steps/values) that can be placed, when they lie
+ * on average at least MARKER_SPACING apart across the plot area.
+ */
+export function drawMarkers(
+  ctx: CanvasRenderingContext2D,
+  kept: ArrayLike<number>,
+  steps: Column,
+  values: Column,
+  x: (step: number) => number,
+  y: (value: number) => number,
+  defined: (value: number) => boolean,
+  color: string,
+  area: PlotArea,
+): void {
+  let count = 0;
+  for (let k = 0; k < kept.length; k++) if (defined(values[kept[k]])) count++;
+  if (count === 0 || count * MARKER_SPACING > area.width) return;
+  ctx.fillStyle = color;
+  for (let k = 0; k < kept.length; k++) {
+    const i = kept[k];
+    if (!defined(values[i])) continue;
+    ctx.beginPath();
+    ctx.arc(x(steps[i]), y(values[i]), 2.25, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+}
+
 /** A box of text lines beside the crosshair, on the side with more room. */
 export function drawReadout(
   ctx: CanvasRenderingContext2D,
@@ -192,9 +225,11 @@ export function drawLineChart(ctx: CanvasRenderingContext2D, series: readonly Li
       .y((i) => y(values[i]));
     ctx.strokeStyle = s.color;
     ctx.setLineDash([...(ARM_DASHES[arm] ?? [])]);
+    const kept = reduceLine(steps, values, x, (value) => isPlottable(value, log));
     ctx.beginPath();
-    path(reduceLine(steps, values, x, (value) => isPlottable(value, log)));
+    path(kept);
     ctx.stroke();
+    if (options.markers) drawMarkers(ctx, kept, steps, values, x, y, (value) => isPlottable(value, log), s.color, area);
   });
   ctx.setLineDash([]);
   drawDivergedMarks(ctx, series, layout);

@@ -11,6 +11,7 @@ import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { heatmapTable, histogramTable, percentilesTable, stepsTable } from './chartTables';
 import { InferenceGapChart } from './InferenceGapChart';
+import { SanturkarPanel } from './SanturkarPanel';
 import { SaturationChart } from './SaturationChart';
 import { useLab, useLabState } from './labContext';
 import { ARM_NAMES, armLabel, distributionTitle, inputText, modalBin, percentilesText, percentText, readStep, stepPhrase } from './readout';
@@ -308,6 +309,7 @@ export function Panels() {
           <LayerPanel key={layer} layer={layer} />
         ))}
       </section>
+      <SanturkarPanel />
     </div>
   );
 }

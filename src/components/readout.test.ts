@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../config/schema';
 import { holdCursor, initialState, type LabState } from '../state/store';
 import { HISTOGRAM, PERCENTILES, type ArmRecord, type Distribution } from '../training/records';
-import { accuracyText, armLabel, cursorReadout, fullAccuracyText, inputText, modalBin, percentilesText, readStep, stepPhrase } from './readout';
+import {
+  accuracyText,
+  armLabel,
+  cursorReadout,
+  describeMeasured,
+  fullAccuracyText,
+  inputText,
+  modalBin,
+  percentilesText,
+  readStep,
+  santurkarReadout,
+  stepPhrase,
+} from './readout';
+import { icsOf, landscapeOf } from './santurkar';
 
 /** A distribution whose percentile p is `centre + p / 100`, all values in one histogram bin. */
 function distribution(centre: number, bin: number): Distribution {
@@ -88,5 +101,55 @@ describe('the charts in words', () => {
       'Step 100: test accuracy A: no BN 40.0%, B: BN on all 70.0%. Layer 3, unit 0, input to the sigmoid, ' +
         '15th/50th/85th percentiles: A −0.85/−0.5/−0.15, B 1.15/1.5/1.85.',
     );
+  });
+
+  describe('Santurkar et al.’s measures, taken at some records only', () => {
+    /** Arm A measured at steps 100 and 300 of 0..300; arm B at 100 only, and recorded to 200. */
+    function measured(): LabState {
+      const state = initialState();
+      const at = (step: number, scale: number): ArmRecord => ({
+        ...record(step, 0.5, 0),
+        landscape: { lossMin: 0.1 * scale, lossMax: 0.3 * scale, gradientChangeMin: 0.01 * scale, gradientChangeMax: 0.05 * scale, betaSmoothness: 2 * scale },
+        layers: record(step, 0.5, 0).layers.map((layer, i) => ({ ...layer, ics: i === 0 ? { l2: 0, cosine: 1 } : { l2: 0.02 * scale * i, cosine: 0.9 } })),
+      });
+      [0, 100, 200, 300].forEach((step) => state.series[0].push(step % 200 === 100 ? at(step, step / 100) : record(step, 0.5, 0)));
+      [0, 100, 200].forEach((step) => state.series[1].push(step === 100 ? at(step, 0.5) : record(step, 0.5, 0)));
+      return state;
+    }
+
+    it('gives each arm’s last measurement and its step, never an unmeasured record’s NaN', () => {
+      const state = measured();
+      expect(Array.from(icsOf(state.series[0], 2, 'l2'))).toEqual([NaN, 0.04, NaN, 0.12]);
+      const what = 'ICS of hidden layer 3';
+      const l2 = (s: (typeof state.series)[number]) => [icsOf(s, 2, 'l2')];
+      expect(describeMeasured(state, what, l2, ([v]) => inputText(v))).toBe(
+        'ICS of hidden layer 3, latest measurement: A: no BN 0.12 at step 300, B: BN on all 0.02 at step 100.',
+      );
+      expect(describeMeasured({ ...state, view: holdCursor(state.view, 200) }, what, l2, ([v]) => inputText(v))).toBe(
+        'ICS of hidden layer 3, at or before step 200 (step cursor): A: no BN 0.04 at step 100, B: BN on all 0.02 at step 100.',
+      );
+      expect(describeMeasured({ ...state, view: holdCursor(state.view, 0) }, what, l2, ([v]) => inputText(v))).toBe(
+        'ICS of hidden layer 3, at or before step 0 (step cursor): A: no BN not measured, B: BN on all not measured.',
+      );
+      expect(describeMeasured(initialState(), what, l2, ([v]) => inputText(v))).toBe('ICS of hidden layer 3: no data yet.');
+      const range = (s: (typeof state.series)[number]) => [landscapeOf(s, 'lossMin'), landscapeOf(s, 'lossMax')];
+      expect(describeMeasured(state, 'Loss', range, ([lo, hi]) => `${inputText(lo)}–${inputText(hi)}`)).toBe(
+        'Loss, latest measurement: A: no BN 0.3–0.9 at step 300, B: BN on all 0.05–0.15 at step 100.',
+      );
+    });
+
+    it('reads out both arms’ last-layer ICS, loss and gradient ranges and β at the step cursor', () => {
+      const state = measured();
+      expect(santurkarReadout({ ...state, view: holdCursor(state.view, 250) })).toBe(
+        'At step 250 (step cursor), Santurkar et al.: ' +
+          'A: no BN, measured at step 100: ICS of layer 3 ‖G − G′‖ 0.04, cosine 0.9; loss along the gradient 0.1–0.3 nats; change of the gradient 0.01–0.05; β-smoothness 2. ' +
+          'B: BN on all: not measured yet.',
+      );
+      expect(santurkarReadout(state)).toMatch(
+        /^Latest measurements, Santurkar et al\.: A: no BN, measured at step 300: .* B: BN on all, measured at step 100: /,
+      );
+      const oneLayer = initialState({ ...DEFAULT_CONFIG, hiddenLayers: 1, normalizationA: ['none'], normalizationB: ['batchnorm'] });
+      expect(santurkarReadout(oneLayer)).toBe('Latest measurements, Santurkar et al.: A: no BN: not measured yet. B: BN on all: not measured yet.');
+    });
   });
 });

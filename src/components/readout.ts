@@ -4,11 +4,14 @@
  * normalizes come from the config, never fixed text.
  */
 import { describeNormalization, type Config, type DistributionView } from '../config/schema';
-import { formatStepExact } from '../charts/axes';
+import { formatStepExact, type Column } from '../charts/axes';
+import { rangeText } from '../charts/rangeChart';
 import { cursorSteps, nearestIndex, valuesAtStep } from '../charts/hover';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { HISTOGRAM, P15, P50, P85 } from '../training/records';
+import { LANDSCAPE } from '../training/measures';
+import { icsOf, landscapeOf, lastMeasuredIndex } from './santurkar';
 
 /** MNIST's test set, as the paper scores it. */
 export const TEST_DIGITS = 10_000;
@@ -110,4 +113,54 @@ export function cursorReadout(state: LabState): string {
     `${full === null ? '' : ` (on all ${TEST_DIGITS.toLocaleString('en-US')} test digits: ${full})`}. ` +
     `Layer ${layer + 1}, unit ${state.config.trackedUnit}, input to the ${state.config.activation}, 15th/50th/85th percentiles: ${bands}.`
   );
+}
+
+/**
+ * Each arm's last measurement of a measure taken every few records (all of `columns` finite), at
+ * or before the step cursor, or each arm's latest when the cursor is not set.
+ */
+export function measuredAtCursor(state: LabState, columns: (s: ArmSeries) => Column[]): { label: string; step: number; values: number[] }[] {
+  return state.series.map((s, arm) => {
+    const steps = s.steps();
+    const values = columns(s);
+    const at = steps.length === 0 ? -1 : lastMeasuredIndex(steps, values, state.view.cursorStep ?? steps[steps.length - 1]);
+    return { label: armLabel(state, arm), step: at < 0 ? NaN : steps[at], values: at < 0 ? [] : values.map((c) => c[at]) };
+  });
+}
+
+/** The text alternative of a chart of a sparse measure: each arm's last measurement and its step, e.g. "A: no BN 0.0123 at step 1,200". */
+export function describeMeasured(state: LabState, what: string, columns: (s: ArmSeries) => Column[], format: (values: number[]) => string): string {
+  if (state.series.every((s) => s.length === 0)) return `${what}: no data yet.`;
+  const where = state.view.cursorStep === null ? 'latest measurement' : `at or before step ${formatStepExact(state.view.cursorStep)} (step cursor)`;
+  const at = measuredAtCursor(state, columns).map((a) =>
+    a.values.length === 0 ? `${a.label} not measured` : `${a.label} ${format(a.values)} at step ${formatStepExact(a.step)}`,
+  );
+  return `${what}, ${where}: ${at.join(', ')}.`;
+}
+
+/**
+ * Santurkar et al.'s measures in words, per arm: the last hidden layer's ICS (when a layer lies
+ * below it), the loss and gradient ranges along the gradient and β, at the step cursor (the last
+ * measurement at or before it) or the latest.
+ */
+export function santurkarReadout(state: LabState): string {
+  const last = state.config.hiddenLayers - 1;
+  const where = state.view.cursorStep === null ? 'Latest measurements' : `At step ${formatStepExact(state.view.cursorStep)} (step cursor)`;
+  const arms = state.series.map((s, arm) => {
+    const label = armLabel(state, arm);
+    const steps = s.steps();
+    const landscape = Object.fromEntries(LANDSCAPE.map((part) => [part, landscapeOf(s, part)])) as Record<(typeof LANDSCAPE)[number], Float64Array>;
+    const ics = last > 0 ? { l2: icsOf(s, last, 'l2'), cosine: icsOf(s, last, 'cosine') } : null;
+    const columns = [...Object.values(landscape), ...(ics ? [ics.l2, ics.cosine] : [])];
+    const at = steps.length === 0 ? -1 : lastMeasuredIndex(steps, columns, state.view.cursorStep ?? steps[steps.length - 1]);
+    if (at < 0) return `${label}: not measured yet.`;
+    const shift = ics ? `ICS of layer ${last + 1} ‖G − G′‖ ${inputText(ics.l2[at])}, cosine ${inputText(ics.cosine[at])}; ` : '';
+    return (
+      `${label}, measured at step ${formatStepExact(steps[at])}: ${shift}` +
+      `loss along the gradient ${rangeText(landscape.lossMin[at], landscape.lossMax[at], inputText)} nats; ` +
+      `change of the gradient ${rangeText(landscape.gradientChangeMin[at], landscape.gradientChangeMax[at], inputText)}; ` +
+      `β-smoothness ${inputText(landscape.betaSmoothness[at])}.`
+    );
+  });
+  return `${where}, Santurkar et al.: ${arms.join(' ')}`;
 }

@@ -37,10 +37,15 @@ describe('presets', () => {
     expect(config.normalizationA).toEqual(DEFAULT_CONFIG.normalizationA);
   });
 
-  it('"Santurkar et al.: BN with noise" sets arm A to BN and arm B to noisy BN on every layer, nothing else', () => {
+  it('"Santurkar et al.: is it the shift?" sets arm A to BN and arm B to noisy BN on every layer, nothing else', () => {
     const config = configOf('santurkar-noisy-bn');
     expect(config).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['batchnorm', 'batchnorm', 'batchnorm'], normalizationB: ['noisy', 'noisy', 'noisy'] });
     expect(PRESETS.find((preset) => preset.id === 'santurkar-noisy-bn')!.query).toContain('bnB=2,2,2');
+  });
+
+  it('"Santurkar et al.: plain net against noisy BN" keeps arm A plain and gives arm B noisy BN on every layer, nothing else', () => {
+    const config = configOf('santurkar-plain-vs-noisy');
+    expect(config).toEqual({ ...DEFAULT_CONFIG, normalizationA: ['none', 'none', 'none'], normalizationB: ['noisy', 'noisy', 'noisy'] });
   });
 
   it('"LayerNorm against BN" sets arm A to LayerNorm and arm B to BN on every layer, nothing else', () => {

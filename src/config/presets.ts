@@ -56,14 +56,22 @@ export const PRESETS: readonly Preset[] = [
   ),
   // BN against noisy BN rather than plain against noisy BN: the claim is that the noise leaves BN's
   // speed intact, which shows best as two nearly equal accuracy curves beside two very different
-  // input distributions (steady under BN, jumping at every record under noisy BN). The plain
-  // network's slower curve is the first preset's.
+  // input distributions and shifts. The plain network's slower curve is the next preset's.
   preset(
     'santurkar-noisy-bn',
-    'Santurkar et al.: BN with noise',
-    "Arm A has BN on every layer, arm B the same BN followed by noise that shifts each layer's input distribution at every step: if BN helped by removing that shift, arm B would fall back to the plain network's pace. It does not.",
+    'Santurkar et al.: is it the shift?',
+    "Arm A has BN on every layer, arm B the same BN followed by noise that shifts each layer's input distribution at every step (Santurkar et al. 2018): if BN helped by removing that shift, arm B would fall back to the plain network's pace. Their panel, at the foot of the page, measures the shift and the loss landscape of both.",
     {
       normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'batchnorm'),
+      normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'noisy'),
+    },
+  ),
+  preset(
+    'santurkar-plain-vs-noisy',
+    'Santurkar et al.: plain net against noisy BN',
+    "Arm A is the plain network, arm B noisy BN on every layer (Santurkar et al. 2018): the noise moves arm B's input distributions at every step, far more than the plain network's drift, yet arm B learns at BN's pace, not the plain network's.",
+    {
+      normalizationA: DEFAULT_CONFIG.normalizationB.map(() => 'none'),
       normalizationB: DEFAULT_CONFIG.normalizationB.map(() => 'noisy'),
     },
   ),

@@ -30,6 +30,11 @@ const CHARTS = [
     `chart-heatmap-${layer}-B`,
     `chart-saturation-${layer}`,
   ]).flat(),
+  // Santurkar et al.'s ICS from the second hidden layer (the first has no layer below it), then their Figure 4.
+  ...Array.from({ length: LAYERS - 1 }, (_, i) => [`chart-ics-l2-${i + 1}`, `chart-ics-cosine-${i + 1}`]).flat(),
+  'chart-landscape-loss',
+  'chart-landscape-gradient',
+  'chart-landscape-beta',
 ];
 
 async function stepCount(page: Page): Promise<number> {
@@ -103,7 +108,7 @@ describe('training in Chromium', () => {
 
   it('Play trains both arms: the step counter rises and every panel keeps receiving new data', async () => {
     // Tall enough from the start for every panel to be on screen: charts out of view do not paint.
-    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 4600 } });
+    const { page, errors } = await lab.open(SMALL, { viewport: { width: 1280, height: 7200 } });
     await waitUntilPaused(page);
     const ready = await charts(page);
     expect(Object.keys(ready).sort()).toEqual([...CHARTS].sort());
