@@ -42,7 +42,7 @@ export interface LayerNoise {
 }
 
 /** Whether a layer of this normalization gets noise: its ops include the noise op (config/fields.ts). */
-export function isNoisy(layer: Normalization): boolean {
+function isNoisy(layer: Normalization): boolean {
   return hasOp(layer, 'noise');
 }
 
