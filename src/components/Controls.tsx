@@ -20,7 +20,7 @@ const GROUPS: Group[] = [
 /** Choices that matter to an expert re-running the experiment, not to a first look: folded away. */
 const ADVANCED_GROUPS: Group[] = [
   { title: 'Batch normalization', fields: ['epsilon', 'movingAverageDecay', 'populationBatches', 'ghostBatchSize'] },
-  { title: 'Measurement', fields: ['metricsInterval', 'probeSize'] },
+  { title: 'Measurement', fields: ['metricsInterval', 'santurkarInterval', 'probeSize'] },
   { title: 'Engine', fields: ['backend', 'gradients'] },
 ];
 

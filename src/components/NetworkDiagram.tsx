@@ -30,9 +30,10 @@ export function NetworkDiagram() {
       <p className="caption">
         Two copies of one {config.activation} network, same initial weights, same mini-batches. Each hidden layer normalizes as its choice says, and a change
         restarts both arms from step 0: BN before the nonlinearity, <code>g(BN(Wx))</code>, as the paper places it; noisy BN (Santurkar et al. 2018), whose
-        output <code>y</code> becomes <code>y·s + b</code> in training with <code>s</code> and <code>b</code> redrawn at every step; LayerNorm (Ba et al. 2016),
-        each example over its own units; BN after the nonlinearity, <code>BN(g(Wx + b))</code> feeding the next layer; ghost BN (Hoffer et al. 2017), BN with
-        the statistics of each virtual batch of {ghost} (the ghost batch size, under Advanced).
+        output gets noise in training, each example its own draw from a distribution per unit whose mean and spread are redrawn at every step (the last choice
+        is the noisy BN of links before v4: <code>y·s + b</code>, one <code>s</code> and <code>b</code> per unit and step); LayerNorm (Ba et al. 2016), each
+        example over its own units; BN after the nonlinearity, <code>BN(g(Wx + b))</code> feeding the next layer; ghost BN (Hoffer et al. 2017), BN with the
+        statistics of each virtual batch of {ghost} (the ghost batch size, under Advanced).
       </p>
       {ARMS.map(({ name, field }) => (
         <div className={`arm-row arm-${name}`} key={name} role="group" aria-label={`Arm ${name} layers`}>

@@ -300,9 +300,9 @@ export function Panels() {
           <code>Wx + b</code> without BN and <code>BN(Wx)</code> with it, with the 0–100, 7–93 and 31–69 percentile bands shaded. Measured on{' '}
           {probe.toLocaleString('en')} held-out test digits, BN layers in inference mode (
           {statistics === 'population' ? 'population statistics, Algorithm 2' : 'moving averages'}). A noisy BN layer is shown with the noise of the step just
-          trained applied to that output, <code>BN(Wx)·s + b</code>: the shifted input its nonlinearity saw in training, which inference never sees (the layers
-          above it are measured from its noise-free output, as inference computes them). Both arms share the y-axis, so drift in one is visible against the
-          other.
+          trained added to that output, <code>BN(Wx) + ε</code> (each probe digit one example&apos;s draw; <code>BN(Wx)·s + b</code> for the noisy BN of older
+          links): the shifted input its nonlinearity saw in training, which inference never sees (the layers above it are measured from its noise-free output,
+          as inference computes them). Both arms share the y-axis, so drift in one is visible against the other.
         </p>
         <ViewOptions />
         {Array.from({ length: layers }, (_, layer) => (

@@ -17,7 +17,7 @@ import { Experiment, experimentData } from '../../src/training/trainer';
 import { ACTION_TIMEOUT_MS, useBrowserApp } from './harness';
 
 /** A short run of a small network that finishes within seconds. */
-const QUERY = 'steps=30&every=10&units=16&layers=2&probe=200&seed=3';
+const QUERY = 'steps=30&every=10&santurkar=10&units=16&layers=2&probe=200&seed=3';
 const WAIT = { timeout: ACTION_TIMEOUT_MS, polling: 50 };
 
 async function finishedRun(page: Page): Promise<void> {
@@ -77,11 +77,11 @@ describe('export', () => {
     await finishedRun(page);
 
     const csv = await exportFrom(page, 'export-run', /^CSV/);
-    expect(csv.download.suggestedFilename()).toBe('covariate-shift-lab_seed=3_steps=30_layers=2_units=16_every=10_probe=200_step-30.csv');
+    expect(csv.download.suggestedFilename()).toBe('covariate-shift-lab_seed=3_steps=30_layers=2_units=16_every=10_santurkar=10_probe=200_step-30.csv');
     const rows = csvParseRows(csv.bytes.toString('utf8'));
     expect(rows[0]).toEqual([...CSV_HEADER]);
-    // Per record: loss, the two accuracies, the inference gap's three, then 2 layers of two 51-number distributions and saturation.
-    expect(rows.length - 1).toBe(2 * 4 * (6 + 2 * (2 * 51 + 1)));
+    // Per record: loss, the two accuracies, the inference gap's three, the landscape's five, then 2 layers of two 51-number distributions, saturation and ICS's two.
+    expect(rows.length - 1).toBe(2 * 4 * (11 + 2 * (2 * 51 + 3)));
     expect(rows[1].slice(0, 4)).toEqual(['A', '0', '', 'loss']);
 
     const json = await exportFrom(page, 'export-run', /^JSON/);

@@ -38,7 +38,17 @@ describe('the production page in Chromium', () => {
     await page.getByText('Advanced', { exact: true }).focus();
     await page.keyboard.press('Enter');
     await epsilon.waitFor({ state: 'visible' });
-    for (const label of ['BN ε', 'Moving-average decay', 'Population batches', 'Ghost batch size', 'Measure every', 'Probe digits', 'Backend', 'Gradients']) {
+    for (const label of [
+      'BN ε',
+      'Moving-average decay',
+      'Population batches',
+      'Ghost batch size',
+      'Measure every',
+      "Santurkar et al.'s measures every",
+      'Probe digits',
+      'Backend',
+      'Gradients',
+    ]) {
       expect(await advanced.getByLabel(label).isVisible()).toBe(true);
     }
     // No drop-down cuts its option text short.
