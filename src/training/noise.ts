@@ -42,7 +42,7 @@ export interface LayerNoise {
 }
 
 /** Whether a layer of this normalization gets noise. */
-export function isNoisy(layer: Normalization): boolean {
+function isNoisy(layer: Normalization): boolean {
   return layer === 'noisy' || layer === 'noisy-shared';
 }
 
