@@ -156,7 +156,7 @@ describe('export', () => {
     const { page, errors } = await lab.open(`/?${QUERY}`);
     await finishedRun(page);
     const png = await exportFrom(page, 'figure1-export', /^PNG/);
-    expect(png.download.suggestedFilename()).toBe('covariate-shift-lab_seed=3_steps=30_layers=2_units=16_every=10_probe=200_step-30_figure-1.png');
+    expect(png.download.suggestedFilename()).toBe('covariate-shift-lab_seed=3_steps=30_layers=2_units=16_every=10_santurkar=10_probe=200_step-30_figure-1.png');
     expect([...png.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     // Three 420-pixel panels, two 12-pixel gaps and 8-pixel margins, at twice the resolution.
     expect(png.bytes.readUInt32BE(16)).toBe(2 * (3 * 420 + 2 * 12 + 2 * 8));

@@ -72,7 +72,11 @@ describe('the Santurkar et al. panel', () => {
     expect(await panel.getByRole('link', { name: 'Santurkar et al. (2018)' }).getAttribute('href')).toBe('https://arxiv.org/abs/1805.11604');
     expect(await textOf(page, 'santurkar-note')).toMatch(new RegExp(`^Measured every ${EVERY} steps`));
     expect(await panel.textContent()).toMatch(/Hidden layer 1 has no layer below it: its ‖G − G′‖ is 0 and its cosine 1 by definition/);
-    for (const id of SANTURKAR_CHARTS) expect(await textOf(page, `${id}-text`), id).toMatch(/no data yet/);
+    // Both arms' step-0 record comes before any step, so it carries no measurement: a dash in words, not a zero.
+    await page.waitForFunction(() => document.querySelector('.status-bar [role=status]')?.textContent === 'Paused', undefined, WAIT);
+    for (const id of SANTURKAR_CHARTS) {
+      await vi.waitFor(async () => expect(await textOf(page, `${id}-text`), id).toMatch(/A: no BN not measured, B: BN on all not measured\.$/), WAIT);
+    }
 
     await page.getByRole('button', { name: 'Play', exact: true }).click();
     await waitForStep(page, 4 * EVERY);
