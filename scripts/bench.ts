@@ -7,8 +7,10 @@
  * counts), the same link through tfjs autodiff on wasm (the naive reference), the first again in a
  * viewport tall enough that every chart paints, then the link on every other backend. Then the
  * hand-written and the autodiff page once more, open side by side and trained in alternating
- * windows, for a speed-up that the machine's drift between runs does not skew. Prints one table
- * and writes artifacts/bench.json. It asserts nothing.
+ * windows, for a speed-up that the machine's drift between runs does not skew; and the default
+ * link against itself with Santurkar et al.'s measures off (`santurkar=0`), alternated the same
+ * way, for what the measures cost. Prints one table and writes artifacts/bench.json. It asserts
+ * nothing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -184,15 +186,22 @@ async function main(argv: string[]): Promise<number> {
     };
     const [fast, reference] = ['handwritten-wasm', 'autodiff-wasm'].map((id) => planned.find((run) => run.id === id));
     let paired: PairedRatio | null = null;
+    let measuresOff: PairedRatio | null = null;
+    const unmeasured = fast && runSpec('handwritten-wasm-no-santurkar', "hand-written, wasm, Santurkar et al.'s measures off", { backend: 'wasm', santurkarInterval: 0 });
     if (fast && reference) {
       paired = await measurePairedRatio(browser, app, fast, reference, settings.timing, settings.timing.windowCount, log);
+    }
+    if (fast && unmeasured) {
+      log("the default link against itself with Santurkar et al.'s measures off");
+      measuresOff = await measurePairedRatio(browser, app, unmeasured, fast, settings.timing, settings.timing.windowCount, log);
     }
     log('one thread for both arms against a thread per arm (Node)');
     const cores = await measureCores(settings.coreSteps);
     const table = renderTable(results, environment, settings.memoryAtSteps);
     const pairedLine = paired && fast && reference ? `${describePairedRatio(paired, fast.label, reference.label)}\n` : '';
+    const measuresLine = measuresOff && fast && unmeasured ? `${describePairedRatio(measuresOff, unmeasured.label, fast.label)}\n` : '';
     process.stdout.write(
-      `${table}\n${pairedLine}${describeCores(cores)}\nload average at the end: ${loadavg()
+      `${table}\n${pairedLine}${measuresLine}${describeCores(cores)}\nload average at the end: ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}\n`,
     );
@@ -200,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(
       options.out,
       `${JSON.stringify(
-        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio: paired, cores },
+        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio: paired, santurkarMeasuresOff: measuresOff, cores },
         null,
         2,
       )}\n`,
