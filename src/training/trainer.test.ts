@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { useBackend } from './backend';
 import { readPackageMnist } from '../../scripts/build-mnist';
-import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85 } from './measures';
+import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85, type ArmRecord } from './measures';
 import { ArmTrainer, BatchSequence, Experiment, experimentData, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
@@ -96,6 +96,37 @@ describe('Experiment', () => {
     // And the noise is there: the same arms with plain BN follow another curve.
     const plainBn = losses({ ...config, normalizationA: ['batchnorm', 'none'], normalizationB: ['batchnorm', 'batchnorm'] }, 20);
     expect(Math.abs(plainBn[1][19] - handwritten[1][19])).toBeGreaterThan(1e-3);
+  });
+
+  it('trains the same curves with WebAssembly SIMD gradients as with the hand-written ones, and records them bit for bit alike run after run', () => {
+    const config: Config = { ...small, momentum: 0.9, gradients: 'simd', steps: 30 };
+    const handwritten = losses({ ...config, gradients: 'handwritten' }, 20);
+    const simd = losses(config, 20);
+    simd.forEach((arm, i) => arm.forEach((loss, step) => expect(loss).toBeCloseTo(handwritten[i][step], 4)));
+    // One link, two runs: every record of both arms the same, moving averages and Algorithm 2 included.
+    const run = () => {
+      const experiment = new Experiment({ ...config, inferenceStatistics: 'moving' }, data);
+      const records: (ArmRecord | null)[][] = [experiment.arms.map((arm) => arm.record())];
+      while (!experiment.done) records.push(experiment.advance());
+      const notices = experiment.arms.map((arm) => arm.kernelNotice);
+      experiment.dispose();
+      return { records: JSON.stringify(records), notices };
+    };
+    const first = run();
+    expect(run().records).toBe(first.records);
+    expect(first.notices).toEqual([null, null]);
+  });
+
+  it('with WebAssembly SIMD gradients an arm the kernels do not cover says so and trains on the hand-written step, exactly', () => {
+    const config: Config = { ...small, gradients: 'simd', normalizationA: ['none', 'none'], normalizationB: ['layernorm', 'batchnorm'] };
+    const experiment = new Experiment(config, data);
+    expect(experiment.arms.map((arm) => arm.kernelNotice)).toEqual([
+      null,
+      'Arm B: the WebAssembly SIMD step does not cover LayerNorm yet: training with the hand-written tfjs step instead.',
+    ]);
+    experiment.dispose();
+    const simd = losses(config, 10);
+    expect(simd[1]).toEqual(losses({ ...config, gradients: 'handwritten' }, 10)[1]);
   });
 
   it('with noise of strength 0 a noisy-BN arm trains and records exactly as the BN arm', () => {

@@ -12,6 +12,7 @@ import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
+import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { column, describeInPlace, saturationFraction } from './statistics';
@@ -129,6 +130,10 @@ export class ArmTrainer {
   private readonly network: Network;
   /** With `autodiff` gradients, trains the network's own variables; the network still measures. */
   private readonly reference: ReferenceNetwork | null;
+  /** With `simd` gradients on a network the kernels cover, trains the network's parameters in WebAssembly SIMD. */
+  private readonly simd: SimdStep | null;
+  /** Why `simd` gradients train on the hand-written step here (a sentence for the page), or null. */
+  readonly kernelNotice: string | null;
   private readonly batches: BatchSequence;
   /** The mini-batch as autodiff takes it, dense; hand-written gradients take it on its pixels in use. */
   private readonly x: Float32Array;
@@ -156,9 +161,13 @@ export class ArmTrainer {
     // tfjs variable names are global; a per-instance suffix keeps two runs in one process apart.
     this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}-${nextInstance++}`);
     this.reference = config.gradients === 'autodiff' ? ReferenceNetwork.sharing(this.network) : null;
+    const uncovered = config.gradients === 'simd' ? simdCoverage(spec) : null;
+    this.kernelNotice = uncovered && `Arm ${ARM_NAMES[arm]}: ${uncovered}.`;
+    this.simd =
+      config.gradients === 'simd' && uncovered === null ? new SimdStep(spec, this.network.parameters(), config.batchSize, data.train, data.trainInk) : null;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
-    this.compact = compactBuffers(data.train, this.reference ? 0 : config.batchSize);
+    this.compact = compactBuffers(data.train, this.reference || this.simd ? 0 : config.batchSize);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
     const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
     this.testX = inputsOf(data.test, data.testOrder, 0, resident);
@@ -208,6 +217,9 @@ export class ArmTrainer {
       this.network.observeBatchStatistics(x);
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
+    } else if (this.simd) {
+      loss = this.simd.trainStep(order, start, learningRate, this.config.momentum);
+      this.network.updateRunningStatistics({ batchStatistics: this.simd.batchStatistics(), m });
     } else {
       const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
       const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
