@@ -352,10 +352,13 @@ export function weightGradient(x: usize, dy: usize, dw: usize, w: usize, m: i32,
 
 /**
  * dx[m, k] = dy[m, n] w[k, n]^T: each output the dot product of a row of dy and a row of w, in
- * four lanes over the columns, then the lanes summed; two rows of dy by four rows of w at a time.
+ * four lanes over the columns (the last, partial group of columns zero-filled), then the lanes
+ * summed; two rows of dy by four rows of w at a time.
  */
 export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
+  const whole = <usize>(n & ~3) << 2;
+  const rest = n & 3;
   for (let i = 0; i < m; i += 2) {
     const two = i + 1 < m;
     const d0 = dy + <usize>i * rowBytes;
@@ -368,11 +371,16 @@ export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n:
       const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
       let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
       let c0 = ZERO, c1 = ZERO, c2 = ZERO, c3 = ZERO;
-      for (let j = 0; j < n; j += 4) {
-        const cols = n - j;
-        const jb = <usize>j << 2;
-        const s = loadAny(d0 + jb, cols), t = loadAny(d1 + jb, cols);
-        const v0 = loadAny(w0 + jb, cols), v1 = loadAny(w1 + jb, cols), v2 = loadAny(w2 + jb, cols), v3 = loadAny(w3 + jb, cols);
+      let jb: usize = 0;
+      for (; jb < whole; jb += 16) {
+        const s = v128.load(d0 + jb), t = v128.load(d1 + jb);
+        const v0 = v128.load(w0 + jb), v1 = v128.load(w1 + jb), v2 = v128.load(w2 + jb), v3 = v128.load(w3 + jb);
+        a0 = madd(a0, s, v0); a1 = madd(a1, s, v1); a2 = madd(a2, s, v2); a3 = madd(a3, s, v3);
+        c0 = madd(c0, t, v0); c1 = madd(c1, t, v1); c2 = madd(c2, t, v2); c3 = madd(c3, t, v3);
+      }
+      if (rest > 0) {
+        const s = loadPart(d0 + jb, rest), t = loadPart(d1 + jb, rest);
+        const v0 = loadPart(w0 + jb, rest), v1 = loadPart(w1 + jb, rest), v2 = loadPart(w2 + jb, rest), v3 = loadPart(w3 + jb, rest);
         a0 = madd(a0, s, v0); a1 = madd(a1, s, v1); a2 = madd(a2, s, v2); a3 = madd(a3, s, v3);
         c0 = madd(c0, t, v0); c1 = madd(c1, t, v1); c2 = madd(c2, t, v2); c3 = madd(c3, t, v3);
       }
@@ -387,17 +395,65 @@ export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n:
     for (; kk < k; kk++) {
       const w0 = w + <usize>kk * rowBytes;
       let a = ZERO, c = ZERO;
-      for (let j = 0; j < n; j += 4) {
-        const cols = n - j;
-        const jb = <usize>j << 2;
-        const v = loadAny(w0 + jb, cols);
-        a = madd(a, loadAny(d0 + jb, cols), v);
-        c = madd(c, loadAny(d1 + jb, cols), v);
+      let jb: usize = 0;
+      for (; jb < whole; jb += 16) {
+        const v = v128.load(w0 + jb);
+        a = madd(a, v128.load(d0 + jb), v);
+        c = madd(c, v128.load(d1 + jb), v);
+      }
+      if (rest > 0) {
+        const v = loadPart(w0 + jb, rest);
+        a = madd(a, loadPart(d0 + jb, rest), v);
+        c = madd(c, loadPart(d1 + jb, rest), v);
       }
       store<f32>(out0 + (<usize>kk << 2), horizontalSum(a));
       if (two) store<f32>(out1 + (<usize>kk << 2), horizontalSum(c));
     }
   }
+}
+
+/**
+ * The mini-batch's ink regrouped by pixel, for sparseWeightGradient: from each example's entries
+ * (offsets [m + 1] into pixels and values), the pixels in use ascending into pixelList, and for
+ * each the examples that have ink there (ascending) and their values, from pixelOffsets[g].
+ * `counts` holds one zeroed int32 per pixel of a digit and is left zeroed. Returns how many
+ * pixels are in use.
+ */
+export function regroupByPixel(
+  offsets: usize, pixels: usize, values: usize, m: i32, pixelsPerDigit: i32, counts: usize,
+  pixelList: usize, pixelOffsets: usize, examples: usize, pixelValues: usize,
+): i32 {
+  const entries = load<i32>(offsets + (<usize>m << 2));
+  for (let e = 0; e < entries; e++) {
+    const at = counts + (<usize>load<i32>(pixels + (<usize>e << 2)) << 2);
+    store<i32>(at, load<i32>(at) + 1);
+  }
+  let used = 0;
+  let running = 0;
+  for (let p = 0; p < pixelsPerDigit; p++) {
+    const at = counts + (<usize>p << 2);
+    const count = load<i32>(at);
+    if (count == 0) continue;
+    store<i32>(pixelList + (<usize>used << 2), p);
+    store<i32>(pixelOffsets + (<usize>used << 2), running);
+    used++;
+    // From here on the pixel's next free slot.
+    store<i32>(at, running);
+    running += count;
+  }
+  store<i32>(pixelOffsets + (<usize>used << 2), running);
+  for (let i = 0; i < m; i++) {
+    const to = load<i32>(offsets + (<usize>i << 2), 4);
+    for (let e = load<i32>(offsets + (<usize>i << 2)); e < to; e++) {
+      const at = counts + (<usize>load<i32>(pixels + (<usize>e << 2)) << 2);
+      const slot = <usize>load<i32>(at) << 2;
+      store<i32>(at, load<i32>(at) + 1);
+      store<i32>(examples + slot, i);
+      store<f32>(pixelValues + slot, load<f32>(values + (<usize>e << 2)));
+    }
+  }
+  for (let g = 0; g < used; g++) store<i32>(counts + (<usize>load<i32>(pixelList + (<usize>g << 2)) << 2), 0);
+  return used;
 }
 
 /**

@@ -189,6 +189,43 @@ describe('WebAssembly SIMD kernels', () => {
     });
   }
 
+  for (const [m, width] of [
+    [1, 3],
+    [7, 20],
+    [60, 784],
+  ] as const) {
+    it(`regroupByPixel: ${m} examples' ink of ${width} pixels regrouped by pixel, examples ascending, its scratch left zeroed`, () => {
+      const batch = sparseBatch(m, width, 0.2, 2 * m + width);
+      const entries = batch.offsets[m];
+      const mem = arenaWith({
+        ...batch,
+        counts: new Int32Array(width),
+        pixelList: new Int32Array(width),
+        pixelOffsets: new Int32Array(width + 1),
+        examples: new Int32Array(entries + 1),
+        pixelValues: entries + 1,
+      });
+      const used = mem.arena.kernels.regroupByPixel(
+        mem.offsets.ptr,
+        mem.pixels.ptr,
+        mem.values.ptr,
+        m,
+        width,
+        mem.counts.ptr,
+        mem.pixelList.ptr,
+        mem.pixelOffsets.ptr,
+        mem.examples.ptr,
+        mem.pixelValues.ptr,
+      );
+      expect(used).toBe(batch.count);
+      expect(Array.from(mem.pixelList.view.subarray(0, used))).toEqual(Array.from(batch.pixelList.subarray(0, used)));
+      expect(Array.from(mem.pixelOffsets.view.subarray(0, used + 1))).toEqual(Array.from(batch.pixelOffsets));
+      expect(Array.from(mem.examples.view.subarray(0, entries))).toEqual(Array.from(batch.examples.subarray(0, entries)));
+      expect(Array.from(mem.pixelValues.view.subarray(0, entries))).toEqual(Array.from(batch.pixelValues.subarray(0, entries)));
+      expect(mem.counts.view.every((c) => c === 0)).toBe(true);
+    });
+  }
+
   it('activationForward: sigmoid, tanh and ReLU as tfjs computes them, from -100 to 100, and NaN stays NaN', () => {
     const u = Float32Array.from({ length: 1003 }, (_, i) => (i - 501) / 5);
     u[7] = Number.NaN;

@@ -20,6 +20,18 @@ export interface Kernels {
   denseForward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, k: number, n: number, activation: number): void;
   sparseForward(offsets: Ptr, pixels: Ptr, values: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, n: number, activation: number): void;
   sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, examples: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
+  regroupByPixel(
+    offsets: Ptr,
+    pixels: Ptr,
+    values: Ptr,
+    m: number,
+    pixelsPerDigit: number,
+    counts: Ptr,
+    pixelList: Ptr,
+    pixelOffsets: Ptr,
+    examples: Ptr,
+    pixelValues: Ptr,
+  ): number;
   weightGradient(x: Ptr, dy: Ptr, dw: Ptr, w: Ptr, m: number, k: number, n: number): void;
   inputGradient(dy: Ptr, w: Ptr, dx: Ptr, m: number, k: number, n: number): void;
   batchNormForward(

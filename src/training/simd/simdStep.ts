@@ -93,8 +93,8 @@ export class SimdStep {
   private readonly pixelOffsets: Block<Int32Array>;
   private readonly examples: Block<Int32Array>;
   private readonly pixelValues: Block<Float32Array>;
-  private readonly pixelCounts: Int32Array;
-  private readonly pixelCursor: Int32Array;
+  /** One zeroed counter per pixel, regroupByPixel's scratch. */
+  private readonly pixelCounts: Block<Int32Array>;
   private pixelsInUse = 0;
 
   /**
@@ -182,8 +182,7 @@ export class SimdStep {
     this.pixelOffsets = arena.i32(pixelsPerDigit + 1);
     this.examples = arena.i32(entries);
     this.pixelValues = arena.f32(entries);
-    this.pixelCounts = new Int32Array(pixelsPerDigit);
-    this.pixelCursor = new Int32Array(pixelsPerDigit);
+    this.pixelCounts = arena.i32(pixelsPerDigit);
     arena.commit();
     parameters.forEach((p, k) => this.params[k].view.set(p.values));
   }
@@ -332,7 +331,7 @@ export class SimdStep {
     return dx;
   }
 
-  /** Each example's ink and label, then the same ink regrouped by pixel (examples ascending within a pixel). */
+  /** Each example's ink and label, then (in the kernels) the same ink regrouped by pixel. */
   private fillBatch(order: ArrayLike<number>, start: number): void {
     const { m, train, ink } = this;
     if (start < 0 || start + m > order.length) throw new RangeError(`SimdStep: examples ${start}..${start + m - 1} lie outside the ${order.length} indices`);
@@ -341,7 +340,6 @@ export class SimdStep {
     const pixels = this.pixels.view;
     const values = this.values.view;
     const labels = this.labels.view;
-    const counts = this.pixelCounts;
     let e = 0;
     for (let i = 0; i < m; i++) {
       const digit = order[start + i];
@@ -354,33 +352,20 @@ export class SimdStep {
         const pixel = ink.pixels[at];
         pixels[e] = pixel;
         values[e++] = PIXEL_INTENSITY[train.pixels[base + pixel]];
-        counts[pixel]++;
       }
     }
     offsets[m] = e;
-    const pixelList = this.pixelList.view;
-    const pixelOffsets = this.pixelOffsets.view;
-    const cursor = this.pixelCursor;
-    let used = 0;
-    let running = 0;
-    for (let p = 0; p < pixelsPerDigit; p++) {
-      if (counts[p] === 0) continue;
-      pixelList[used] = p;
-      pixelOffsets[used++] = running;
-      cursor[p] = running;
-      running += counts[p];
-      counts[p] = 0;
-    }
-    pixelOffsets[used] = running;
-    this.pixelsInUse = used;
-    const examples = this.examples.view;
-    const pixelValues = this.pixelValues.view;
-    for (let i = 0; i < m; i++) {
-      for (let at = offsets[i]; at < offsets[i + 1]; at++) {
-        const slot = cursor[pixels[at]]++;
-        examples[slot] = i;
-        pixelValues[slot] = values[at];
-      }
-    }
+    this.pixelsInUse = this.kernels.regroupByPixel(
+      this.offsets.ptr,
+      this.pixels.ptr,
+      this.values.ptr,
+      m,
+      pixelsPerDigit,
+      this.pixelCounts.ptr,
+      this.pixelList.ptr,
+      this.pixelOffsets.ptr,
+      this.examples.ptr,
+      this.pixelValues.ptr,
+    );
   }
 }
