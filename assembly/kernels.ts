@@ -531,6 +531,125 @@ export function batchNormBackward(
   }
 }
 
+/** Lanes below `count` all ones, the others zero: to keep zero-filled lanes out of a sum. */
+// @ts-ignore: decorator
+@inline function laneMask(count: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(count));
+}
+
+/**
+ * Santurkar et al.'s noise after BN, then the nonlinearity: z = g(y scale + shift) for y [m, n],
+ * scale and shift per unit (this step's draw).
+ */
+export function noiseForward(y: usize, scale: usize, shift: usize, z: usize, m: i32, n: i32, activation: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    const jb = <usize>j << 2;
+    const s = loadAny(scale + jb, cols), b = loadAny(shift + jb, cols);
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      storeAny(z + at, activate(madd(b, loadAny(y + at, cols), s), activation), cols);
+    }
+  }
+}
+
+/** The backward pass of noiseForward: du = dz g'(u) scale, read from z. du may be dz. */
+export function noiseBackward(dz: usize, z: usize, scale: usize, du: usize, m: i32, n: i32, activation: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    const jb = <usize>j << 2;
+    const s = loadAny(scale + jb, cols);
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      storeAny(du + at, f32x4.mul(derive(loadAny(dz + at, cols), loadAny(z + at, cols), activation), s), cols);
+    }
+  }
+}
+
+/**
+ * LayerNorm (Ba et al. 2016) fused with the nonlinearity: each example of x [m, n] normalized over
+ * its own units (sums in four lanes, then the lanes summed), y = gamma xhat + beta, z = g(y).
+ * Writes xhat, z and per example 1 / sqrt(variance + epsilon).
+ */
+export function layerNormForward(x: usize, gamma: usize, beta: usize, xhat: usize, z: usize, inverseStd: usize, m: i32, n: i32, epsilon: f32, activation: i32): void {
+  const rest = n & 3;
+  const whole = n - rest;
+  const mask = laneMask(rest);
+  const count = <f32>n;
+  for (let i = 0; i < m; i++) {
+    const row = x + (<usize>(i * n) << 2);
+    let sum = ZERO;
+    for (let j = 0; j < whole; j += 4) sum = f32x4.add(sum, v128.load(row + (<usize>j << 2)));
+    if (rest > 0) sum = f32x4.add(sum, loadPart(row + (<usize>whole << 2), rest));
+    const mean = horizontalSum(sum) / count;
+    const mu = f32x4.splat(mean);
+    let squares = ZERO;
+    for (let j = 0; j < whole; j += 4) {
+      const c = f32x4.sub(v128.load(row + (<usize>j << 2)), mu);
+      squares = madd(squares, c, c);
+    }
+    if (rest > 0) {
+      const c = v128.and(f32x4.sub(loadPart(row + (<usize>whole << 2), rest), mu), mask);
+      squares = madd(squares, c, c);
+    }
+    const scale = <f32>1 / Mathf.sqrt(horizontalSum(squares) / count + epsilon);
+    store<f32>(inverseStd + (<usize>i << 2), scale);
+    const sv = f32x4.splat(scale);
+    for (let j = 0; j < n; j += 4) {
+      const cols = n - j;
+      const jb = <usize>j << 2;
+      const at = (<usize>(i * n) << 2) + jb;
+      const h = f32x4.mul(f32x4.sub(loadAny(x + at, cols), mu), sv);
+      storeAny(xhat + at, h, cols);
+      storeAny(z + at, activate(madd(loadAny(beta + jb, cols), loadAny(gamma + jb, cols), h), activation), cols);
+    }
+  }
+}
+
+/**
+ * The backward pass of layerNormForward from dLoss/dz: dy = dz g'(y) read from z; per example,
+ * with dxhat = gamma dy, dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(variance +
+ * epsilon); dgamma = sum over examples of dy xhat, dbeta of dy. dx may be dz.
+ */
+export function layerNormBackward(
+  dz: usize, z: usize, xhat: usize, gamma: usize, inverseStd: usize, dx: usize, dGamma: usize, dBeta: usize,
+  m: i32, n: i32, activation: i32,
+): void {
+  const count = <f32>n;
+  for (let j = 0; j < n; j += 4) {
+    storeAny(dGamma + (<usize>j << 2), ZERO, n - j);
+    storeAny(dBeta + (<usize>j << 2), ZERO, n - j);
+  }
+  for (let i = 0; i < m; i++) {
+    const rowBytes = <usize>(i * n) << 2;
+    let sumDxhat = ZERO, sumDxhatXhat = ZERO;
+    for (let j = 0; j < n; j += 4) {
+      const cols = n - j;
+      const jb = <usize>j << 2;
+      const at = rowBytes + jb;
+      const dy = derive(loadAny(dz + at, cols), loadAny(z + at, cols), activation);
+      storeAny(dx + at, dy, cols);
+      const h = loadAny(xhat + at, cols);
+      const dxhat = f32x4.mul(loadAny(gamma + jb, cols), dy);
+      sumDxhat = f32x4.add(sumDxhat, dxhat);
+      sumDxhatXhat = madd(sumDxhatXhat, dxhat, h);
+      storeAny(dGamma + jb, madd(loadAny(dGamma + jb, cols), dy, h), cols);
+      storeAny(dBeta + jb, f32x4.add(loadAny(dBeta + jb, cols), dy), cols);
+    }
+    const meanDxhat = f32x4.splat(horizontalSum(sumDxhat) / count);
+    const meanDxhatXhat = f32x4.splat(horizontalSum(sumDxhatXhat) / count);
+    const scale = f32x4.splat(load<f32>(inverseStd + (<usize>i << 2)));
+    for (let j = 0; j < n; j += 4) {
+      const cols = n - j;
+      const jb = <usize>j << 2;
+      const at = rowBytes + jb;
+      const dxhat = f32x4.mul(loadAny(gamma + jb, cols), loadAny(dx + at, cols));
+      const centered = f32x4.sub(f32x4.sub(dxhat, meanDxhat), f32x4.mul(loadAny(xhat + at, cols), meanDxhatXhat));
+      storeAny(dx + at, f32x4.mul(scale, centered), cols);
+    }
+  }
+}
+
 /**
  * Mean softmax cross-entropy of logits [m, classes] against `labels` (int32 class per example),
  * in float64; dlogits = (softmax - onehot) scale / m, rounded to float32. Returns the loss.

@@ -71,8 +71,8 @@ export type Backend = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
  * How training steps get their gradients: the hand-written backward pass (fast on wasm), or tfjs's
  * automatic differentiation of a plainly written forward pass (the naive reference; the same
  * numbers to float32 rounding, several times slower), or the hand-written step in WebAssembly
- * SIMD kernels (training/simd; the fastest, for the normalizations it covers, the others falling
- * back to the hand-written step with a notice).
+ * SIMD kernels (training/simd, the fastest; where they cannot run, the hand-written step, with a
+ * notice).
  */
 export type Gradients = 'handwritten' | 'autodiff' | 'simd';
 /** Which distribution of a layer the panels show: the tracked unit's input, or all units pooled. */
@@ -469,7 +469,7 @@ export const FIELDS: readonly Field[] = [
     restartsRun: true,
     valueLabels: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)', simd: 'WebAssembly SIMD (fastest)' },
     label: 'Gradients',
-    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network (the same curves, several times slower), or the hand-written step in WebAssembly SIMD (the same curves to float32 rounding, faster still; noisy BN and LayerNorm layers train on the hand-written step, and the status bar says so).',
+    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network (the same curves, several times slower), or the hand-written step in WebAssembly SIMD (the same curves to float32 rounding, faster still).',
   },
   {
     name: 'distributionView',

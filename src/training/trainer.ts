@@ -218,7 +218,7 @@ export class ArmTrainer {
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
     } else if (this.simd) {
-      loss = this.simd.trainStep(order, start, learningRate, this.config.momentum);
+      loss = this.simd.trainStep(order, start, learningRate, this.config.momentum, noise);
       this.network.updateRunningStatistics({ batchStatistics: this.simd.batchStatistics(), m });
     } else {
       const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);

@@ -360,6 +360,90 @@ describe('WebAssembly SIMD kernels', () => {
     }
   }
 
+  for (const [m, n] of [
+    [1, 1],
+    [3, 3],
+    [60, 100],
+    [7, 257],
+  ]) {
+    for (const activation of ACTIVATIONS) {
+      it(`layerNormForward and layerNormBackward (LayerNorm fused with ${activation}) match tfjs and its autodiff on [${m} x ${n}]`, () => {
+        const x = uniformArray(m * n, 21, -2, 3);
+        const gamma = uniformArray(n, 22, 0.5, 1.5);
+        const beta = uniformArray(n, 23);
+        const dz = uniformArray(m * n, 24);
+        const epsilon = 1e-5;
+        const mem = arenaWith({ x, gamma, beta, xhat: m * n, z: m * n, inverseStd: m, dz, dx: m * n, dGamma: n, dBeta: n });
+        const { kernels } = mem.arena;
+        kernels.layerNormForward(
+          mem.x.ptr,
+          mem.gamma.ptr,
+          mem.beta.ptr,
+          mem.xhat.ptr,
+          mem.z.ptr,
+          mem.inverseStd.ptr,
+          m,
+          n,
+          epsilon,
+          ACTIVATION_CODE[activation],
+        );
+        const layerNorm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(a, 1, true);
+          return tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, epsilon))), g), b) as tf.Tensor2D;
+        };
+        const expected = tf.tidy(() => {
+          const [xt, gt, bt] = [tf.tensor2d(x, [m, n]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+          const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(nonlinearity(activation, layerNorm(a, g, b)), tf.tensor2d(dz, [m, n])));
+          const [dx, dg, db] = tf.grads(f)([xt, gt, bt]);
+          return { z: read(nonlinearity(activation, layerNorm(xt, gt, bt))), dx: read(dx), dg: read(dg), db: read(db) };
+        });
+        expectClose(mem.z.view, expected.z, 1e-5);
+        kernels.layerNormBackward(
+          mem.dz.ptr,
+          mem.z.ptr,
+          mem.xhat.ptr,
+          mem.gamma.ptr,
+          mem.inverseStd.ptr,
+          mem.dx.ptr,
+          mem.dGamma.ptr,
+          mem.dBeta.ptr,
+          m,
+          n,
+          ACTIVATION_CODE[activation],
+        );
+        expectClose(mem.dx.view, expected.dx, 1e-4);
+        expectClose(mem.dGamma.view, expected.dg, 1e-5);
+        expectClose(mem.dBeta.view, expected.db, 1e-5);
+      });
+    }
+  }
+
+  for (const [m, n] of [
+    [1, 1],
+    [3, 3],
+    [60, 100],
+    [7, 257],
+  ]) {
+    it(`noiseForward and noiseBackward: g(y scale + shift) and its gradient as tfjs and its autodiff give them, [${m} x ${n}]`, () => {
+      const y = uniformArray(m * n, 25, -2, 2);
+      const scale = uniformArray(n, 26, 1, 2);
+      const shift = uniformArray(n, 27);
+      const dz = uniformArray(m * n, 28);
+      const mem = arenaWith({ y, scale, shift, z: m * n, dz, du: m * n });
+      for (const activation of ACTIVATIONS) {
+        const noisy = (v: tf.Tensor) => nonlinearity(activation, tf.add(tf.mul(v, tf.tensor1d(scale)), tf.tensor1d(shift)) as tf.Tensor2D);
+        const [z, du] = tf.tidy(() => {
+          const yt = tf.tensor2d(y, [m, n]);
+          return [read(noisy(yt)), read(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(noisy(v), tf.tensor2d(dz, [m, n]))))(yt))];
+        });
+        mem.arena.kernels.noiseForward(mem.y.ptr, mem.scale.ptr, mem.shift.ptr, mem.z.ptr, m, n, ACTIVATION_CODE[activation]);
+        expectClose(mem.z.view, z, 1e-5);
+        mem.arena.kernels.noiseBackward(mem.dz.ptr, mem.z.ptr, mem.scale.ptr, mem.du.ptr, m, n, ACTIVATION_CODE[activation]);
+        expectClose(mem.du.view, du, 1e-5);
+      }
+    });
+  }
+
   for (const m of [1, 3, 60, 257]) {
     it(`softmaxCrossEntropy: the mean loss and (softmax - y) scale / m as tfjs's loss and its gradient, ${m} examples`, () => {
       const logits = uniformArray(m * 10, 18, -8, 8);

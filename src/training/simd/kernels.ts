@@ -62,6 +62,10 @@ export interface Kernels {
     activation: number,
     accumulate: number,
   ): void;
+  noiseForward(y: Ptr, scale: Ptr, shift: Ptr, z: Ptr, m: number, n: number, activation: number): void;
+  noiseBackward(dz: Ptr, z: Ptr, scale: Ptr, du: Ptr, m: number, n: number, activation: number): void;
+  layerNormForward(x: Ptr, gamma: Ptr, beta: Ptr, xhat: Ptr, z: Ptr, inverseStd: Ptr, m: number, n: number, epsilon: number, activation: number): void;
+  layerNormBackward(dz: Ptr, z: Ptr, xhat: Ptr, gamma: Ptr, inverseStd: Ptr, dx: Ptr, dGamma: Ptr, dBeta: Ptr, m: number, n: number, activation: number): void;
   softmaxCrossEntropy(logits: Ptr, labels: Ptr, dlogits: Ptr, m: number, classes: number, scale: number): number;
   subtract(p: Ptr, g: Ptr, count: number): void;
   momentumUpdate(p: Ptr, g: Ptr, v: Ptr, count: number, momentum: number, learningRate: number): void;

@@ -5,6 +5,7 @@ import type { Activation, Normalization } from '../../config/schema';
 import { useBackend } from '../backend';
 import { fillBatch, indexInk, type InkIndex, type MnistData } from '../data';
 import { initialWeights, Network, type NetworkSpec } from '../network';
+import { drawNoise } from '../noise';
 import { ReferenceNetwork } from '../reference';
 import { BatchSequence } from '../trainer';
 import { SimdStep, simdCoverage } from './simdStep';
@@ -37,6 +38,7 @@ let instance = 0;
 
 /** The SIMD step and the autodiff reference from the same weights on the same mini-batches: both arms' losses, step by step. */
 function compare(spec: NetworkSpec, steps: number, batchSize: number, learningRate: number, momentum: number): { simd: number[]; reference: number[] } {
+  const noiseAt = (step: number) => drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, step);
   const weights = initialWeights(spec, 0.1, 1);
   const network = new Network(spec, weights, `simd-test-${instance++}`);
   const simd = new SimdStep(spec, network.parameters(), batchSize, train, ink);
@@ -47,10 +49,10 @@ function compare(spec: NetworkSpec, steps: number, batchSize: number, learningRa
   const result = { simd: [] as number[], reference: [] as number[] };
   for (let s = 0; s < steps; s++) {
     const { order, start } = batches.next();
-    result.simd.push(simd.trainStep(order, start, learningRate, momentum));
+    result.simd.push(simd.trainStep(order, start, learningRate, momentum, noiseAt(s)));
     fillBatch(train, order, start, batchSize, x, y);
     const [xt, yt] = [tf.tensor2d(x, [batchSize, 784]), tf.tensor2d(y, [batchSize, 10])];
-    result.reference.push(reference.trainStep(xt, yt, learningRate, momentum));
+    result.reference.push(reference.trainStep(xt, yt, learningRate, momentum, noiseAt(s)));
     tf.dispose([xt, yt]);
   }
   return result;
@@ -67,6 +69,8 @@ describe('SimdStep', () => {
     ['BN, momentum 0.9', ['batchnorm', 'batchnorm', 'batchnorm'], 0.9],
     ['ghost BN over groups of 10, plain SGD', ['ghost-batchnorm', 'ghost-batchnorm', 'ghost-batchnorm'], 0],
     ['BN after each sigmoid, plain SGD', ['batchnorm-after', 'batchnorm-after', 'batchnorm-after'], 0],
+    ['noisy BN, plain SGD', ['noisy', 'noisy', 'noisy'], 0],
+    ['LayerNorm, plain SGD', ['layernorm', 'layernorm', 'layernorm'], 0],
   ];
   for (const [name, normalization, momentum] of paper) {
     it(`trains the paper's 784-100-100-100-10 sigmoid network (${name}) as the autodiff reference does: losses within 1e-5 over 1,000 steps`, () => {
@@ -86,6 +90,7 @@ describe('SimdStep', () => {
     ['ghost BN over groups of 4 of 60, tanh', specOf(['ghost-batchnorm', 'ghost-batchnorm'], 100, 'tanh', 4), 60, 50],
     ['BN after the nonlinearity, ReLU', specOf(['batchnorm-after', 'none', 'batchnorm-after'], 64, 'relu'), 60, 50],
     ['one layer of 2 units, batch of 7', specOf(['batchnorm'], 2), 7, 50],
+    ['noisy BN and LayerNorm, ReLU, 33 units', specOf(['noisy', 'layernorm', 'noisy'], 33, 'relu'), 60, 50],
     ['6 layers of 3 units, tanh, batch of 2', specOf(['none', 'batchnorm', 'batchnorm-after', 'none', 'batchnorm', 'none'], 3, 'tanh'), 2, 20],
     ['257 units, batch of 1,000', specOf(['batchnorm', 'none'], 257), 1000, 10],
   ];
@@ -97,7 +102,7 @@ describe('SimdStep', () => {
   }
 
   it('is bit for bit the same run twice from the same weights and mini-batches: losses and every parameter', () => {
-    const spec = specOf(['none', 'batchnorm', 'ghost-batchnorm'], 100, 'sigmoid', 6);
+    const spec = specOf(['noisy', 'batchnorm', 'ghost-batchnorm', 'layernorm'], 100, 'sigmoid', 6);
     const run = () => {
       const network = new Network(spec, initialWeights(spec, 0.1, 7), `simd-twice-${instance++}`);
       const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
@@ -105,7 +110,7 @@ describe('SimdStep', () => {
       const losses: number[] = [];
       for (let s = 0; s < 300; s++) {
         const { order, start } = batches.next();
-        losses.push(simd.trainStep(order, start, 0.1, s < 150 ? 0 : 0.9));
+        losses.push(simd.trainStep(order, start, 0.1, s < 150 ? 0 : 0.9, drawNoise(spec.normalization, 100, 1, 7, s)));
       }
       return { losses, params: network.parameters().map((p) => Array.from(p.values)) };
     };
@@ -134,12 +139,19 @@ describe('SimdStep', () => {
     tf.dispose([wx, moments.mean, moments.variance]);
   });
 
-  it('names what it does not cover, and refuses to build for it rather than train it wrongly', () => {
-    expect(simdCoverage(specOf(['none', 'batchnorm', 'ghost-batchnorm', 'batchnorm-after']))).toBeNull();
-    const reason = simdCoverage(specOf(['noisy', 'layernorm', 'noisy']));
-    expect(reason).toBe('the WebAssembly SIMD step does not cover noisy BN or LayerNorm yet: training with the hand-written tfjs step instead');
-    const spec = specOf(['layernorm']);
-    const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-uncovered-${instance++}`);
-    expect(() => new SimdStep(spec, network.parameters(), 60, train, ink)).toThrow(/LayerNorm/);
+  it('covers every normalization of the schema, names one it does not know, and refuses to build for it rather than train it wrongly', () => {
+    expect(simdCoverage(specOf(['none', 'batchnorm', 'noisy', 'layernorm', 'ghost-batchnorm', 'batchnorm-after']))).toBeNull();
+    // A normalization added to the schema before the kernels compute it.
+    const unknown = specOf(['batchnorm', 'whitening' as Normalization]);
+    expect(simdCoverage(unknown)).toBe('the WebAssembly SIMD step does not cover whitening yet: training with the hand-written tfjs step instead');
+    expect(() => new SimdStep(unknown, [], 60, train, ink)).toThrow(/does not cover whitening/);
+  });
+
+  it('refuses a noisy BN step without its noise', () => {
+    const spec = specOf(['noisy']);
+    const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-noisy-${instance++}`);
+    const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
+    const { order, start } = new BatchSequence(1, train.count, 60).next();
+    expect(() => simd.trainStep(order, start, 0.1, 0)).toThrow('hidden layer 1 is noisy BN: a training step needs its noise');
   });
 });

@@ -8,18 +8,30 @@
  * passes read: each step writes the new values back into it, and hands the batch statistics to
  * its running-statistics update, so the network measures exactly what this step trained.
  *
- * It covers the normalizations whose ops it reproduces (COVERED); simdCoverage names the others,
- * and the trainer then uses the tfjs path and says so.
+ * It covers every normalization of the schema (COVERED); simdCoverage names any it does not, and
+ * the trainer then uses the tfjs path and says so.
  */
 import type { Normalization } from '../../config/schema';
 import type { InkIndex, MnistData } from '../data';
 import { layerSizes, type NetworkSpec, type Parameter } from '../network';
 import { groupSize } from '../ops/batchNorm';
+import type { LayerNoise } from '../noise';
 import type { BatchStatistics } from '../ops/op';
 import { ACTIVATION_CODE, Arena, type Block, type Kernels, kernelsUnavailable } from './kernels';
 
-/** The normalizations this step computes as their ops do; the rest train on the tfjs path. */
-const COVERED: readonly Normalization[] = ['none', 'batchnorm', 'ghost-batchnorm', 'batchnorm-after'];
+/**
+ * Whether this step computes a normalization as its ops do. A new normalization gets an entry
+ * (the compiler asks for it) that stays false until the kernels compute it: until then an arm
+ * that uses it trains on the tfjs path and the page says so.
+ */
+const COVERED: Record<Normalization, boolean> = {
+  none: true,
+  batchnorm: true,
+  noisy: true,
+  layernorm: true,
+  'batchnorm-after': true,
+  'ghost-batchnorm': true,
+};
 
 const NORMALIZATION_NAMES: Record<Normalization, string> = {
   none: 'no normalization',
@@ -34,11 +46,10 @@ const NORMALIZATION_NAMES: Record<Normalization, string> = {
 export function simdCoverage(spec: NetworkSpec): string | null {
   const unavailable = kernelsUnavailable();
   if (unavailable !== null) return `${unavailable}: training with the hand-written tfjs step instead`;
-  const missing = [...new Set(spec.normalization.filter((n) => !COVERED.includes(n)))];
+  const missing = [...new Set(spec.normalization.filter((n) => COVERED[n] !== true))];
   if (missing.length > 0) {
-    return `the WebAssembly SIMD step does not cover ${missing.map((n) => NORMALIZATION_NAMES[n]).join(' or ')} yet: training with the hand-written tfjs step instead`;
+    return `the WebAssembly SIMD step does not cover ${missing.map((n) => NORMALIZATION_NAMES[n] ?? n).join(' or ')} yet: training with the hand-written tfjs step instead`;
   }
-  if (spec.hiddenLayers < 1) return 'the WebAssembly SIMD step needs at least one hidden layer: training with the hand-written tfjs step instead';
   return null;
 }
 
@@ -57,13 +68,18 @@ interface HiddenLayer {
   z: Block<Float32Array>;
   /** What the next layer reads: z, or BN's output after the nonlinearity. */
   out: Block<Float32Array>;
-  /** Wx before BN (BN before the nonlinearity). */
+  /** Wx before the normalization (one before the nonlinearity). */
   wx: Block<Float32Array> | null;
   xhat: Block<Float32Array> | null;
-  /** Per group of examples (ghost BN: m / V groups, else 1), per unit. */
+  /** BN's statistics per group of examples (ghost BN: m / V groups, else 1), per unit. */
   mean: Block<Float32Array> | null;
   variance: Block<Float32Array> | null;
+  /** Per group and unit for BN, per example for LayerNorm. */
   inverseStd: Block<Float32Array> | null;
+  /** Noisy BN: BN's output before the noise, and this step's noise. */
+  beforeNoise: Block<Float32Array> | null;
+  noiseScale: Block<Float32Array> | null;
+  noiseShift: Block<Float32Array> | null;
   groups: number;
   /** dLoss/d(out), written by the layer above. */
   dOut: Block<Float32Array>;
@@ -131,15 +147,18 @@ export class SimdStep {
     };
     this.layers = spec.normalization.map((kind, l) => {
       const [fanIn, units] = [sizes[l], sizes[l + 1]];
-      const before = kind === 'batchnorm' || kind === 'ghost-batchnorm';
+      const noisy = kind === 'noisy';
+      const layerNorm = kind === 'layernorm';
+      const before = kind === 'batchnorm' || kind === 'ghost-batchnorm' || noisy || layerNorm;
       const normalized = before || kind === 'batchnorm-after';
+      const batchNorm = normalized && !layerNorm;
       const groups = kind === 'ghost-batchnorm' ? m / groupSize(m, spec.ghostBatchSize ?? 0) : 1;
       const weights = take('weights', [fanIn, units]);
       const bias = before ? null : take('bias', [units]);
       const gamma = normalized ? take('gamma', [units]) : null;
       const beta = normalized ? take('beta', [units]) : null;
       const z = arena.f32(m * units);
-      const statistics = () => (normalized ? arena.f32(groups * units) : null);
+      const statistics = () => (batchNorm ? arena.f32(groups * units) : null);
       return {
         kind,
         fanIn,
@@ -154,7 +173,10 @@ export class SimdStep {
         xhat: normalized ? arena.f32(m * units) : null,
         mean: statistics(),
         variance: statistics(),
-        inverseStd: statistics(),
+        inverseStd: layerNorm ? arena.f32(m) : statistics(),
+        beforeNoise: noisy ? arena.f32(m * units) : null,
+        noiseScale: noisy ? arena.f32(units) : null,
+        noiseShift: noisy ? arena.f32(units) : null,
         groups,
         dOut: arena.f32(m * units),
         dz: kind === 'batchnorm-after' ? arena.f32(m * units) : null,
@@ -190,10 +212,18 @@ export class SimdStep {
   /**
    * One step of SGD with classical momentum (0: plain SGD) on the mini-batch
    * order[start .. start + batchSize - 1]; writes the new parameters into the network's arrays.
+   * `noise` is this step's noise per hidden layer (drawNoise), required for noisy BN layers.
    * Returns the batch's mean cross-entropy before the update (NaN or Infinity once it diverges).
    */
-  trainStep(order: ArrayLike<number>, start: number, learningRate: number, momentum: number): number {
+  trainStep(order: ArrayLike<number>, start: number, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
     const { kernels: k, m, layers, output } = this;
+    layers.forEach((layer, l) => {
+      if (layer.noiseScale === null) return;
+      const drawn = noise[l];
+      if (!drawn) throw new Error(`hidden layer ${l + 1} is noisy BN: a training step needs its noise`);
+      layer.noiseScale.view.set(drawn.scale);
+      layer.noiseShift!.view.set(drawn.shift);
+    });
     this.fillBatch(order, start);
     for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
     const top = layers[layers.length - 1];
@@ -275,8 +305,27 @@ export class SimdStep {
     if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, layer.weights.ptr, bias, target, m, units, g);
     else k.denseForward(below.out.ptr, layer.weights.ptr, bias, target, m, layer.fanIn, units, g);
     if (layer.xhat === null) return;
+    if (layer.mean === null) {
+      k.layerNormForward(
+        target,
+        layer.gamma!.ptr,
+        layer.beta!.ptr,
+        layer.xhat.ptr,
+        layer.z.ptr,
+        layer.inverseStd!.ptr,
+        m,
+        units,
+        this.spec.epsilon,
+        activation,
+      );
+      return;
+    }
     const rows = m / layer.groups;
-    const [input, out, code] = before ? [layer.wx!, layer.z, activation] : [layer.z, layer.out, ACTIVATION_CODE.identity];
+    const noisy = layer.beforeNoise !== null;
+    // BN before the nonlinearity applies it in the same kernel, unless the noise comes between them.
+    const [input, out, code] = before
+      ? [layer.wx!, noisy ? layer.beforeNoise! : layer.z, noisy ? ACTIVATION_CODE.identity : activation]
+      : [layer.z, layer.out, ACTIVATION_CODE.identity];
     for (let group = 0; group < layer.groups; group++) {
       const at = group * rows * units * 4;
       const stat = group * units * 4;
@@ -286,7 +335,7 @@ export class SimdStep {
         layer.beta!.ptr,
         layer.xhat.ptr + at,
         out.ptr + at,
-        layer.mean!.ptr + stat,
+        layer.mean.ptr + stat,
         layer.variance!.ptr + stat,
         layer.inverseStd!.ptr + stat,
         rows,
@@ -295,6 +344,7 @@ export class SimdStep {
         code,
       );
     }
+    if (noisy) k.noiseForward(layer.beforeNoise!.ptr, layer.noiseScale!.ptr, layer.noiseShift!.ptr, layer.z.ptr, m, units, activation);
   }
 
   /** From dLoss/d(out) to dLoss/d(Wx (+ b)), writing the layer's bias, gamma and beta gradients; returns where dLoss/d(Wx) is. */
@@ -306,9 +356,17 @@ export class SimdStep {
       k.activationBackward(dOut, layer.z.ptr, dOut, m, units, activation, gradient(layer.bias!).ptr);
       return dOut;
     }
+    const [dGamma, dBeta] = [gradient(layer.gamma!).ptr, gradient(layer.beta!).ptr];
+    if (layer.mean === null) {
+      k.layerNormBackward(dOut, layer.z.ptr, layer.xhat.ptr, layer.gamma!.ptr, layer.inverseStd!.ptr, dOut, dGamma, dBeta, m, units, activation);
+      return dOut;
+    }
     const after = layer.dz !== null;
+    const noisy = layer.noiseScale !== null;
+    if (noisy) k.noiseBackward(dOut, layer.z.ptr, layer.noiseScale!.ptr, dOut, m, units, activation);
     const rows = m / layer.groups;
-    const [out, dx, code] = after ? [layer.out, layer.dz!.ptr, ACTIVATION_CODE.identity] : [layer.z, dOut, activation];
+    // What BN's own backward pass reads its output from, and the derivative it applies.
+    const [out, dx, code] = after || noisy ? [layer.out, after ? layer.dz!.ptr : dOut, ACTIVATION_CODE.identity] : [layer.z, dOut, activation];
     for (let group = 0; group < layer.groups; group++) {
       const at = group * rows * units * 4;
       k.batchNormBackward(
@@ -318,8 +376,8 @@ export class SimdStep {
         layer.gamma!.ptr,
         layer.inverseStd!.ptr + group * units * 4,
         dx + at,
-        gradient(layer.gamma!).ptr,
-        gradient(layer.beta!).ptr,
+        dGamma,
+        dBeta,
         rows,
         units,
         code,
