@@ -456,29 +456,56 @@ export function regroupByPixel(
   return used;
 }
 
+/** Lanes 0-1 of a float32 vector as float64. */
+// @ts-ignore: decorator
+@inline function low64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+/** Lanes 2-3 of a float32 vector as float64. */
+// @ts-ignore: decorator
+@inline function high64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/** Two float64 vectors (lanes 0-1, 2-3) rounded into one float32 vector. */
+// @ts-ignore: decorator
+@inline function round32(low: v128, high: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
+}
+
 /**
  * Algorithm 1 on x [m, n] (the rows of one mini-batch or one ghost batch), fused with the
- * nonlinearity: per unit the batch mean and biased variance (sums over the rows in order),
- * xhat = (x - mean) / sqrt(variance + epsilon), y = gamma xhat + beta, z = g(y). Writes xhat, z,
+ * nonlinearity: per unit the batch mean and biased variance, xhat = (x - mean) / sqrt(variance +
+ * epsilon), y = gamma xhat + beta, z = g(y). The sums run over the rows in order in float64 and
+ * the statistics are rounded to float32 before use, as the JS op computes them: a layer whose
+ * inputs grow huge (its weights scale freely under BN) overflows no partial sum. Writes xhat, z,
  * and per unit mean, variance and 1 / sqrt(variance + epsilon).
  */
 export function batchNormForward(
   x: usize, gamma: usize, beta: usize, xhat: usize, z: usize, mean: usize, variance: usize, inverseStd: usize,
   m: i32, n: i32, epsilon: f32, activation: i32,
 ): void {
-  const count = f32x4.splat(<f32>m);
+  const count = f64x2.splat(<f64>m);
   for (let j = 0; j < n; j += 4) {
     const cols = n - j;
     const jb = <usize>j << 2;
-    let sum = ZERO;
-    for (let i = 0; i < m; i++) sum = f32x4.add(sum, loadAny(x + (<usize>(i * n) << 2) + jb, cols));
-    const mu = f32x4.div(sum, count);
-    let squares = ZERO;
+    let sumLow = f64x2.splat(0), sumHigh = f64x2.splat(0);
     for (let i = 0; i < m; i++) {
-      const c = f32x4.sub(loadAny(x + (<usize>(i * n) << 2) + jb, cols), mu);
-      squares = madd(squares, c, c);
+      const v = loadAny(x + (<usize>(i * n) << 2) + jb, cols);
+      sumLow = f64x2.add(sumLow, low64(v));
+      sumHigh = f64x2.add(sumHigh, high64(v));
     }
-    const sigma2 = f32x4.div(squares, count);
+    const mu = round32(f64x2.div(sumLow, count), f64x2.div(sumHigh, count));
+    const muLow = low64(mu), muHigh = high64(mu);
+    let squaresLow = f64x2.splat(0), squaresHigh = f64x2.splat(0);
+    for (let i = 0; i < m; i++) {
+      const v = loadAny(x + (<usize>(i * n) << 2) + jb, cols);
+      const cLow = f64x2.sub(low64(v), muLow), cHigh = f64x2.sub(high64(v), muHigh);
+      squaresLow = f64x2.add(squaresLow, f64x2.mul(cLow, cLow));
+      squaresHigh = f64x2.add(squaresHigh, f64x2.mul(cHigh, cHigh));
+    }
+    const sigma2 = round32(f64x2.div(squaresLow, count), f64x2.div(squaresHigh, count));
     const scale = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(sigma2, f32x4.splat(epsilon))));
     const g = loadAny(gamma + jb, cols), b = loadAny(beta + jb, cols);
     for (let i = 0; i < m; i++) {
@@ -495,9 +522,9 @@ export function batchNormForward(
 
 /**
  * The backward pass of batchNormForward from dLoss/dz: dy = dz g'(y) read from z, then
- * dbeta = sum dy, dgamma = sum dy xhat, dx = gamma / sqrt(variance + epsilon)
- * (dy - dbeta / m - xhat dgamma / m). dx may be dz. Where `accumulate` is 1 the parameter
- * gradients are added to dGamma and dBeta (the ghost batches after the first).
+ * dbeta = sum dy, dgamma = sum dy xhat (in float64, rounded once), dx = gamma / sqrt(variance +
+ * epsilon) (dy - dbeta / m - xhat dgamma / m). dx may be dz. Where `accumulate` is 1 the
+ * parameter gradients are added to dGamma and dBeta (the ghost batches after the first).
  */
 export function batchNormBackward(
   dz: usize, z: usize, xhat: usize, gamma: usize, inverseStd: usize, dx: usize, dGamma: usize, dBeta: usize,
@@ -507,14 +534,19 @@ export function batchNormBackward(
   for (let j = 0; j < n; j += 4) {
     const cols = n - j;
     const jb = <usize>j << 2;
-    let sumDy = ZERO, sumDyXhat = ZERO;
+    let dyLow = f64x2.splat(0), dyHigh = f64x2.splat(0), dyXhatLow = f64x2.splat(0), dyXhatHigh = f64x2.splat(0);
     for (let i = 0; i < m; i++) {
       const at = (<usize>(i * n) << 2) + jb;
       const d = derive(loadAny(dz + at, cols), loadAny(z + at, cols), activation);
       storeAny(dx + at, d, cols);
-      sumDy = f32x4.add(sumDy, d);
-      sumDyXhat = madd(sumDyXhat, d, loadAny(xhat + at, cols));
+      const h = loadAny(xhat + at, cols);
+      const dLow = low64(d), dHigh = high64(d);
+      dyLow = f64x2.add(dyLow, dLow);
+      dyHigh = f64x2.add(dyHigh, dHigh);
+      dyXhatLow = f64x2.add(dyXhatLow, f64x2.mul(dLow, low64(h)));
+      dyXhatHigh = f64x2.add(dyXhatHigh, f64x2.mul(dHigh, high64(h)));
     }
+    let sumDy = round32(dyLow, dyHigh), sumDyXhat = round32(dyXhatLow, dyXhatHigh);
     const meanDy = f32x4.div(sumDy, count), meanDyXhat = f32x4.div(sumDyXhat, count);
     const scale = f32x4.mul(loadAny(gamma + jb, cols), loadAny(inverseStd + jb, cols));
     for (let i = 0; i < m; i++) {

@@ -266,6 +266,21 @@ describe('Experiment', () => {
     experiment.dispose();
   });
 
+  it('with WebAssembly SIMD gradients too, an arm whose loss turns non-finite stops at that step while the other goes on', () => {
+    // The same run, 10 steps: the BN arm's weights grow freely (BN undoes their scale) and overflow by step 13.
+    const experiment = new Experiment(
+      { ...DEFAULT_CONFIG, gradients: 'simd', activation: 'relu', learningRate: 100, initSigma: 1, steps: 10, metricsInterval: 10, probeSize: 100 },
+      data,
+    );
+    while (!experiment.done) experiment.advance();
+    const [plain, normalized] = experiment.arms;
+    expect(plain.diverged).not.toBeNull();
+    expect(plain.step).toBe(plain.diverged);
+    expect(normalized.step).toBe(10);
+    expect(normalized.diverged).toBeNull();
+    experiment.dispose();
+  });
+
   it('leaks no tensors: the count after many steps and records equals the count after a few', () => {
     const arm = new ArmTrainer({ ...small, steps: 1000 }, 1, data);
     const run = (steps: number) => {
