@@ -563,12 +563,6 @@ export function batchNormBackward(
   }
 }
 
-/** Lanes below `count` all ones, the others zero: to keep zero-filled lanes out of a sum. */
-// @ts-ignore: decorator
-@inline function laneMask(count: i32): v128 {
-  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(count));
-}
-
 /**
  * Santurkar et al.'s noise after BN, then the nonlinearity: z = g(y scale + shift) for y [m, n],
  * scale and shift per unit (this step's draw).
@@ -600,32 +594,41 @@ export function noiseBackward(dz: usize, z: usize, scale: usize, du: usize, m: i
 
 /**
  * LayerNorm (Ba et al. 2016) fused with the nonlinearity: each example of x [m, n] normalized over
- * its own units (sums in four lanes, then the lanes summed), y = gamma xhat + beta, z = g(y).
- * Writes xhat, z and per example 1 / sqrt(variance + epsilon).
+ * its own units, y = gamma xhat + beta, z = g(y). The mean and variance are float64 sums (in two
+ * lanes over the columns, the last columns one by one) rounded to float32, as the JS op computes
+ * them. Writes xhat, z and per example 1 / sqrt(variance + epsilon).
  */
 export function layerNormForward(x: usize, gamma: usize, beta: usize, xhat: usize, z: usize, inverseStd: usize, m: i32, n: i32, epsilon: f32, activation: i32): void {
-  const rest = n & 3;
-  const whole = n - rest;
-  const mask = laneMask(rest);
-  const count = <f32>n;
+  const whole = n & ~3;
   for (let i = 0; i < m; i++) {
     const row = x + (<usize>(i * n) << 2);
-    let sum = ZERO;
-    for (let j = 0; j < whole; j += 4) sum = f32x4.add(sum, v128.load(row + (<usize>j << 2)));
-    if (rest > 0) sum = f32x4.add(sum, loadPart(row + (<usize>whole << 2), rest));
-    const mean = horizontalSum(sum) / count;
-    const mu = f32x4.splat(mean);
-    let squares = ZERO;
+    let sumLow = f64x2.splat(0), sumHigh = f64x2.splat(0);
     for (let j = 0; j < whole; j += 4) {
-      const c = f32x4.sub(v128.load(row + (<usize>j << 2)), mu);
-      squares = madd(squares, c, c);
+      const v = v128.load(row + (<usize>j << 2));
+      sumLow = f64x2.add(sumLow, low64(v));
+      sumHigh = f64x2.add(sumHigh, high64(v));
     }
-    if (rest > 0) {
-      const c = v128.and(f32x4.sub(loadPart(row + (<usize>whole << 2), rest), mu), mask);
-      squares = madd(squares, c, c);
+    const sums = f64x2.add(sumLow, sumHigh);
+    let sum = f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1);
+    for (let j = whole; j < n; j++) sum += <f64>load<f32>(row + (<usize>j << 2));
+    const mean = <f32>(sum / <f64>n);
+    const meanLanes = f64x2.splat(<f64>mean);
+    let squaresLow = f64x2.splat(0), squaresHigh = f64x2.splat(0);
+    for (let j = 0; j < whole; j += 4) {
+      const v = v128.load(row + (<usize>j << 2));
+      const cLow = f64x2.sub(low64(v), meanLanes), cHigh = f64x2.sub(high64(v), meanLanes);
+      squaresLow = f64x2.add(squaresLow, f64x2.mul(cLow, cLow));
+      squaresHigh = f64x2.add(squaresHigh, f64x2.mul(cHigh, cHigh));
     }
-    const scale = <f32>1 / Mathf.sqrt(horizontalSum(squares) / count + epsilon);
+    const squareSums = f64x2.add(squaresLow, squaresHigh);
+    let squares = f64x2.extract_lane(squareSums, 0) + f64x2.extract_lane(squareSums, 1);
+    for (let j = whole; j < n; j++) {
+      const c = <f64>load<f32>(row + (<usize>j << 2)) - <f64>mean;
+      squares += c * c;
+    }
+    const scale = <f32>(1 / Math.sqrt(<f64><f32>(squares / <f64>n) + <f64>epsilon));
     store<f32>(inverseStd + (<usize>i << 2), scale);
+    const mu = f32x4.splat(mean);
     const sv = f32x4.splat(scale);
     for (let j = 0; j < n; j += 4) {
       const cols = n - j;
