@@ -57,7 +57,6 @@ export function simdCoverage(spec: NetworkSpec): string | null {
 const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
 
 interface HiddenLayer {
-  kind: Normalization;
   fanIn: number;
   units: number;
   weights: Block<Float32Array>;
@@ -160,7 +159,6 @@ export class SimdStep {
       const z = arena.f32(m * units);
       const statistics = () => (batchNorm ? arena.f32(groups * units) : null);
       return {
-        kind,
         fanIn,
         units,
         weights,
