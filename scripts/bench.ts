@@ -4,13 +4,15 @@
  *
  * Runs, each in a fresh browser context at 1400x1000 with every panel live and the default metrics
  * interval: the "Paper, Figure 1" link with hand-written gradients on wasm (and memory at two step
- * counts), the same link through tfjs autodiff on wasm (the naive reference), the first again in a
- * viewport tall enough that every chart paints, then the link on every other backend. Then the
- * hand-written and the autodiff page once more, open side by side and trained in alternating
- * windows, for a speed-up that the machine's drift between runs does not skew; and the default
- * link against itself with Santurkar et al.'s measures off (`santurkar=0`), alternated the same
- * way, for what the measures cost. Prints one table and writes artifacts/bench.json. It asserts
- * nothing.
+ * counts), the same link with the WebAssembly SIMD step (grad=simd), the same link through tfjs
+ * autodiff on wasm (the naive reference), the first again in a viewport tall enough that every
+ * chart paints, then the link on every other backend. Then pairs of those pages once more, open
+ * side by side and trained in alternating windows, for speed-ups that the machine's drift between
+ * runs does not skew: hand-written and SIMD each against autodiff, SIMD against hand-written, and
+ * the hand-written page against itself with Santurkar et al.'s measures off (`santurkar=0`), for
+ * what the measures cost.
+ * Last, in Node, the machine's GEMM rate and each step's share of it, measured in the same run.
+ * Prints one table and writes artifacts/bench.json. It asserts nothing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,6 +22,7 @@ import { DEFAULT_CONFIG, type Backend, type Config } from '../src/config/schema'
 import { serialize } from '../src/config/url';
 import { artifactsDir, launchBrowser, startApp, withTimeout, CLOSE_TIMEOUT_MS, type RunningApp } from '../tests/browser/app';
 import { describeCores, measureCores } from './bench/cores';
+import { describeGemmShare, measureGemmShare } from './bench/gemm';
 import { measureRun, type RunSpec, type Timing } from './bench/measureRun';
 import { measurePairedRatio, type PairedRatio } from './bench/pairedRatio';
 import { describePairedRatio, renderTable, type BenchEnvironment, type RunResult } from './bench/report';
@@ -36,6 +39,8 @@ interface Settings {
   extraFirstStepLoads: number;
   /** Steps per arm for the one-thread-or-two comparison. */
   coreSteps: number;
+  /** Alternating blocks of the GEMM-rate measurement. */
+  gemmBlocks: number;
 }
 
 /**
@@ -48,12 +53,14 @@ const FULL: Settings = {
   memoryAtSteps: [2_000, 20_000],
   extraFirstStepLoads: 2,
   coreSteps: 2_000,
+  gemmBlocks: 8,
 };
 const QUICK: Settings = {
   timing: { warmupSeconds: 1, windowSeconds: 2, windowCount: 3, firstStepTimeoutSeconds: 60, memoryStepTimeoutSeconds: 30 },
   memoryAtSteps: [200, 2_000],
   extraFirstStepLoads: 2,
   coreSteps: 300,
+  gemmBlocks: 3,
 };
 
 const HELP = `npm run bench [-- flags]
@@ -126,6 +133,7 @@ function plannedRuns(options: Options, settings: Settings): RunSpec[] {
         { memoryAtSteps: settings.memoryAtSteps, extraFirstStepLoads: settings.extraFirstStepLoads },
       ),
     );
+    runs.push(runSpec('simd-wasm', 'WebAssembly SIMD step', { backend: 'wasm', gradients: 'simd' }));
     runs.push(runSpec('autodiff-wasm', 'autodiff, wasm', { backend: 'wasm', gradients: 'autodiff' }));
     runs.push(runSpec('handwritten-wasm-whole-page', 'hand-written, wasm, all charts', { backend: 'wasm' }, { viewport: WHOLE_PAGE_VIEWPORT }));
   }
@@ -184,32 +192,42 @@ async function main(argv: string[]): Promise<number> {
       windowSeconds: settings.timing.windowSeconds,
       windowCount: settings.timing.windowCount,
     };
-    const [fast, reference] = ['handwritten-wasm', 'autodiff-wasm'].map((id) => planned.find((run) => run.id === id));
-    let paired: PairedRatio | null = null;
-    let measuresOff: PairedRatio | null = null;
-    const unmeasured = fast && runSpec('handwritten-wasm-no-santurkar', "hand-written, wasm, Santurkar et al.'s measures off", { backend: 'wasm', santurkarInterval: 0 });
-    if (fast && reference) {
-      paired = await measurePairedRatio(browser, app, fast, reference, settings.timing, settings.timing.windowCount, log);
-    }
-    if (fast && unmeasured) {
-      log("the default link against itself with Santurkar et al.'s measures off");
-      measuresOff = await measurePairedRatio(browser, app, unmeasured, fast, settings.timing, settings.timing.windowCount, log);
+    // Fast page first, then the one it is compared with.
+    const pairings = [
+      ['handwritten-wasm', 'autodiff-wasm'],
+      ['simd-wasm', 'autodiff-wasm'],
+      ['simd-wasm', 'handwritten-wasm'],
+      ['handwritten-wasm-no-santurkar', 'handwritten-wasm'],
+    ];
+    // Only compared, not run on its own: the default link with Santurkar et al.'s measures off.
+    const comparedOnly = options.backends.includes('wasm')
+      ? [runSpec('handwritten-wasm-no-santurkar', "hand-written, wasm, Santurkar et al.'s measures off", { backend: 'wasm', santurkarInterval: 0 })]
+      : [];
+    const pairedRatios: PairedRatio[] = [];
+    const pairedLines: string[] = [];
+    for (const ids of pairings) {
+      const [fast, reference] = ids.map((id) => [...planned, ...comparedOnly].find((run) => run.id === id));
+      if (!fast || !reference) continue;
+      const paired = await measurePairedRatio(browser, app, fast, reference, settings.timing, settings.timing.windowCount, log);
+      pairedRatios.push(paired);
+      pairedLines.push(describePairedRatio(paired, fast.label, reference.label));
     }
     log('one thread for both arms against a thread per arm (Node)');
     const cores = await measureCores(settings.coreSteps);
+    log("the machine's GEMM rate and each step's share of it (Node)");
+    const gemm = await measureGemmShare(settings.gemmBlocks);
     const table = renderTable(results, environment, settings.memoryAtSteps);
-    const pairedLine = paired && fast && reference ? `${describePairedRatio(paired, fast.label, reference.label)}\n` : '';
-    const measuresLine = measuresOff && fast && unmeasured ? `${describePairedRatio(measuresOff, unmeasured.label, fast.label)}\n` : '';
     process.stdout.write(
-      `${table}\n${pairedLine}${measuresLine}${describeCores(cores)}\nload average at the end: ${loadavg()
+      `${table}\n${pairedLines.map((line) => `${line}\n`).join('')}${describeCores(cores)}\n${describeGemmShare(gemm)}\nload average at the end: ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}\n`,
     );
+    const pairedRatio = pairedRatios[0] ?? null;
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(
       options.out,
       `${JSON.stringify(
-        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio: paired, santurkarMeasuresOff: measuresOff, cores },
+        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio, pairedRatios, cores, gemm },
         null,
         2,
       )}\n`,

@@ -501,16 +501,18 @@ const FIELD_TABLE = fieldTable({
   /**
    * How training steps get their gradients: the hand-written backward pass (fast on wasm), or tfjs's
    * automatic differentiation of a plainly written forward pass (the naive reference; the same
-   * numbers to float32 rounding, several times slower).
+   * numbers to float32 rounding, several times slower), or the hand-written step in WebAssembly
+   * SIMD kernels (training/simd, the fastest; where they cannot run, the hand-written step, with a
+   * notice).
    */
   gradients: {
     key: 'grad',
     kind: 'enum',
     default: 'handwritten',
-    values: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)' },
+    values: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)', simd: 'WebAssembly SIMD (fastest)' },
     restartsRun: true,
     label: 'Gradients',
-    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network: the same curves, several times slower.',
+    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network (the same curves, several times slower), or the hand-written step in WebAssembly SIMD (the same curves to float32 rounding, faster still).',
   },
   /**
    * Which distribution of a layer the panels show: the tracked unit's input, or all units pooled.

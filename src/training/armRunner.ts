@@ -150,7 +150,11 @@ export class ArmRunner {
       if (runId !== this.runId) return;
       this.trainer = new ArmTrainer(message.config, message.arm, data);
       this.pending.push(this.record(this.trainer));
-      this.host.post(result({ type: 'ready', runId, arm: this.arm, backend: this.backend ?? 'unknown', fallbackReason, startMs: this.host.now() - began }));
+      // The status bar shows it: a backend that fell back, or a step that trains on another path than asked.
+      const notice = [fallbackReason, this.trainer.kernelNotice].filter(Boolean).join(' ') || null;
+      this.host.post(
+        result({ type: 'ready', runId, arm: this.arm, backend: this.backend ?? 'unknown', fallbackReason: notice, startMs: this.host.now() - began }),
+      );
       this.flush(true);
       this.wake();
     } catch (error) {

@@ -79,6 +79,13 @@ export class MomentumSgd {
     return this.velocities;
   }
 
+  /** An optimizer whose state is copies of `velocities` (one per parameter): another kernel's optimizer, as this one would continue it. */
+  static withVelocities(velocities: readonly Float32Array[]): MomentumSgd {
+    const optimizer = new MomentumSgd();
+    optimizer.velocities = velocities.map((v) => v.slice());
+    return optimizer;
+  }
+
   /** An optimizer in the same state whose updates leave this one's untouched: to ask what a step would do without taking it. */
   clone(): MomentumSgd {
     const copy = new MomentumSgd();

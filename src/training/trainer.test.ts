@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { useBackend } from './backend';
 import { readPackageMnist } from '../../scripts/build-mnist';
-import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85 } from './measures';
+import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85, type ArmRecord } from './measures';
 import { ArmTrainer, BatchSequence, Experiment, experimentData, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
@@ -120,6 +120,57 @@ describe('Experiment', () => {
       );
       expect(off[0][0]!.landscape).toBeUndefined();
     }
+  });
+
+  it('trains the same curves with WebAssembly SIMD gradients as with the hand-written ones, and records them bit for bit alike run after run', () => {
+    const config: Config = { ...small, momentum: 0.9, gradients: 'simd', steps: 30 };
+    const handwritten = losses({ ...config, gradients: 'handwritten' }, 20);
+    const simd = losses(config, 20);
+    simd.forEach((arm, i) => arm.forEach((loss, step) => expect(loss).toBeCloseTo(handwritten[i][step], 4)));
+    // One link, two runs: every record of both arms the same, moving averages and Algorithm 2 included.
+    const run = () => {
+      const experiment = new Experiment({ ...config, inferenceStatistics: 'moving' }, data);
+      const records: (ArmRecord | null)[][] = [experiment.arms.map((arm) => arm.record())];
+      while (!experiment.done) records.push(experiment.advance());
+      const notices = experiment.arms.map((arm) => arm.kernelNotice);
+      experiment.dispose();
+      return { records: JSON.stringify(records), notices };
+    };
+    const first = run();
+    expect(run().records).toBe(first.records);
+    expect(first.notices).toEqual([null, null]);
+  });
+
+  it("measures Santurkar et al.'s ICS of a SIMD arm with the module's own velocities, as the hand-written arm measures it with its optimizer's", () => {
+    const config: Config = { ...small, momentum: 0.9, steps: 20, santurkarInterval: 20 };
+    const ics = (gradients: Config['gradients']) => {
+      const experiment = new Experiment({ ...config, gradients }, data);
+      const records = Array.from({ length: config.steps }, () => experiment.advance()).filter((pair) => pair[0] !== null);
+      experiment.dispose();
+      return records.at(-1)!.map((record) => record!.layers[1].ics!.l2);
+    };
+    const handwritten = ics('handwritten');
+    ics('simd').forEach((l2, arm) => expect(Math.abs(l2 - handwritten[arm]) / handwritten[arm]).toBeLessThan(1e-2));
+  });
+
+  it('with WebAssembly SIMD gradients noisy BN, LayerNorm, BN after the nonlinearity and ghost BN train in the kernels, on the hand-written curves', () => {
+    const config: Config = {
+      ...small,
+      gradients: 'simd',
+      ghostBatchSize: 10,
+      normalizationA: ['noisy', 'layernorm'],
+      normalizationB: ['batchnorm-after', 'ghost-batchnorm'],
+    };
+    const experiment = new Experiment(config, data);
+    expect(experiment.arms.map((arm) => arm.kernelNotice)).toEqual([null, null]);
+    experiment.dispose();
+    // The noisy BN of older links too: one map per unit and step.
+    const shared: Config = { ...config, normalizationA: ['noisy-shared', 'noisy-shared'] };
+    const sharedHandwritten = losses({ ...shared, gradients: 'handwritten' }, 20);
+    losses(shared, 20)[0].forEach((loss, step) => expect(loss).toBeCloseTo(sharedHandwritten[0][step], 4));
+    experiment.dispose();
+    const handwritten = losses({ ...config, gradients: 'handwritten' }, 20);
+    losses(config, 20).forEach((arm, i) => arm.forEach((loss, step) => expect(loss).toBeCloseTo(handwritten[i][step], 4)));
   });
 
   it('with noise of strength 0 a noisy-BN arm trains and records exactly as the BN arm', () => {
@@ -253,6 +304,21 @@ describe('Experiment', () => {
     expect(plain.diverged).not.toBeNull();
     expect(plain.step).toBe(plain.diverged);
     expect(normalized.step).toBe(20);
+    experiment.dispose();
+  });
+
+  it('with WebAssembly SIMD gradients too, an arm whose loss turns non-finite stops at that step while the other goes on', () => {
+    // The same run, 10 steps: the BN arm's weights grow freely (BN undoes their scale) and overflow by step 13.
+    const experiment = new Experiment(
+      { ...DEFAULT_CONFIG, gradients: 'simd', activation: 'relu', learningRate: 100, initSigma: 1, steps: 10, metricsInterval: 10, probeSize: 100 },
+      data,
+    );
+    while (!experiment.done) experiment.advance();
+    const [plain, normalized] = experiment.arms;
+    expect(plain.diverged).not.toBeNull();
+    expect(plain.step).toBe(plain.diverged);
+    expect(normalized.step).toBe(10);
+    expect(normalized.diverged).toBeNull();
     experiment.dispose();
   });
 

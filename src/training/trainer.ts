@@ -12,6 +12,7 @@ import { initialWeights, Network, type NetworkSpec, type TrainingInput } from '.
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
+import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { copyAll, internalCovariateShift, landscape, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
@@ -130,6 +131,10 @@ export class ArmTrainer {
   private readonly network: Network;
   /** With `autodiff` gradients, trains the network's own variables; the network still measures. */
   private readonly reference: ReferenceNetwork | null;
+  /** With `simd` gradients on a network the kernels cover, trains the network's parameters in WebAssembly SIMD. */
+  private readonly simd: SimdStep | null;
+  /** Why `simd` gradients train on the hand-written step here (a sentence for the page), or null. */
+  readonly kernelNotice: string | null;
   private readonly batches: BatchSequence;
   /** The mini-batch as autodiff takes it, dense; hand-written gradients take it on its pixels in use. */
   private readonly x: Float32Array;
@@ -159,9 +164,14 @@ export class ArmTrainer {
     // tfjs variable names are global; a per-instance suffix keeps two runs in one process apart.
     this.network = new Network(spec, initialWeights(spec, config.initSigma, config.seed), `arm${ARM_NAMES[arm]}-${nextInstance++}`);
     this.reference = config.gradients === 'autodiff' ? ReferenceNetwork.sharing(this.network) : null;
+    const uncovered = config.gradients === 'simd' ? simdCoverage(spec) : null;
+    this.kernelNotice = uncovered && `Arm ${ARM_NAMES[arm]}: ${uncovered}.`;
+    this.simd =
+      config.gradients === 'simd' && uncovered === null ? new SimdStep(spec, this.network.parameters(), config.batchSize, data.train, data.trainInk) : null;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
-    this.compact = compactBuffers(data.train, this.reference ? 0 : config.batchSize);
+    // The SIMD step fills its own mini-batches; Santurkar et al.'s measures still need the network's.
+    this.compact = compactBuffers(data.train, this.reference || (this.simd && config.santurkarInterval === 0) ? 0 : config.batchSize);
     this.yOneHot = new Float32Array(config.batchSize * CLASSES);
     const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
     this.testX = inputsOf(data.test, data.testOrder, 0, resident);
@@ -213,6 +223,16 @@ export class ArmTrainer {
       this.network.observeBatchStatistics(x);
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
+    } else if (this.simd) {
+      // The measures ask the network's own gradient at chosen parameters; the module keeps the network's arrays current.
+      if (measured) {
+        const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
+        const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
+        this.measureSanturkar(x, y, noise, learningRate);
+        y.dispose();
+      }
+      loss = this.simd.trainStep(order, start, learningRate, this.config.momentum, noise);
+      this.network.updateRunningStatistics({ batchStatistics: this.simd.batchStatistics(), m });
     } else {
       const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
       const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
@@ -263,7 +283,8 @@ export class ArmTrainer {
     const gradientAt: GradientAt = (at) => this.network.lossAndGradients(at, x, y, { noise });
     const gradient = copyAll(gradientAt(params).gradients);
     const updated = copyAll(params);
-    const optimizer = (this.reference?.optimizer ?? this.network.optimizer).clone();
+    // Where the SIMD module trains the arm, the velocities are its own.
+    const optimizer = this.simd?.optimizer() ?? (this.reference?.optimizer ?? this.network.optimizer).clone();
     optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
     this.santurkar = {
       step: this.step + 1,

@@ -1,0 +1,738 @@
+// The training step's hot loops in WebAssembly SIMD (AssemblyScript), compiled by
+// scripts/build-simd.ts into src/training/simd/kernelsWasm.ts. Every pointer is a byte offset into
+// the module's memory, where the host (src/training/simd/simdStep.ts) lays out the parameters,
+// their gradients and the step's buffers; matrices are row-major float32. Nothing here allocates.
+//
+// Plain SIMD only, no relaxed SIMD: every product and sum is rounded as float32 in an order fixed
+// by the code, never fused, so a run gives the same bits on every machine. Each output of a product
+// is one sequence of multiply-adds whatever block it falls in; a block narrower than 4 columns loads
+// its lanes one by one into a vector and runs the same arithmetic.
+
+const ZERO: v128 = f32x4.splat(0);
+
+/** Activations, as the host numbers them. */
+const SIGMOID = 0;
+const TANH = 1;
+const RELU = 2;
+const IDENTITY = 3;
+
+/** The first `count` (1 to 3) floats at ptr in the low lanes, zeros above. */
+// @ts-ignore: decorator
+@inline function loadPart(ptr: usize, count: i32): v128 {
+  let v = f32x4.replace_lane(ZERO, 0, load<f32>(ptr));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(ptr, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(ptr, 8));
+  return v;
+}
+
+/** Stores the low `count` (1 to 3) lanes of v at ptr. */
+// @ts-ignore: decorator
+@inline function storePart(ptr: usize, v: v128, count: i32): void {
+  store<f32>(ptr, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(ptr, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(ptr, f32x4.extract_lane(v, 2), 8);
+}
+
+// @ts-ignore: decorator
+@inline function loadAny(ptr: usize, count: i32): v128 {
+  return count >= 4 ? v128.load(ptr) : loadPart(ptr, count);
+}
+
+// @ts-ignore: decorator
+@inline function storeAny(ptr: usize, v: v128, count: i32): void {
+  if (count >= 4) v128.store(ptr, v);
+  else storePart(ptr, v, count);
+}
+
+// @ts-ignore: decorator
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/**
+ * e^x, four at a time: x = n ln 2 + r with |r| <= ln 2 / 2 (Cody-Waite, ln 2 in two parts), e^r
+ * by Cephes' degree-6 polynomial (within 2 ulp), 2^n built in the exponent bits. x is clamped to
+ * where the result is a normal float; NaN stays NaN (min and max propagate it).
+ */
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(f32x4.splat(1.3981999507e-3), p, r);
+  p = madd(f32x4.splat(8.3334519073e-3), p, r);
+  p = madd(f32x4.splat(4.1665795894e-2), p, r);
+  p = madd(f32x4.splat(1.6666665459e-1), p, r);
+  p = madd(f32x4.splat(5.0000001201e-1), p, r);
+  const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(er, scale);
+}
+
+/** The nonlinearity g(u) of `activation`, four at a time. */
+// @ts-ignore: decorator
+@inline function activate(u: v128, activation: i32): v128 {
+  if (activation == SIGMOID) return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(u))));
+  if (activation == TANH) {
+    // tanh(u) = 2 sigmoid(2u) - 1.
+    const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.mul(u, f32x4.splat(-2)))));
+    return f32x4.sub(f32x4.mul(s, f32x4.splat(2)), f32x4.splat(1));
+  }
+  if (activation == RELU) return f32x4.max(u, ZERO);
+  return u;
+}
+
+/** dLoss/du from dLoss/dz and z = g(u): the derivative read from the output, as the JS ops do. */
+// @ts-ignore: decorator
+@inline function derive(dz: v128, z: v128, activation: i32): v128 {
+  if (activation == SIGMOID) return f32x4.mul(f32x4.mul(dz, z), f32x4.sub(f32x4.splat(1), z));
+  if (activation == TANH) return f32x4.mul(dz, f32x4.sub(f32x4.splat(1), f32x4.mul(z, z)));
+  if (activation == RELU) return v128.and(dz, f32x4.gt(z, ZERO));
+  return dz;
+}
+
+/** z = g(u) for `count` floats (z may be u). */
+export function activationForward(u: usize, z: usize, count: i32, activation: i32): void {
+  for (let at = 0; at < count; at += 4) {
+    const ptr = <usize>at << 2;
+    storeAny(z + ptr, activate(loadAny(u + ptr, count - at), activation), count - at);
+  }
+}
+
+/**
+ * du = dz g'(u), read from z, for [m, n]; where `bias` is not 0, also the bias gradient, the
+ * column sums of du (rows in order). du may be dz.
+ */
+export function activationBackward(dz: usize, z: usize, du: usize, m: i32, n: i32, activation: i32, bias: usize): void {
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    let sum = ZERO;
+    for (let i = 0; i < m; i++) {
+      const ptr = (<usize>(i * n + j)) << 2;
+      const d = derive(loadAny(dz + ptr, cols), loadAny(z + ptr, cols), activation);
+      storeAny(du + ptr, d, cols);
+      sum = f32x4.add(sum, d);
+    }
+    if (bias != 0) storeAny(bias + (<usize>j << 2), sum, cols);
+  }
+}
+
+/**
+ * y[m, n] = x[m, k] w[k, n] (+ b where b is not 0), then y = g(y) unless `activation` is
+ * IDENTITY. Two rows by twenty columns at a time, reading w where it lies (no packing).
+ */
+export function denseForward(x: usize, w: usize, b: usize, y: usize, m: i32, k: i32, n: i32, activation: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i = 0; i < m; i += 2) {
+    const two = i + 1 < m;
+    const x0 = x + (<usize>(i * k) << 2);
+    const x1 = two ? x0 + (<usize>k << 2) : x0;
+    const y0 = y + (<usize>(i * n) << 2);
+    const y1 = y0 + rowBytes;
+    let j = 0;
+    for (; j + 20 <= n; j += 20) {
+      let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
+      let c0 = ZERO, c1 = ZERO, c2 = ZERO, c3 = ZERO, c4 = ZERO;
+      let wp = w + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        const s = f32x4.splat(load<f32>(x0 + (<usize>kk << 2)));
+        const t = f32x4.splat(load<f32>(x1 + (<usize>kk << 2)));
+        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48), w4 = v128.load(wp, 64);
+        a0 = madd(a0, s, w0); a1 = madd(a1, s, w1); a2 = madd(a2, s, w2); a3 = madd(a3, s, w3); a4 = madd(a4, s, w4);
+        c0 = madd(c0, t, w0); c1 = madd(c1, t, w1); c2 = madd(c2, t, w2); c3 = madd(c3, t, w3); c4 = madd(c4, t, w4);
+        wp += rowBytes;
+      }
+      const jb = <usize>j << 2;
+      if (b != 0) {
+        const b0 = v128.load(b + jb), b1 = v128.load(b + jb, 16), b2 = v128.load(b + jb, 32), b3 = v128.load(b + jb, 48), b4 = v128.load(b + jb, 64);
+        a0 = f32x4.add(a0, b0); a1 = f32x4.add(a1, b1); a2 = f32x4.add(a2, b2); a3 = f32x4.add(a3, b3); a4 = f32x4.add(a4, b4);
+        c0 = f32x4.add(c0, b0); c1 = f32x4.add(c1, b1); c2 = f32x4.add(c2, b2); c3 = f32x4.add(c3, b3); c4 = f32x4.add(c4, b4);
+      }
+      v128.store(y0 + jb, activate(a0, activation)); v128.store(y0 + jb, activate(a1, activation), 16);
+      v128.store(y0 + jb, activate(a2, activation), 32); v128.store(y0 + jb, activate(a3, activation), 48);
+      v128.store(y0 + jb, activate(a4, activation), 64);
+      if (two) {
+        v128.store(y1 + jb, activate(c0, activation)); v128.store(y1 + jb, activate(c1, activation), 16);
+        v128.store(y1 + jb, activate(c2, activation), 32); v128.store(y1 + jb, activate(c3, activation), 48);
+        v128.store(y1 + jb, activate(c4, activation), 64);
+      }
+    }
+    for (; j < n; j += 4) {
+      const cols = n - j;
+      let a = ZERO, c = ZERO;
+      let wp = w + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        const wv = loadAny(wp, cols);
+        a = madd(a, f32x4.splat(load<f32>(x0 + (<usize>kk << 2))), wv);
+        c = madd(c, f32x4.splat(load<f32>(x1 + (<usize>kk << 2))), wv);
+        wp += rowBytes;
+      }
+      const jb = <usize>j << 2;
+      if (b != 0) {
+        const bv = loadAny(b + jb, cols);
+        a = f32x4.add(a, bv);
+        c = f32x4.add(c, bv);
+      }
+      storeAny(y0 + jb, activate(a, activation), cols);
+      if (two) storeAny(y1 + jb, activate(c, activation), cols);
+    }
+  }
+}
+
+/**
+ * The first layer over each example's own ink: y[i, :] = sum over e in [offsets[i],
+ * offsets[i + 1]) of values[e] w[pixels[e], :], (+ b), then g. `offsets` (m + 1) and `pixels` are
+ * int32, the pixels of an example ascending, so each sum runs in the order of the dense product.
+ */
+export function sparseForward(offsets: usize, pixels: usize, values: usize, w: usize, b: usize, y: usize, m: i32, n: i32, activation: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let i = 0; i < m; i++) {
+    const from = load<i32>(offsets + (<usize>i << 2));
+    const to = load<i32>(offsets + (<usize>i << 2), 4);
+    const yi = y + (<usize>(i * n) << 2);
+    let j = 0;
+    for (; j + 20 <= n; j += 20) {
+      let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
+      const wj = w + (<usize>j << 2);
+      for (let e = from; e < to; e++) {
+        const s = f32x4.splat(load<f32>(values + (<usize>e << 2)));
+        const wp = wj + <usize>load<i32>(pixels + (<usize>e << 2)) * rowBytes;
+        a0 = madd(a0, s, v128.load(wp)); a1 = madd(a1, s, v128.load(wp, 16)); a2 = madd(a2, s, v128.load(wp, 32));
+        a3 = madd(a3, s, v128.load(wp, 48)); a4 = madd(a4, s, v128.load(wp, 64));
+      }
+      const jb = <usize>j << 2;
+      if (b != 0) {
+        a0 = f32x4.add(a0, v128.load(b + jb)); a1 = f32x4.add(a1, v128.load(b + jb, 16)); a2 = f32x4.add(a2, v128.load(b + jb, 32));
+        a3 = f32x4.add(a3, v128.load(b + jb, 48)); a4 = f32x4.add(a4, v128.load(b + jb, 64));
+      }
+      v128.store(yi + jb, activate(a0, activation)); v128.store(yi + jb, activate(a1, activation), 16);
+      v128.store(yi + jb, activate(a2, activation), 32); v128.store(yi + jb, activate(a3, activation), 48);
+      v128.store(yi + jb, activate(a4, activation), 64);
+    }
+    for (; j < n; j += 4) {
+      const cols = n - j;
+      let a = ZERO;
+      const wj = w + (<usize>j << 2);
+      for (let e = from; e < to; e++) {
+        const wp = wj + <usize>load<i32>(pixels + (<usize>e << 2)) * rowBytes;
+        a = madd(a, f32x4.splat(load<f32>(values + (<usize>e << 2))), loadAny(wp, cols));
+      }
+      const jb = <usize>j << 2;
+      if (b != 0) a = f32x4.add(a, loadAny(b + jb, cols));
+      storeAny(yi + jb, activate(a, activation), cols);
+    }
+  }
+}
+
+/**
+ * The first layer's weight gradient regrouped by pixel: for each of the `count` pixels in use,
+ * pixelList[g], its row sum over e in [pixelOffsets[g], pixelOffsets[g + 1]) of
+ * values[e] dy[examples[e], :] (examples ascending). Where `w` is 0 the row goes into dw;
+ * otherwise (plain SGD, dy already times the learning rate) w's row becomes w - row, so each
+ * row of w is read and written once.
+ */
+export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, examples: usize, values: usize, dy: usize, dw: usize, w: usize, count: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let g = 0; g < count; g++) {
+    const from = load<i32>(pixelOffsets + (<usize>g << 2));
+    const to = load<i32>(pixelOffsets + (<usize>g << 2), 4);
+    const row = <usize>load<i32>(pixelList + (<usize>g << 2)) * rowBytes;
+    let j = 0;
+    for (; j + 20 <= n; j += 20) {
+      let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
+      const dj = dy + (<usize>j << 2);
+      for (let e = from; e < to; e++) {
+        const s = f32x4.splat(load<f32>(values + (<usize>e << 2)));
+        const dp = dj + <usize>load<i32>(examples + (<usize>e << 2)) * rowBytes;
+        a0 = madd(a0, s, v128.load(dp)); a1 = madd(a1, s, v128.load(dp, 16)); a2 = madd(a2, s, v128.load(dp, 32));
+        a3 = madd(a3, s, v128.load(dp, 48)); a4 = madd(a4, s, v128.load(dp, 64));
+      }
+      const at = row + (<usize>j << 2);
+      if (w == 0) {
+        v128.store(dw + at, a0); v128.store(dw + at, a1, 16); v128.store(dw + at, a2, 32); v128.store(dw + at, a3, 48); v128.store(dw + at, a4, 64);
+      } else {
+        const p = w + at;
+        v128.store(p, f32x4.sub(v128.load(p), a0)); v128.store(p, f32x4.sub(v128.load(p, 16), a1), 16);
+        v128.store(p, f32x4.sub(v128.load(p, 32), a2), 32); v128.store(p, f32x4.sub(v128.load(p, 48), a3), 48);
+        v128.store(p, f32x4.sub(v128.load(p, 64), a4), 64);
+      }
+    }
+    for (; j < n; j += 4) {
+      const cols = n - j;
+      let a = ZERO;
+      const dj = dy + (<usize>j << 2);
+      for (let e = from; e < to; e++) {
+        const dp = dj + <usize>load<i32>(examples + (<usize>e << 2)) * rowBytes;
+        a = madd(a, f32x4.splat(load<f32>(values + (<usize>e << 2))), loadAny(dp, cols));
+      }
+      const at = row + (<usize>j << 2);
+      if (w == 0) storeAny(dw + at, a, cols);
+      else storeAny(w + at, f32x4.sub(loadAny(w + at, cols), a), cols);
+    }
+  }
+}
+
+/**
+ * dw[k, n] = x[m, k]^T dy[m, n], each sum over the examples in order; two rows of dw by twenty
+ * columns at a time. Where `w` is not 0, w becomes w - dw instead (plain SGD, dy already times
+ * the learning rate) and dw is not written.
+ */
+export function weightGradient(x: usize, dy: usize, dw: usize, w: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  const xRow = <usize>k << 2;
+  for (let kk = 0; kk < k; kk += 2) {
+    const two = kk + 1 < k;
+    const x0 = x + (<usize>kk << 2);
+    const x1 = two ? x0 + 4 : x0;
+    const out = (w == 0 ? dw : w) + <usize>kk * rowBytes;
+    let j = 0;
+    for (; j + 20 <= n; j += 20) {
+      let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
+      let c0 = ZERO, c1 = ZERO, c2 = ZERO, c3 = ZERO, c4 = ZERO;
+      let dp = dy + (<usize>j << 2);
+      let xo: usize = 0;
+      for (let i = 0; i < m; i++) {
+        const s = f32x4.splat(load<f32>(x0 + xo));
+        const t = f32x4.splat(load<f32>(x1 + xo));
+        const d0 = v128.load(dp), d1 = v128.load(dp, 16), d2 = v128.load(dp, 32), d3 = v128.load(dp, 48), d4 = v128.load(dp, 64);
+        a0 = madd(a0, s, d0); a1 = madd(a1, s, d1); a2 = madd(a2, s, d2); a3 = madd(a3, s, d3); a4 = madd(a4, s, d4);
+        c0 = madd(c0, t, d0); c1 = madd(c1, t, d1); c2 = madd(c2, t, d2); c3 = madd(c3, t, d3); c4 = madd(c4, t, d4);
+        dp += rowBytes;
+        xo += xRow;
+      }
+      const p = out + (<usize>j << 2);
+      const q = p + rowBytes;
+      if (w == 0) {
+        v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48); v128.store(p, a4, 64);
+        if (two) {
+          v128.store(q, c0); v128.store(q, c1, 16); v128.store(q, c2, 32); v128.store(q, c3, 48); v128.store(q, c4, 64);
+        }
+      } else {
+        v128.store(p, f32x4.sub(v128.load(p), a0)); v128.store(p, f32x4.sub(v128.load(p, 16), a1), 16);
+        v128.store(p, f32x4.sub(v128.load(p, 32), a2), 32); v128.store(p, f32x4.sub(v128.load(p, 48), a3), 48);
+        v128.store(p, f32x4.sub(v128.load(p, 64), a4), 64);
+        if (two) {
+          v128.store(q, f32x4.sub(v128.load(q), c0)); v128.store(q, f32x4.sub(v128.load(q, 16), c1), 16);
+          v128.store(q, f32x4.sub(v128.load(q, 32), c2), 32); v128.store(q, f32x4.sub(v128.load(q, 48), c3), 48);
+          v128.store(q, f32x4.sub(v128.load(q, 64), c4), 64);
+        }
+      }
+    }
+    for (; j < n; j += 4) {
+      const cols = n - j;
+      let a = ZERO, c = ZERO;
+      let dp = dy + (<usize>j << 2);
+      let xo: usize = 0;
+      for (let i = 0; i < m; i++) {
+        const d = loadAny(dp, cols);
+        a = madd(a, f32x4.splat(load<f32>(x0 + xo)), d);
+        c = madd(c, f32x4.splat(load<f32>(x1 + xo)), d);
+        dp += rowBytes;
+        xo += xRow;
+      }
+      const p = out + (<usize>j << 2);
+      const q = p + rowBytes;
+      if (w == 0) {
+        storeAny(p, a, cols);
+        if (two) storeAny(q, c, cols);
+      } else {
+        storeAny(p, f32x4.sub(loadAny(p, cols), a), cols);
+        if (two) storeAny(q, f32x4.sub(loadAny(q, cols), c), cols);
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function horizontalSum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/**
+ * dx[m, k] = dy[m, n] w[k, n]^T: each output the dot product of a row of dy and a row of w, in
+ * four lanes over the columns (the last, partial group of columns zero-filled), then the lanes
+ * summed; two rows of dy by four rows of w at a time.
+ */
+export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  const whole = <usize>(n & ~3) << 2;
+  const rest = n & 3;
+  for (let i = 0; i < m; i += 2) {
+    const two = i + 1 < m;
+    const d0 = dy + <usize>i * rowBytes;
+    const d1 = two ? d0 + rowBytes : d0;
+    const out0 = dx + (<usize>(i * k) << 2);
+    const out1 = out0 + (<usize>k << 2);
+    let kk = 0;
+    for (; kk + 4 <= k; kk += 4) {
+      const w0 = w + <usize>kk * rowBytes;
+      const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+      let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
+      let c0 = ZERO, c1 = ZERO, c2 = ZERO, c3 = ZERO;
+      let jb: usize = 0;
+      for (; jb < whole; jb += 16) {
+        const s = v128.load(d0 + jb), t = v128.load(d1 + jb);
+        const v0 = v128.load(w0 + jb), v1 = v128.load(w1 + jb), v2 = v128.load(w2 + jb), v3 = v128.load(w3 + jb);
+        a0 = madd(a0, s, v0); a1 = madd(a1, s, v1); a2 = madd(a2, s, v2); a3 = madd(a3, s, v3);
+        c0 = madd(c0, t, v0); c1 = madd(c1, t, v1); c2 = madd(c2, t, v2); c3 = madd(c3, t, v3);
+      }
+      if (rest > 0) {
+        const s = loadPart(d0 + jb, rest), t = loadPart(d1 + jb, rest);
+        const v0 = loadPart(w0 + jb, rest), v1 = loadPart(w1 + jb, rest), v2 = loadPart(w2 + jb, rest), v3 = loadPart(w3 + jb, rest);
+        a0 = madd(a0, s, v0); a1 = madd(a1, s, v1); a2 = madd(a2, s, v2); a3 = madd(a3, s, v3);
+        c0 = madd(c0, t, v0); c1 = madd(c1, t, v1); c2 = madd(c2, t, v2); c3 = madd(c3, t, v3);
+      }
+      const kb = <usize>kk << 2;
+      store<f32>(out0 + kb, horizontalSum(a0)); store<f32>(out0 + kb, horizontalSum(a1), 4);
+      store<f32>(out0 + kb, horizontalSum(a2), 8); store<f32>(out0 + kb, horizontalSum(a3), 12);
+      if (two) {
+        store<f32>(out1 + kb, horizontalSum(c0)); store<f32>(out1 + kb, horizontalSum(c1), 4);
+        store<f32>(out1 + kb, horizontalSum(c2), 8); store<f32>(out1 + kb, horizontalSum(c3), 12);
+      }
+    }
+    for (; kk < k; kk++) {
+      const w0 = w + <usize>kk * rowBytes;
+      let a = ZERO, c = ZERO;
+      let jb: usize = 0;
+      for (; jb < whole; jb += 16) {
+        const v = v128.load(w0 + jb);
+        a = madd(a, v128.load(d0 + jb), v);
+        c = madd(c, v128.load(d1 + jb), v);
+      }
+      if (rest > 0) {
+        const v = loadPart(w0 + jb, rest);
+        a = madd(a, loadPart(d0 + jb, rest), v);
+        c = madd(c, loadPart(d1 + jb, rest), v);
+      }
+      store<f32>(out0 + (<usize>kk << 2), horizontalSum(a));
+      if (two) store<f32>(out1 + (<usize>kk << 2), horizontalSum(c));
+    }
+  }
+}
+
+/**
+ * The mini-batch's ink regrouped by pixel, for sparseWeightGradient: from each example's entries
+ * (offsets [m + 1] into pixels and values), the pixels in use ascending into pixelList, and for
+ * each the examples that have ink there (ascending) and their values, from pixelOffsets[g].
+ * `counts` holds one zeroed int32 per pixel of a digit and is left zeroed. Returns how many
+ * pixels are in use.
+ */
+export function regroupByPixel(
+  offsets: usize, pixels: usize, values: usize, m: i32, pixelsPerDigit: i32, counts: usize,
+  pixelList: usize, pixelOffsets: usize, examples: usize, pixelValues: usize,
+): i32 {
+  const entries = load<i32>(offsets + (<usize>m << 2));
+  for (let e = 0; e < entries; e++) {
+    const at = counts + (<usize>load<i32>(pixels + (<usize>e << 2)) << 2);
+    store<i32>(at, load<i32>(at) + 1);
+  }
+  let used = 0;
+  let running = 0;
+  for (let p = 0; p < pixelsPerDigit; p++) {
+    const at = counts + (<usize>p << 2);
+    const count = load<i32>(at);
+    if (count == 0) continue;
+    store<i32>(pixelList + (<usize>used << 2), p);
+    store<i32>(pixelOffsets + (<usize>used << 2), running);
+    used++;
+    // From here on the pixel's next free slot.
+    store<i32>(at, running);
+    running += count;
+  }
+  store<i32>(pixelOffsets + (<usize>used << 2), running);
+  for (let i = 0; i < m; i++) {
+    const to = load<i32>(offsets + (<usize>i << 2), 4);
+    for (let e = load<i32>(offsets + (<usize>i << 2)); e < to; e++) {
+      const at = counts + (<usize>load<i32>(pixels + (<usize>e << 2)) << 2);
+      const slot = <usize>load<i32>(at) << 2;
+      store<i32>(at, load<i32>(at) + 1);
+      store<i32>(examples + slot, i);
+      store<f32>(pixelValues + slot, load<f32>(values + (<usize>e << 2)));
+    }
+  }
+  for (let g = 0; g < used; g++) store<i32>(counts + (<usize>load<i32>(pixelList + (<usize>g << 2)) << 2), 0);
+  return used;
+}
+
+/** Lanes 0-1 of a float32 vector as float64. */
+// @ts-ignore: decorator
+@inline function low64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+/** Lanes 2-3 of a float32 vector as float64. */
+// @ts-ignore: decorator
+@inline function high64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/** Two float64 vectors (lanes 0-1, 2-3) rounded into one float32 vector. */
+// @ts-ignore: decorator
+@inline function round32(low: v128, high: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
+}
+
+/**
+ * Algorithm 1 on x [m, n] (the rows of one mini-batch or one ghost batch), fused with the
+ * nonlinearity: per unit the batch mean and biased variance, xhat = (x - mean) / sqrt(variance +
+ * epsilon), y = gamma xhat + beta, z = g(y). The sums run over the rows in order in float64 and
+ * the statistics are rounded to float32 before use, as the JS op computes them: a layer whose
+ * inputs grow huge (its weights scale freely under BN) overflows no partial sum. Writes xhat, z,
+ * and per unit mean, variance and 1 / sqrt(variance + epsilon).
+ */
+export function batchNormForward(
+  x: usize, gamma: usize, beta: usize, xhat: usize, z: usize, mean: usize, variance: usize, inverseStd: usize,
+  m: i32, n: i32, epsilon: f32, activation: i32,
+): void {
+  const count = f64x2.splat(<f64>m);
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    const jb = <usize>j << 2;
+    let sumLow = f64x2.splat(0), sumHigh = f64x2.splat(0);
+    for (let i = 0; i < m; i++) {
+      const v = loadAny(x + (<usize>(i * n) << 2) + jb, cols);
+      sumLow = f64x2.add(sumLow, low64(v));
+      sumHigh = f64x2.add(sumHigh, high64(v));
+    }
+    const mu = round32(f64x2.div(sumLow, count), f64x2.div(sumHigh, count));
+    const muLow = low64(mu), muHigh = high64(mu);
+    let squaresLow = f64x2.splat(0), squaresHigh = f64x2.splat(0);
+    for (let i = 0; i < m; i++) {
+      const v = loadAny(x + (<usize>(i * n) << 2) + jb, cols);
+      const cLow = f64x2.sub(low64(v), muLow), cHigh = f64x2.sub(high64(v), muHigh);
+      squaresLow = f64x2.add(squaresLow, f64x2.mul(cLow, cLow));
+      squaresHigh = f64x2.add(squaresHigh, f64x2.mul(cHigh, cHigh));
+    }
+    const sigma2 = round32(f64x2.div(squaresLow, count), f64x2.div(squaresHigh, count));
+    const scale = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(sigma2, f32x4.splat(epsilon))));
+    const g = loadAny(gamma + jb, cols), b = loadAny(beta + jb, cols);
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      const h = f32x4.mul(f32x4.sub(loadAny(x + at, cols), mu), scale);
+      storeAny(xhat + at, h, cols);
+      storeAny(z + at, activate(madd(b, g, h), activation), cols);
+    }
+    storeAny(mean + jb, mu, cols);
+    storeAny(variance + jb, sigma2, cols);
+    storeAny(inverseStd + jb, scale, cols);
+  }
+}
+
+/**
+ * The backward pass of batchNormForward from dLoss/dz: dy = dz g'(y) read from z, then
+ * dbeta = sum dy, dgamma = sum dy xhat (in float64, rounded once), dx = gamma / sqrt(variance +
+ * epsilon) (dy - dbeta / m - xhat dgamma / m). dx may be dz. Where `accumulate` is 1 the
+ * parameter gradients are added to dGamma and dBeta (the ghost batches after the first).
+ */
+export function batchNormBackward(
+  dz: usize, z: usize, xhat: usize, gamma: usize, inverseStd: usize, dx: usize, dGamma: usize, dBeta: usize,
+  m: i32, n: i32, activation: i32, accumulate: i32,
+): void {
+  const count = f32x4.splat(<f32>m);
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    const jb = <usize>j << 2;
+    let dyLow = f64x2.splat(0), dyHigh = f64x2.splat(0), dyXhatLow = f64x2.splat(0), dyXhatHigh = f64x2.splat(0);
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      const d = derive(loadAny(dz + at, cols), loadAny(z + at, cols), activation);
+      storeAny(dx + at, d, cols);
+      const h = loadAny(xhat + at, cols);
+      const dLow = low64(d), dHigh = high64(d);
+      dyLow = f64x2.add(dyLow, dLow);
+      dyHigh = f64x2.add(dyHigh, dHigh);
+      dyXhatLow = f64x2.add(dyXhatLow, f64x2.mul(dLow, low64(h)));
+      dyXhatHigh = f64x2.add(dyXhatHigh, f64x2.mul(dHigh, high64(h)));
+    }
+    let sumDy = round32(dyLow, dyHigh), sumDyXhat = round32(dyXhatLow, dyXhatHigh);
+    const meanDy = f32x4.div(sumDy, count), meanDyXhat = f32x4.div(sumDyXhat, count);
+    const scale = f32x4.mul(loadAny(gamma + jb, cols), loadAny(inverseStd + jb, cols));
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      const centered = f32x4.sub(f32x4.sub(loadAny(dx + at, cols), meanDy), f32x4.mul(loadAny(xhat + at, cols), meanDyXhat));
+      storeAny(dx + at, f32x4.mul(scale, centered), cols);
+    }
+    if (accumulate != 0) {
+      sumDy = f32x4.add(loadAny(dBeta + jb, cols), sumDy);
+      sumDyXhat = f32x4.add(loadAny(dGamma + jb, cols), sumDyXhat);
+    }
+    storeAny(dBeta + jb, sumDy, cols);
+    storeAny(dGamma + jb, sumDyXhat, cols);
+  }
+}
+
+/**
+ * Santurkar et al.'s noise after BN, then the nonlinearity: z = g(y scale + shift) for y [m, n],
+ * scale and shift per unit (this step's draw).
+ */
+export function noiseForward(y: usize, scale: usize, shift: usize, z: usize, m: i32, n: i32, activation: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    const jb = <usize>j << 2;
+    const s = loadAny(scale + jb, cols), b = loadAny(shift + jb, cols);
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      storeAny(z + at, activate(madd(b, loadAny(y + at, cols), s), activation), cols);
+    }
+  }
+}
+
+/** The backward pass of noiseForward: du = dz g'(u) scale, read from z. du may be dz. */
+export function noiseBackward(dz: usize, z: usize, scale: usize, du: usize, m: i32, n: i32, activation: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    const cols = n - j;
+    const jb = <usize>j << 2;
+    const s = loadAny(scale + jb, cols);
+    for (let i = 0; i < m; i++) {
+      const at = (<usize>(i * n) << 2) + jb;
+      storeAny(du + at, f32x4.mul(derive(loadAny(dz + at, cols), loadAny(z + at, cols), activation), s), cols);
+    }
+  }
+}
+
+/**
+ * LayerNorm (Ba et al. 2016) fused with the nonlinearity: each example of x [m, n] normalized over
+ * its own units, y = gamma xhat + beta, z = g(y). The mean and variance are float64 sums (in two
+ * lanes over the columns, the last columns one by one) rounded to float32, as the JS op computes
+ * them. Writes xhat, z and per example 1 / sqrt(variance + epsilon).
+ */
+export function layerNormForward(x: usize, gamma: usize, beta: usize, xhat: usize, z: usize, inverseStd: usize, m: i32, n: i32, epsilon: f32, activation: i32): void {
+  const whole = n & ~3;
+  for (let i = 0; i < m; i++) {
+    const row = x + (<usize>(i * n) << 2);
+    let sumLow = f64x2.splat(0), sumHigh = f64x2.splat(0);
+    for (let j = 0; j < whole; j += 4) {
+      const v = v128.load(row + (<usize>j << 2));
+      sumLow = f64x2.add(sumLow, low64(v));
+      sumHigh = f64x2.add(sumHigh, high64(v));
+    }
+    const sums = f64x2.add(sumLow, sumHigh);
+    let sum = f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1);
+    for (let j = whole; j < n; j++) sum += <f64>load<f32>(row + (<usize>j << 2));
+    const mean = <f32>(sum / <f64>n);
+    const meanLanes = f64x2.splat(<f64>mean);
+    let squaresLow = f64x2.splat(0), squaresHigh = f64x2.splat(0);
+    for (let j = 0; j < whole; j += 4) {
+      const v = v128.load(row + (<usize>j << 2));
+      const cLow = f64x2.sub(low64(v), meanLanes), cHigh = f64x2.sub(high64(v), meanLanes);
+      squaresLow = f64x2.add(squaresLow, f64x2.mul(cLow, cLow));
+      squaresHigh = f64x2.add(squaresHigh, f64x2.mul(cHigh, cHigh));
+    }
+    const squareSums = f64x2.add(squaresLow, squaresHigh);
+    let squares = f64x2.extract_lane(squareSums, 0) + f64x2.extract_lane(squareSums, 1);
+    for (let j = whole; j < n; j++) {
+      const c = <f64>load<f32>(row + (<usize>j << 2)) - <f64>mean;
+      squares += c * c;
+    }
+    const scale = <f32>(1 / Math.sqrt(<f64><f32>(squares / <f64>n) + <f64>epsilon));
+    store<f32>(inverseStd + (<usize>i << 2), scale);
+    const mu = f32x4.splat(mean);
+    const sv = f32x4.splat(scale);
+    for (let j = 0; j < n; j += 4) {
+      const cols = n - j;
+      const jb = <usize>j << 2;
+      const at = (<usize>(i * n) << 2) + jb;
+      const h = f32x4.mul(f32x4.sub(loadAny(x + at, cols), mu), sv);
+      storeAny(xhat + at, h, cols);
+      storeAny(z + at, activate(madd(loadAny(beta + jb, cols), loadAny(gamma + jb, cols), h), activation), cols);
+    }
+  }
+}
+
+/**
+ * The backward pass of layerNormForward from dLoss/dz: dy = dz g'(y) read from z; per example,
+ * with dxhat = gamma dy, dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(variance +
+ * epsilon); dgamma = sum over examples of dy xhat, dbeta of dy. dx may be dz.
+ */
+export function layerNormBackward(
+  dz: usize, z: usize, xhat: usize, gamma: usize, inverseStd: usize, dx: usize, dGamma: usize, dBeta: usize,
+  m: i32, n: i32, activation: i32,
+): void {
+  const count = <f32>n;
+  for (let j = 0; j < n; j += 4) {
+    storeAny(dGamma + (<usize>j << 2), ZERO, n - j);
+    storeAny(dBeta + (<usize>j << 2), ZERO, n - j);
+  }
+  for (let i = 0; i < m; i++) {
+    const rowBytes = <usize>(i * n) << 2;
+    let sumDxhat = ZERO, sumDxhatXhat = ZERO;
+    for (let j = 0; j < n; j += 4) {
+      const cols = n - j;
+      const jb = <usize>j << 2;
+      const at = rowBytes + jb;
+      const dy = derive(loadAny(dz + at, cols), loadAny(z + at, cols), activation);
+      storeAny(dx + at, dy, cols);
+      const h = loadAny(xhat + at, cols);
+      const dxhat = f32x4.mul(loadAny(gamma + jb, cols), dy);
+      sumDxhat = f32x4.add(sumDxhat, dxhat);
+      sumDxhatXhat = madd(sumDxhatXhat, dxhat, h);
+      storeAny(dGamma + jb, madd(loadAny(dGamma + jb, cols), dy, h), cols);
+      storeAny(dBeta + jb, f32x4.add(loadAny(dBeta + jb, cols), dy), cols);
+    }
+    const meanDxhat = f32x4.splat(horizontalSum(sumDxhat) / count);
+    const meanDxhatXhat = f32x4.splat(horizontalSum(sumDxhatXhat) / count);
+    const scale = f32x4.splat(load<f32>(inverseStd + (<usize>i << 2)));
+    for (let j = 0; j < n; j += 4) {
+      const cols = n - j;
+      const jb = <usize>j << 2;
+      const at = rowBytes + jb;
+      const dxhat = f32x4.mul(loadAny(gamma + jb, cols), loadAny(dx + at, cols));
+      const centered = f32x4.sub(f32x4.sub(dxhat, meanDxhat), f32x4.mul(loadAny(xhat + at, cols), meanDxhatXhat));
+      storeAny(dx + at, f32x4.mul(scale, centered), cols);
+    }
+  }
+}
+
+/**
+ * Mean softmax cross-entropy of logits [m, classes] against `labels` (int32 class per example),
+ * in float64; dlogits = (softmax - onehot) scale / m, rounded to float32. Returns the loss.
+ */
+export function softmaxCrossEntropy(logits: usize, labels: usize, dlogits: usize, m: i32, classes: i32, scale: f64): f64 {
+  const factor = scale / <f64>m;
+  let total: f64 = 0;
+  for (let i = 0; i < m; i++) {
+    const row = logits + (<usize>(i * classes) << 2);
+    const out = dlogits + (<usize>(i * classes) << 2);
+    const label = load<i32>(labels + (<usize>i << 2));
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, <f64>load<f32>(row + (<usize>c << 2)));
+    let sumExp: f64 = 0;
+    for (let c = 0; c < classes; c++) sumExp += Math.exp(<f64>load<f32>(row + (<usize>c << 2)) - max);
+    const logSumExp = Math.log(sumExp);
+    for (let c = 0; c < classes; c++) {
+      const logSoftmax = <f64>load<f32>(row + (<usize>c << 2)) - max - logSumExp;
+      const target: f64 = c == label ? 1 : 0;
+      total -= target * logSoftmax;
+      store<f32>(out + (<usize>c << 2), <f32>((Math.exp(logSoftmax) - target) * factor));
+    }
+  }
+  return total / <f64>m;
+}
+
+/** p -= g for `count` floats: plain SGD with gradients already times the learning rate. */
+export function subtract(p: usize, g: usize, count: i32): void {
+  for (let at = 0; at < count; at += 4) {
+    const ptr = <usize>at << 2;
+    storeAny(p + ptr, f32x4.sub(loadAny(p + ptr, count - at), loadAny(g + ptr, count - at)), count - at);
+  }
+}
+
+/** Classical momentum for `count` floats: v = momentum v + g, then p -= learningRate v. */
+export function momentumUpdate(p: usize, g: usize, v: usize, count: i32, momentum: f32, learningRate: f32): void {
+  const mu = f32x4.splat(momentum);
+  const rate = f32x4.splat(learningRate);
+  for (let at = 0; at < count; at += 4) {
+    const ptr = <usize>at << 2;
+    const rest = count - at;
+    const velocity = madd(loadAny(g + ptr, rest), mu, loadAny(v + ptr, rest));
+    storeAny(v + ptr, velocity, rest);
+    storeAny(p + ptr, f32x4.sub(loadAny(p + ptr, rest), f32x4.mul(rate, velocity)), rest);
+  }
+}
+
+/** Where the module's own data ends: the host lays out its buffers above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

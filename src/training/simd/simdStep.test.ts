@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readPackageMnist } from '../../../scripts/build-mnist';
+import type { Activation, Normalization } from '../../config/schema';
+import { useBackend } from '../backend';
+import { fillBatch, indexInk, type InkIndex, type MnistData } from '../data';
+import { initialWeights, Network, type NetworkSpec } from '../network';
+import { drawNoise } from '../noise';
+import { ReferenceNetwork } from '../reference';
+import { BatchSequence } from '../trainer';
+import { SimdStep, simdCoverage } from './simdStep';
+
+let train: MnistData;
+let ink: InkIndex;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  train = readPackageMnist().train;
+  ink = indexInk(train);
+});
+
+function specOf(normalization: Normalization[], units = 100, activation: Activation = 'sigmoid', ghostBatchSize = 0): NetworkSpec {
+  return {
+    inputSize: 784,
+    outputSize: 10,
+    hiddenLayers: normalization.length,
+    hiddenUnits: units,
+    activation,
+    normalization,
+    epsilon: 1e-5,
+    inferenceStatistics: 'population',
+    movingAverageDecay: 0.99,
+    ghostBatchSize,
+  };
+}
+
+let instance = 0;
+
+/** The SIMD step and the autodiff reference from the same weights on the same mini-batches: both arms' losses, step by step. */
+function compare(spec: NetworkSpec, steps: number, batchSize: number, learningRate: number, momentum: number): { simd: number[]; reference: number[] } {
+  const noiseAt = (step: number) => drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, step, batchSize);
+  const weights = initialWeights(spec, 0.1, 1);
+  const network = new Network(spec, weights, `simd-test-${instance++}`);
+  const simd = new SimdStep(spec, network.parameters(), batchSize, train, ink);
+  const reference = new ReferenceNetwork(spec, weights, `simd-reference-${instance++}`);
+  const batches = new BatchSequence(1, train.count, batchSize);
+  const x = new Float32Array(batchSize * 784);
+  const y = new Float32Array(batchSize * 10);
+  const result = { simd: [] as number[], reference: [] as number[] };
+  for (let s = 0; s < steps; s++) {
+    const { order, start } = batches.next();
+    result.simd.push(simd.trainStep(order, start, learningRate, momentum, noiseAt(s)));
+    fillBatch(train, order, start, batchSize, x, y);
+    const [xt, yt] = [tf.tensor2d(x, [batchSize, 784]), tf.tensor2d(y, [batchSize, 10])];
+    result.reference.push(reference.trainStep(xt, yt, learningRate, momentum, noiseAt(s)));
+    tf.dispose([xt, yt]);
+  }
+  return result;
+}
+
+function worstDifference(a: number[], b: number[]): number {
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+}
+
+describe('SimdStep', () => {
+  const paper: [string, Normalization[], number][] = [
+    ['no normalization, plain SGD', ['none', 'none', 'none'], 0],
+    ['BN before each sigmoid, plain SGD', ['batchnorm', 'batchnorm', 'batchnorm'], 0],
+    ['BN, momentum 0.9', ['batchnorm', 'batchnorm', 'batchnorm'], 0.9],
+    ['ghost BN over groups of 10, plain SGD', ['ghost-batchnorm', 'ghost-batchnorm', 'ghost-batchnorm'], 0],
+    ['BN after each sigmoid, plain SGD', ['batchnorm-after', 'batchnorm-after', 'batchnorm-after'], 0],
+    ['noisy BN, plain SGD', ['noisy', 'noisy', 'noisy'], 0],
+    ['LayerNorm, plain SGD', ['layernorm', 'layernorm', 'layernorm'], 0],
+  ];
+  for (const [name, normalization, momentum] of paper) {
+    it(`trains the paper's 784-100-100-100-10 sigmoid network (${name}) as the autodiff reference does: losses within 1e-5 over 1,000 steps`, () => {
+      const { simd, reference } = compare(specOf(normalization, 100, 'sigmoid', 10), 1000, 60, momentum === 0 ? 0.1 : 0.05, momentum);
+      expect(worstDifference(simd, reference)).toBeLessThan(1e-5);
+      // It learns: the last 100 steps' mean loss is well below the first 100's.
+      const mean = (losses: number[]) => losses.reduce((a, b) => a + b) / losses.length;
+      expect(mean(simd.slice(-100))).toBeLessThan(0.8 * mean(simd.slice(0, 100)));
+    });
+  }
+
+  // Shorter runs: with momentum, tiny batches or ReLU a float32 rounding difference between two
+  // correct computations grows from step to step, as it does between the hand-written and the
+  // autodiff tfjs paths; the first tens of steps check the arithmetic.
+  const others: [string, NetworkSpec, number, number][] = [
+    ['no normalization, momentum 0.9', specOf(['none', 'none', 'none']), 60, 100],
+    ['ghost BN over groups of 4 of 60, tanh', specOf(['ghost-batchnorm', 'ghost-batchnorm'], 100, 'tanh', 4), 60, 50],
+    ['BN after the nonlinearity, ReLU', specOf(['batchnorm-after', 'none', 'batchnorm-after'], 64, 'relu'), 60, 50],
+    ['one layer of 2 units, batch of 7', specOf(['batchnorm'], 2), 7, 50],
+    ['noisy BN and LayerNorm, ReLU, 33 units', specOf(['noisy', 'layernorm', 'noisy'], 33, 'relu'), 60, 50],
+    ['6 layers of 3 units, tanh, batch of 2', specOf(['none', 'batchnorm', 'batchnorm-after', 'none', 'batchnorm', 'none'], 3, 'tanh'), 2, 20],
+    ['257 units, batch of 1,000', specOf(['batchnorm', 'none'], 257), 1000, 10],
+  ];
+  for (const [name, spec, batchSize, steps] of others) {
+    it(`trains ${name} as the autodiff reference does (losses within 1e-5 over ${steps} steps, momentum 0.9)`, () => {
+      const { simd, reference } = compare(spec, steps, batchSize, 0.05, 0.9);
+      expect(worstDifference(simd, reference)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('is bit for bit the same run twice from the same weights and mini-batches: losses and every parameter', () => {
+    const spec = specOf(['noisy', 'batchnorm', 'ghost-batchnorm', 'layernorm'], 100, 'sigmoid', 6);
+    const run = () => {
+      const network = new Network(spec, initialWeights(spec, 0.1, 7), `simd-twice-${instance++}`);
+      const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
+      const batches = new BatchSequence(7, train.count, 60);
+      const losses: number[] = [];
+      for (let s = 0; s < 300; s++) {
+        const { order, start } = batches.next();
+        losses.push(simd.trainStep(order, start, 0.1, s < 150 ? 0 : 0.9, drawNoise(spec.normalization, 100, 1, 7, s, 60)));
+      }
+      return { losses, params: network.parameters().map((p) => Array.from(p.values)) };
+    };
+    const [first, second] = [run(), run()];
+    expect(second.losses).toEqual(first.losses);
+    expect(second.params).toEqual(first.params);
+  });
+
+  it("writes each step's parameters into the network's arrays and hands it BN's batch statistics, so the network measures what the step trained", () => {
+    const spec = specOf(['batchnorm', 'none'], 20);
+    const network = new Network(spec, initialWeights(spec, 0.1, 3), `simd-sync-${instance++}`);
+    const before = network.parameters().map((p) => p.values.slice());
+    const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
+    const { order, start } = new BatchSequence(3, train.count, 60).next();
+    simd.trainStep(order, start, 0.1, 0);
+    network.parameters().forEach((p, k) => expect(p.values).not.toEqual(before[k]));
+    const [statistics] = simd.batchStatistics();
+    // The batch's mean and biased variance of layer 1's Wx, from the digits themselves.
+    const x = new Float32Array(60 * 784);
+    fillBatch(train, order, start, 60, x, new Float32Array(600));
+    const wx = tf.tidy(() => tf.matMul(tf.tensor2d(x, [60, 784]), tf.tensor2d(before[0], [784, 20])));
+    const moments = tf.tidy(() => tf.moments(wx, 0));
+    const [mean, variance] = [moments.mean.dataSync(), moments.variance.dataSync()];
+    expect(worstDifference(Array.from(statistics.mean), Array.from(mean))).toBeLessThan(1e-5);
+    expect(worstDifference(Array.from(statistics.variance), Array.from(variance))).toBeLessThan(1e-5);
+    tf.dispose([wx, moments.mean, moments.variance]);
+  });
+
+  it('covers every normalization of the schema, names one it does not know, and refuses to build for it rather than train it wrongly', () => {
+    expect(simdCoverage(specOf(['none', 'batchnorm', 'noisy', 'layernorm', 'ghost-batchnorm', 'batchnorm-after']))).toBeNull();
+    // A normalization added to the schema before the kernels compute it.
+    const unknown = specOf(['batchnorm', 'whitening' as Normalization]);
+    expect(simdCoverage(unknown)).toBe('the WebAssembly SIMD step does not cover whitening yet: training with the hand-written tfjs step instead');
+    expect(() => new SimdStep(unknown, [], 60, train, ink)).toThrow(/does not cover whitening/);
+  });
+
+  it('refuses a noisy BN step without its noise', () => {
+    const spec = specOf(['noisy']);
+    const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-noisy-${instance++}`);
+    const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
+    const { order, start } = new BatchSequence(1, train.count, 60).next();
+    expect(() => simd.trainStep(order, start, 0.1, 0)).toThrow('hidden layer 1 is noisy BN: a training step needs its noise');
+  });
+});

@@ -1,0 +1,447 @@
+/**
+ * The training step in WebAssembly SIMD: forward, backward and update of the network's layers run
+ * in the kernels (kernels.ts) on arrays laid out once in the module's memory, which owns the
+ * parameters, their gradients and the optimizer's velocities. JS only fills the mini-batch (each
+ * example's ink, and the same regrouped by pixel) and calls one kernel after another.
+ *
+ * The Network (network.ts) keeps its own copy of the parameters, which every record and the tfjs
+ * passes read: each step writes the new values back into it, and hands the batch statistics to
+ * its running-statistics update, so the network measures exactly what this step trained.
+ *
+ * It covers every normalization of the schema (COVERED); simdCoverage names any it does not, and
+ * the trainer then uses the tfjs path and says so.
+ */
+import type { Normalization } from '../../config/schema';
+import type { InkIndex, MnistData } from '../data';
+import { layerSizes, type NetworkSpec, type Parameter } from '../network';
+import { groupSize } from '../ops/batchNorm';
+import type { LayerNoise } from '../noise';
+import { MomentumSgd } from '../optimizer';
+import type { BatchStatistics } from '../ops/op';
+import { ACTIVATION_CODE, Arena, type Block, type Kernels, kernelsUnavailable } from './kernels';
+
+/**
+ * Whether this step computes a normalization as its ops do. A new normalization gets an entry
+ * (the compiler asks for it) that stays false until the kernels compute it: until then an arm
+ * that uses it trains on the tfjs path and the page says so.
+ */
+const COVERED: Record<Normalization, boolean> = {
+  none: true,
+  batchnorm: true,
+  noisy: true,
+  layernorm: true,
+  'batchnorm-after': true,
+  'ghost-batchnorm': true,
+  'noisy-shared': true,
+};
+
+const NORMALIZATION_NAMES: Record<Normalization, string> = {
+  none: 'no normalization',
+  batchnorm: 'BN',
+  noisy: 'noisy BN',
+  layernorm: 'LayerNorm',
+  'batchnorm-after': 'BN after the nonlinearity',
+  'ghost-batchnorm': 'ghost BN',
+  'noisy-shared': 'noisy BN of one map per step',
+};
+
+/** Why the SIMD step cannot train this network (a sentence the page can show), or null where it can. */
+export function simdCoverage(spec: NetworkSpec): string | null {
+  const unavailable = kernelsUnavailable();
+  if (unavailable !== null) return `${unavailable}: training with the hand-written tfjs step instead`;
+  const missing = [...new Set(spec.normalization.filter((n) => COVERED[n] !== true))];
+  if (missing.length > 0) {
+    return `the WebAssembly SIMD step does not cover ${missing.map((n) => NORMALIZATION_NAMES[n] ?? n).join(' or ')} yet: training with the hand-written tfjs step instead`;
+  }
+  return null;
+}
+
+/** byte / 255 as float32, as the data's mini-batches scale a pixel. */
+const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
+
+interface HiddenLayer {
+  fanIn: number;
+  units: number;
+  weights: Block<Float32Array>;
+  bias: Block<Float32Array> | null;
+  gamma: Block<Float32Array> | null;
+  beta: Block<Float32Array> | null;
+  /** The nonlinearity's output g(u). */
+  z: Block<Float32Array>;
+  /** What the next layer reads: z, or BN's output after the nonlinearity. */
+  out: Block<Float32Array>;
+  /** Wx before the normalization (one before the nonlinearity). */
+  wx: Block<Float32Array> | null;
+  xhat: Block<Float32Array> | null;
+  /** BN's statistics per group of examples (ghost BN: m / V groups, else 1), per unit. */
+  mean: Block<Float32Array> | null;
+  variance: Block<Float32Array> | null;
+  /** Per group and unit for BN, per example for LayerNorm. */
+  inverseStd: Block<Float32Array> | null;
+  /** Noisy BN: BN's output before the noise, and this step's noise. */
+  beforeNoise: Block<Float32Array> | null;
+  noiseScale: Block<Float32Array> | null;
+  noiseShift: Block<Float32Array> | null;
+  /** Whether this step's noise has a shift per example (noisy) rather than per unit (noisy-shared). */
+  noisePerExample: boolean;
+  groups: number;
+  /** dLoss/d(out), written by the layer above. */
+  dOut: Block<Float32Array>;
+  /** dLoss/dz (BN after the nonlinearity). */
+  dz: Block<Float32Array> | null;
+  /** The mean of the groups' statistics (ghost BN), as the op hands it to the moving averages. */
+  meanStatistics: BatchStatistics | null;
+}
+
+export class SimdStep {
+  private readonly kernels: Kernels;
+  private readonly m: number;
+  private readonly activation: number;
+  private readonly layers: HiddenLayer[];
+  private readonly output: { weights: Block<Float32Array>; bias: Block<Float32Array>; logits: Block<Float32Array>; dLogits: Block<Float32Array> };
+  /** Parameter k of the network lives in params[k], its gradient in gradients[k], its velocity in velocities[k]; the three regions run parallel. */
+  private readonly params: Block<Float32Array>[];
+  private readonly gradients: Block<Float32Array>[];
+  private readonly velocities: Block<Float32Array>[];
+  private readonly labels: Block<Int32Array>;
+  /** The mini-batch's ink, per example: offsets [m + 1] into pixels and values. */
+  private readonly offsets: Block<Int32Array>;
+  private readonly pixels: Block<Int32Array>;
+  private readonly values: Block<Float32Array>;
+  /** The same regrouped by pixel: pixelList [pixels in use], pixelOffsets into examples and pixelValues. */
+  private readonly pixelList: Block<Int32Array>;
+  private readonly pixelOffsets: Block<Int32Array>;
+  private readonly examples: Block<Int32Array>;
+  private readonly pixelValues: Block<Float32Array>;
+  /** One zeroed counter per pixel, regroupByPixel's scratch. */
+  private readonly pixelCounts: Block<Int32Array>;
+  private pixelsInUse = 0;
+
+  /**
+   * Trains `parameters` (a Network's, in its parameters() order) of the network `spec` describes,
+   * on mini-batches of `batchSize` digits of `train` located by `ink`.
+   */
+  constructor(
+    private readonly spec: NetworkSpec,
+    private readonly parameters: readonly Parameter[],
+    batchSize: number,
+    private readonly train: MnistData,
+    private readonly ink: InkIndex,
+  ) {
+    const reason = simdCoverage(spec);
+    if (reason !== null) throw new Error(reason);
+    const m = (this.m = batchSize);
+    this.activation = ACTIVATION_CODE[spec.activation];
+    const arena = new Arena();
+    this.kernels = arena.kernels;
+    this.params = parameters.map((p) => arena.f32(p.values.length));
+    this.gradients = parameters.map((p) => arena.f32(p.values.length));
+    this.velocities = parameters.map((p) => arena.f32(p.values.length));
+
+    const sizes = layerSizes(spec);
+    let next = 0;
+    const take = (suffix: string, shape: readonly number[]): Block<Float32Array> => {
+      const p = parameters[next];
+      if (!p?.name.endsWith(`/${suffix}`) || p.shape.join('x') !== shape.join('x')) {
+        throw new Error(
+          `SimdStep: expected parameter ${next} to be ${suffix} [${shape.join(' x ')}], found ${p ? `${p.name} [${p.shape.join(' x ')}]` : 'none'}`,
+        );
+      }
+      return this.params[next++];
+    };
+    this.layers = spec.normalization.map((kind, l) => {
+      const [fanIn, units] = [sizes[l], sizes[l + 1]];
+      const noisy = kind === 'noisy' || kind === 'noisy-shared';
+      const layerNorm = kind === 'layernorm';
+      const before = kind === 'batchnorm' || kind === 'ghost-batchnorm' || noisy || layerNorm;
+      const normalized = before || kind === 'batchnorm-after';
+      const batchNorm = normalized && !layerNorm;
+      const groups = kind === 'ghost-batchnorm' ? m / groupSize(m, spec.ghostBatchSize ?? 0) : 1;
+      const weights = take('weights', [fanIn, units]);
+      const bias = before ? null : take('bias', [units]);
+      const gamma = normalized ? take('gamma', [units]) : null;
+      const beta = normalized ? take('beta', [units]) : null;
+      const z = arena.f32(m * units);
+      const statistics = () => (batchNorm ? arena.f32(groups * units) : null);
+      return {
+        fanIn,
+        units,
+        weights,
+        bias,
+        gamma,
+        beta,
+        z,
+        out: kind === 'batchnorm-after' ? arena.f32(m * units) : z,
+        wx: before ? arena.f32(m * units) : null,
+        xhat: normalized ? arena.f32(m * units) : null,
+        mean: statistics(),
+        variance: statistics(),
+        inverseStd: layerNorm ? arena.f32(m) : statistics(),
+        beforeNoise: noisy ? arena.f32(m * units) : null,
+        noiseScale: noisy ? arena.f32(units) : null,
+        // Per example and unit (noisy) or per unit (noisy-shared): room for the larger.
+        noiseShift: noisy ? arena.f32(m * units) : null,
+        noisePerExample: false,
+        groups,
+        dOut: arena.f32(m * units),
+        dz: kind === 'batchnorm-after' ? arena.f32(m * units) : null,
+        meanStatistics: groups > 1 ? { mean: new Float32Array(units), variance: new Float32Array(units) } : null,
+      };
+    });
+    const last = sizes.length - 2;
+    this.output = {
+      weights: take('weights', [sizes[last], sizes[last + 1]]),
+      bias: take('bias', [sizes[last + 1]]),
+      logits: arena.f32(m * spec.outputSize),
+      dLogits: arena.f32(m * spec.outputSize),
+    };
+    if (next !== parameters.length) throw new Error(`SimdStep: the network has ${parameters.length} parameters, the layers take ${next}`);
+
+    const pixelsPerDigit = train.rows * train.cols;
+    let mostInk = 0;
+    for (let digit = 0; digit < train.count; digit++) mostInk = Math.max(mostInk, ink.offsets[digit + 1] - ink.offsets[digit]);
+    const entries = Math.max(1, m * mostInk);
+    this.labels = arena.i32(m);
+    this.offsets = arena.i32(m + 1);
+    this.pixels = arena.i32(entries);
+    this.values = arena.f32(entries);
+    this.pixelList = arena.i32(pixelsPerDigit);
+    this.pixelOffsets = arena.i32(pixelsPerDigit + 1);
+    this.examples = arena.i32(entries);
+    this.pixelValues = arena.f32(entries);
+    this.pixelCounts = arena.i32(pixelsPerDigit);
+    arena.commit();
+    parameters.forEach((p, k) => this.params[k].view.set(p.values));
+  }
+
+  /**
+   * One step of SGD with classical momentum (0: plain SGD) on the mini-batch
+   * order[start .. start + batchSize - 1]; writes the new parameters into the network's arrays.
+   * `noise` is this step's noise per hidden layer (drawNoise), required for noisy BN layers.
+   * Returns the batch's mean cross-entropy before the update (NaN or Infinity once it diverges).
+   */
+  trainStep(order: ArrayLike<number>, start: number, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
+    const { kernels: k, m, layers, output } = this;
+    layers.forEach((layer, l) => {
+      if (layer.noiseScale === null) return;
+      const drawn = noise[l];
+      if (!drawn) throw new Error(`hidden layer ${l + 1} is noisy BN: a training step needs its noise`);
+      // Noise per example shifts only (scale 1, which y * 1 + shift computes exactly as y + shift).
+      if (drawn.scale === null) layer.noiseScale.view.fill(1);
+      else layer.noiseScale.view.set(drawn.scale);
+      layer.noiseShift!.view.set(drawn.shift);
+      layer.noisePerExample = drawn.shift.length === m * layer.units;
+    });
+    this.fillBatch(order, start);
+    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
+    const top = layers[layers.length - 1];
+    const classes = this.spec.outputSize;
+    k.denseForward(top.out.ptr, output.weights.ptr, output.bias.ptr, output.logits.ptr, m, top.units, classes, ACTIVATION_CODE.identity);
+    // Plain SGD folds the learning rate into dLoss/dlogits, so every gradient is its own update.
+    const plain = momentum === 0;
+    const loss = k.softmaxCrossEntropy(output.logits.ptr, this.labels.ptr, output.dLogits.ptr, m, classes, plain ? learningRate : 1);
+
+    const gradient = (block: Block<Float32Array>) => this.gradients[this.params.indexOf(block)];
+    k.activationBackward(output.dLogits.ptr, output.dLogits.ptr, output.dLogits.ptr, m, classes, ACTIVATION_CODE.identity, gradient(output.bias).ptr);
+    k.inputGradient(output.dLogits.ptr, output.weights.ptr, top.dOut.ptr, m, top.units, classes);
+    k.weightGradient(top.out.ptr, output.dLogits.ptr, gradient(output.weights).ptr, plain ? output.weights.ptr : 0, m, top.units, classes);
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const layer = layers[l];
+      const dWx = this.backward(layer, gradient);
+      const dWeights = gradient(layer.weights);
+      if (l > 0) {
+        const below = layers[l - 1];
+        k.inputGradient(dWx, layer.weights.ptr, below.dOut.ptr, m, layer.fanIn, layer.units);
+        k.weightGradient(below.out.ptr, dWx, dWeights.ptr, plain ? layer.weights.ptr : 0, m, layer.fanIn, layer.units);
+      } else {
+        // Momentum moves every row; the rows of pixels blank in this mini-batch have a zero gradient.
+        if (!plain) dWeights.view.fill(0);
+        k.sparseWeightGradient(
+          this.pixelList.ptr,
+          this.pixelOffsets.ptr,
+          this.examples.ptr,
+          this.pixelValues.ptr,
+          dWx,
+          dWeights.ptr,
+          plain ? layer.weights.ptr : 0,
+          this.pixelsInUse,
+          layer.units,
+        );
+      }
+    }
+
+    if (plain) {
+      // The weight matrices were updated in their gradient kernels.
+      this.params.forEach((p, i) => {
+        if (this.parameters[i].shape.length === 1) k.subtract(p.ptr, this.gradients[i].ptr, p.length);
+      });
+    } else {
+      const first = this.params[0];
+      const total = (this.gradients[0].ptr - first.ptr) / 4;
+      k.momentumUpdate(first.ptr, this.gradients[0].ptr, this.velocities[0].ptr, total, Math.fround(momentum), Math.fround(learningRate));
+    }
+    this.parameters.forEach((p, i) => p.values.set(this.params[i].view));
+    return loss;
+  }
+
+  /** The optimizer's state as this module holds it, in a MomentumSgd of copies: what a step would do next, asked without taking it. */
+  optimizer(): MomentumSgd {
+    return MomentumSgd.withVelocities(this.velocities.map((v) => v.view));
+  }
+
+  /** The statistics each BN layer normalized with in the last step, in layer order: what the network's moving averages move toward. */
+  batchStatistics(): BatchStatistics[] {
+    return this.layers.flatMap((layer): BatchStatistics[] => {
+      if (layer.mean === null || layer.variance === null) return [];
+      if (layer.meanStatistics === null) return [{ mean: layer.mean.view, variance: layer.variance.view }];
+      const { mean, variance } = layer.meanStatistics;
+      const units = layer.units;
+      mean.fill(0);
+      variance.fill(0);
+      for (let g = 0; g < layer.groups; g++) {
+        for (let j = 0; j < units; j++) {
+          mean[j] += layer.mean.view[g * units + j] / layer.groups;
+          variance[j] += layer.variance.view[g * units + j] / layer.groups;
+        }
+      }
+      return [layer.meanStatistics];
+    });
+  }
+
+  private forward(layer: HiddenLayer, below: HiddenLayer | null): void {
+    const { kernels: k, m, activation } = this;
+    const { units } = layer;
+    const bias = layer.bias?.ptr ?? 0;
+    const before = layer.wx !== null;
+    const target = before ? layer.wx!.ptr : layer.z.ptr;
+    const g = before ? ACTIVATION_CODE.identity : activation;
+    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, layer.weights.ptr, bias, target, m, units, g);
+    else k.denseForward(below.out.ptr, layer.weights.ptr, bias, target, m, layer.fanIn, units, g);
+    if (layer.xhat === null) return;
+    if (layer.mean === null) {
+      k.layerNormForward(
+        target,
+        layer.gamma!.ptr,
+        layer.beta!.ptr,
+        layer.xhat.ptr,
+        layer.z.ptr,
+        layer.inverseStd!.ptr,
+        m,
+        units,
+        this.spec.epsilon,
+        activation,
+      );
+      return;
+    }
+    const rows = m / layer.groups;
+    const noisy = layer.beforeNoise !== null;
+    // BN before the nonlinearity applies it in the same kernel, unless the noise comes between them.
+    const [input, out, code] = before
+      ? [layer.wx!, noisy ? layer.beforeNoise! : layer.z, noisy ? ACTIVATION_CODE.identity : activation]
+      : [layer.z, layer.out, ACTIVATION_CODE.identity];
+    for (let group = 0; group < layer.groups; group++) {
+      const at = group * rows * units * 4;
+      const stat = group * units * 4;
+      k.batchNormForward(
+        input.ptr + at,
+        layer.gamma!.ptr,
+        layer.beta!.ptr,
+        layer.xhat.ptr + at,
+        out.ptr + at,
+        layer.mean.ptr + stat,
+        layer.variance!.ptr + stat,
+        layer.inverseStd!.ptr + stat,
+        rows,
+        units,
+        this.spec.epsilon,
+        code,
+      );
+    }
+    if (noisy && layer.noisePerExample) {
+      // The kernel reads one shift per unit: each example is a one-row call with its own.
+      for (let row = 0, at = 0; row < m; row++, at += units * 4) {
+        k.noiseForward(layer.beforeNoise!.ptr + at, layer.noiseScale!.ptr, layer.noiseShift!.ptr + at, layer.z.ptr + at, 1, units, activation);
+      }
+    } else if (noisy) k.noiseForward(layer.beforeNoise!.ptr, layer.noiseScale!.ptr, layer.noiseShift!.ptr, layer.z.ptr, m, units, activation);
+  }
+
+  /** From dLoss/d(out) to dLoss/d(Wx (+ b)), writing the layer's bias, gamma and beta gradients; returns where dLoss/d(Wx) is. */
+  private backward(layer: HiddenLayer, gradient: (block: Block<Float32Array>) => Block<Float32Array>): number {
+    const { kernels: k, m, activation } = this;
+    const { units } = layer;
+    const dOut = layer.dOut.ptr;
+    if (layer.xhat === null) {
+      k.activationBackward(dOut, layer.z.ptr, dOut, m, units, activation, gradient(layer.bias!).ptr);
+      return dOut;
+    }
+    const [dGamma, dBeta] = [gradient(layer.gamma!).ptr, gradient(layer.beta!).ptr];
+    if (layer.mean === null) {
+      k.layerNormBackward(dOut, layer.z.ptr, layer.xhat.ptr, layer.gamma!.ptr, layer.inverseStd!.ptr, dOut, dGamma, dBeta, m, units, activation);
+      return dOut;
+    }
+    const after = layer.dz !== null;
+    const noisy = layer.noiseScale !== null;
+    if (noisy) k.noiseBackward(dOut, layer.z.ptr, layer.noiseScale!.ptr, dOut, m, units, activation);
+    const rows = m / layer.groups;
+    // What BN's own backward pass reads its output from, and the derivative it applies.
+    const [out, dx, code] = after || noisy ? [layer.out, after ? layer.dz!.ptr : dOut, ACTIVATION_CODE.identity] : [layer.z, dOut, activation];
+    for (let group = 0; group < layer.groups; group++) {
+      const at = group * rows * units * 4;
+      k.batchNormBackward(
+        dOut + at,
+        out.ptr + at,
+        layer.xhat.ptr + at,
+        layer.gamma!.ptr,
+        layer.inverseStd!.ptr + group * units * 4,
+        dx + at,
+        dGamma,
+        dBeta,
+        rows,
+        units,
+        code,
+        group > 0 ? 1 : 0,
+      );
+    }
+    if (!after) return dOut;
+    k.activationBackward(dx, layer.z.ptr, dx, m, units, activation, gradient(layer.bias!).ptr);
+    return dx;
+  }
+
+  /** Each example's ink and label, then (in the kernels) the same ink regrouped by pixel. */
+  private fillBatch(order: ArrayLike<number>, start: number): void {
+    const { m, train, ink } = this;
+    if (start < 0 || start + m > order.length) throw new RangeError(`SimdStep: examples ${start}..${start + m - 1} lie outside the ${order.length} indices`);
+    const pixelsPerDigit = train.rows * train.cols;
+    const offsets = this.offsets.view;
+    const pixels = this.pixels.view;
+    const values = this.values.view;
+    const labels = this.labels.view;
+    let e = 0;
+    for (let i = 0; i < m; i++) {
+      const digit = order[start + i];
+      if (!(digit >= 0 && digit < train.count))
+        throw new RangeError(`SimdStep: index ${digit} at position ${start + i} is not a training digit (${train.count})`);
+      offsets[i] = e;
+      labels[i] = train.labels[digit];
+      const base = digit * pixelsPerDigit;
+      for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
+        const pixel = ink.pixels[at];
+        pixels[e] = pixel;
+        values[e++] = PIXEL_INTENSITY[train.pixels[base + pixel]];
+      }
+    }
+    offsets[m] = e;
+    this.pixelsInUse = this.kernels.regroupByPixel(
+      this.offsets.ptr,
+      this.pixels.ptr,
+      this.values.ptr,
+      m,
+      pixelsPerDigit,
+      this.pixelCounts.ptr,
+      this.pixelList.ptr,
+      this.pixelOffsets.ptr,
+      this.examples.ptr,
+      this.pixelValues.ptr,
+    );
+  }
+}
