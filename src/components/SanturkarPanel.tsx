@@ -125,53 +125,26 @@ function IcsCharts({ layer }: { layer: number }) {
   );
 }
 
-function LossLandscapeChart() {
-  const what =
-    "Santurkar et al.'s Figure 4(a), the loss landscape: the loss on the step's mini-batch after a move along its gradient, lowest to highest over the step sizes";
-  return (
-    <figure>
-      <figcaption className="caption">(4a) Loss along the gradient, lowest to highest</figcaption>
-      <ChartCanvas
-        label={`${what}, both arms over training steps`}
-        testId="chart-landscape-loss"
-        vector
-        height={CHART_HEIGHT}
-        stepCursor
-        inputs={timeInputs}
-        describe={(state) =>
-          describeMeasured(
-            state,
-            what,
-            (s) => [landscapeOf(s, 'lossMin'), landscapeOf(s, 'lossMax')],
-            ([lo, hi]) => rangeText(lo, hi, inputText),
-          )
-        }
-        table={(state) =>
-          stepsTable(`${what}, nats, both arms, at the steps it was measured`, rangeColumns(measuredRanges(state, 'lossMin', 'lossMax')), inputText)
-        }
-        paint={({ ctx, width, height, state }) =>
-          drawRangeChart(ctx, measuredRanges(state, 'lossMin', 'lossMax'), {
-            width,
-            height,
-            yAxis: AXES.loss,
-            xDomain: sharedSteps(state),
-            hoverStep: state.view.cursorStep,
-          })
-        }
-      />
-    </figure>
-  );
+interface LandscapeRange {
+  /** What the chart shows, in words: its label, text alternative and table caption start with it. */
+  what: string;
+  caption: string;
+  testId: string;
+  /** The table caption's unit, after `what`, or nothing. */
+  unit: string;
+  low: LandscapePart;
+  high: LandscapePart;
+  yAxis: AxisSpec;
 }
 
-function GradientPredictivenessChart() {
-  const what =
-    "Santurkar et al.'s Figure 4(b), gradient predictiveness: how far the gradient moves, ‖g(W) − g(W − ηg)‖, lowest to highest over the step sizes η";
+/** Figure 4(a) or (b): each arm's band from the lowest to the highest value over the step sizes. */
+function LandscapeRangeChart({ what, caption, testId, unit, low, high, yAxis }: LandscapeRange) {
   return (
     <figure>
-      <figcaption className="caption">(4b) Change of the gradient, lowest to highest</figcaption>
+      <figcaption className="caption">{caption}</figcaption>
       <ChartCanvas
         label={`${what}, both arms over training steps`}
-        testId="chart-landscape-gradient"
+        testId={testId}
         vector
         height={CHART_HEIGHT}
         stepCursor
@@ -180,22 +153,16 @@ function GradientPredictivenessChart() {
           describeMeasured(
             state,
             what,
-            (s) => [landscapeOf(s, 'gradientChangeMin'), landscapeOf(s, 'gradientChangeMax')],
+            (s) => [landscapeOf(s, low), landscapeOf(s, high)],
             ([lo, hi]) => rangeText(lo, hi, inputText),
           )
         }
-        table={(state) =>
-          stepsTable(
-            `${what}, both arms, at the steps it was measured`,
-            rangeColumns(measuredRanges(state, 'gradientChangeMin', 'gradientChangeMax')),
-            inputText,
-          )
-        }
+        table={(state) => stepsTable(`${what}, ${unit}both arms, at the steps it was measured`, rangeColumns(measuredRanges(state, low, high)), inputText)}
         paint={({ ctx, width, height, state }) =>
-          drawRangeChart(ctx, measuredRanges(state, 'gradientChangeMin', 'gradientChangeMax'), {
+          drawRangeChart(ctx, measuredRanges(state, low, high), {
             width,
             height,
-            yAxis: AXES.gradient,
+            yAxis,
             xDomain: sharedSteps(state),
             hoverStep: state.view.cursorStep,
           })
@@ -323,8 +290,24 @@ export function SanturkarPanel() {
         where its gradient said it would.
       </p>
       <div className="chart-trio">
-        <LossLandscapeChart />
-        <GradientPredictivenessChart />
+        <LandscapeRangeChart
+          what="Santurkar et al.'s Figure 4(a), the loss landscape: the loss on the step's mini-batch after a move along its gradient, lowest to highest over the step sizes"
+          caption="(4a) Loss along the gradient, lowest to highest"
+          testId="chart-landscape-loss"
+          unit="nats, "
+          low="lossMin"
+          high="lossMax"
+          yAxis={AXES.loss}
+        />
+        <LandscapeRangeChart
+          what="Santurkar et al.'s Figure 4(b), gradient predictiveness: how far the gradient moves, ‖g(W) − g(W − ηg)‖, lowest to highest over the step sizes η"
+          caption="(4b) Change of the gradient, lowest to highest"
+          testId="chart-landscape-gradient"
+          unit=""
+          low="gradientChangeMin"
+          high="gradientChangeMax"
+          yAxis={AXES.gradient}
+        />
         <BetaSmoothnessChart />
       </div>
       <SanturkarReadout />
