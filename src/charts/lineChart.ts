@@ -80,7 +80,8 @@ export function lineChartLayout(series: readonly LineSeries[], options: LineChar
   return { area, x, y, log };
 }
 
-export function lineChartLegend(series: readonly LineSeries[]): LegendItem[] {
+/** An entry per arm, its line as drawn (arm B dashed): also the legend of a range chart, whose arms are lines. */
+export function lineChartLegend(series: readonly Pick<LineSeries, 'label' | 'color' | 'divergedStep'>[]): LegendItem[] {
   return series.map((s, arm) => ({
     label: armLegendLabel(s.label, s.divergedStep),
     symbol: { kind: 'line', color: s.color, dash: [...(ARM_DASHES[arm] ?? [])] },

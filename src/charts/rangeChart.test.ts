@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LOSS_AXIS } from './axes';
 import { ARM_COLORS, ARM_DASHES } from './colors';
-import { drawRangeChart, rangeChartLayout, rangeChartLegend, rangeChartYDomain, rangeText, type RangeSeries } from './rangeChart';
+import { lineChartLegend } from './lineChart';
+import { drawRangeChart, rangeChartLayout, rangeChartYDomain, rangeText, type RangeSeries } from './rangeChart';
 
 /** A context that records the calls a chart makes; Node has no canvas. */
 function recordingContext() {
@@ -40,7 +41,7 @@ describe('rangeChart', () => {
   });
 
   it('names each arm in the legend with its line as drawn, arm B dashed', () => {
-    const legend = rangeChartLegend([a, { ...b, divergedStep: 500 }]);
+    const legend = lineChartLegend([a, { ...b, divergedStep: 500 }]);
     expect(legend.map((item) => item.label)).toEqual(['A: no BN', 'B: BN on all (diverged at step 500)']);
     expect(legend.map((item) => (item.symbol.kind === 'line' ? item.symbol.dash : null))).toEqual([[], [...ARM_DASHES[1]]]);
   });

@@ -30,8 +30,8 @@ import {
 } from './axes';
 import { ARM_DASHES, CHART_THEME, paintBackground, withAlpha } from './colors';
 import { nearestIndex } from './hover';
-import { armLegendLabel, drawLegend, type LegendItem } from './legend';
-import { drawMarkers, drawReadout } from './lineChart';
+import { drawLegend } from './legend';
+import { drawMarkers, drawReadout, lineChartLegend } from './lineChart';
 import { reduceBand, reduceLine } from './reduce';
 
 /** One arm's range over its steps: `lower` and `upper` have one entry per step. */
@@ -78,14 +78,6 @@ export function rangeChartLayout(series: readonly RangeSeries[], options: RangeC
   const x = stepScale(area, options.xDomain ?? stepDomain(series.map((s) => s.steps)));
   const y = valueScale(area, options.yDomain ?? rangeChartYDomain(series, log), log);
   return { area, x, y, log };
-}
-
-/** An entry per arm, its line as drawn (arm B dashed); one row, as a line chart's, so it stays clear of the bands. */
-export function rangeChartLegend(series: readonly RangeSeries[]): LegendItem[] {
-  return series.map((s, arm) => ({
-    label: armLegendLabel(s.label, s.divergedStep),
-    symbol: { kind: 'line', color: s.color, dash: [...(ARM_DASHES[arm] ?? [])] },
-  }));
 }
 
 /** "0.123–0.456" at three significant digits, or a dash where either bound is missing. */
@@ -166,6 +158,7 @@ export function drawRangeChart(ctx: CanvasRenderingContext2D, series: readonly R
   if (options.hoverStep != null) drawHover(ctx, series, layout, options.hoverStep, options.yAxis.format);
   ctx.restore();
 
-  drawLegend(ctx, rangeChartLegend(series), area);
+  // One row, as a line chart's, so it stays clear of the bands.
+  drawLegend(ctx, lineChartLegend(series), area);
   return layout;
 }
