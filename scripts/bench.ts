@@ -11,7 +11,8 @@
  * runs does not skew: hand-written and SIMD each against autodiff, SIMD against hand-written, and
  * the hand-written page against itself with Santurkar et al.'s measures off (`santurkar=0`), for
  * what the measures cost.
- * Last, in Node, the machine's GEMM rate and each step's share of it, measured in the same run.
+ * Last, in Node, the machine's GEMM rate and each step's share of it, measured in the same run,
+ * and where an arm's time goes: its steps, Santurkar et al.'s measures and its records.
  * Prints one table and writes artifacts/bench.json. It asserts nothing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { describeCores, measureCores } from './bench/cores';
 import { describeGemmShare, measureGemmShare } from './bench/gemm';
 import { measureRun, type RunSpec, type Timing } from './bench/measureRun';
 import { measurePairedRatio, type PairedRatio } from './bench/pairedRatio';
+import { describePhases, measurePhases } from './bench/phases';
 import { describePairedRatio, renderTable, type BenchEnvironment, type RunResult } from './bench/report';
 
 const BACKENDS: readonly Backend[] = ['wasm', 'webgl', 'cpu', 'webgpu'];
@@ -41,6 +43,8 @@ interface Settings {
   coreSteps: number;
   /** Alternating blocks of the GEMM-rate measurement. */
   gemmBlocks: number;
+  /** Alternating metrics intervals per arm of where an arm's time goes (10 take in one record of all test digits). */
+  phaseBlocks: number;
 }
 
 /**
@@ -54,6 +58,7 @@ const FULL: Settings = {
   extraFirstStepLoads: 2,
   coreSteps: 2_000,
   gemmBlocks: 8,
+  phaseBlocks: 10,
 };
 const QUICK: Settings = {
   timing: { warmupSeconds: 1, windowSeconds: 2, windowCount: 3, firstStepTimeoutSeconds: 60, memoryStepTimeoutSeconds: 30 },
@@ -61,6 +66,7 @@ const QUICK: Settings = {
   extraFirstStepLoads: 2,
   coreSteps: 300,
   gemmBlocks: 3,
+  phaseBlocks: 10,
 };
 
 const HELP = `npm run bench [-- flags]
@@ -216,9 +222,11 @@ async function main(argv: string[]): Promise<number> {
     const cores = await measureCores(settings.coreSteps);
     log("the machine's GEMM rate and each step's share of it (Node)");
     const gemm = await measureGemmShare(settings.gemmBlocks);
+    log("where an arm's time goes: steps, Santurkar et al.'s measures, records (Node)");
+    const phases = await measurePhases(settings.phaseBlocks);
     const table = renderTable(results, environment, settings.memoryAtSteps);
     process.stdout.write(
-      `${table}\n${pairedLines.map((line) => `${line}\n`).join('')}${describeCores(cores)}\n${describeGemmShare(gemm)}\nload average at the end: ${loadavg()
+      `${table}\n${pairedLines.map((line) => `${line}\n`).join('')}${describeCores(cores)}\n${describeGemmShare(gemm)}\n${describePhases(phases)}\nload average at the end: ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}\n`,
     );
@@ -227,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(
       options.out,
       `${JSON.stringify(
-        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio, pairedRatios, cores, gemm },
+        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio, pairedRatios, cores, gemm, phases },
         null,
         2,
       )}\n`,
