@@ -152,6 +152,22 @@ describe('describeInPlace', () => {
     expect(d.std).toBeCloseTo(Math.sqrt((d3.variance(copy)! * (copy.length - 1)) / copy.length), 4);
     expect(d3.sum(d.histogram)).toBe(copy.length);
   });
+
+  it('gives the percentiles and histogram of percentilesInPlace and histogram, which it computes in fewer passes', () => {
+    for (const [name, make] of Object.entries(finiteSamples)) {
+      // Either side of the size where percentiles switch from quickselect to buckets.
+      for (const n of [1, 2, 1499, 1500, 100_000]) {
+        const values = make(n, n);
+        const expected = PERCENTILES.map((p) => d3.quantile(values, p / 100)!);
+        const d = describeInPlace(values.slice());
+        expect(withoutNegativeZero(d.percentiles), `${name}, ${n} values`).toEqual(withoutNegativeZero(expected));
+        expect(d.histogram, `${name}, ${n} values`).toEqual(histogram(values));
+        expect(d.mean, `${name}, ${n} values`).toBe(values.reduce((sum, value) => sum + value, 0) / n);
+      }
+    }
+    const diverged = sigmoidInputs(20_000, 5).map((value, i) => (i % 97 === 0 ? Infinity : value));
+    expect(withoutNegativeZero(describeInPlace(diverged.slice()).percentiles)).toEqual(withoutNegativeZero(sortedPercentiles(diverged)));
+  });
 });
 
 describe('column', () => {

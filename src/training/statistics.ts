@@ -109,27 +109,42 @@ function selectAll(values: Float32Array, ranks: number[]): number[] {
   return ranks.map((rank) => values[rank]);
 }
 
+/** The range of values whose bucket counts are already in `bucketCounts`, counted with bucketOf at this min and max. */
+interface Counted {
+  min: number;
+  max: number;
+}
+
+/** Whether order statistics of `n` values between `min` and `max` are found through the buckets. */
+function bucketable(n: number, min: number, max: number): boolean {
+  // A diverging arm can produce infinities, which leave no finite bucket width.
+  return n >= BUCKETING_MIN_LENGTH && min !== max && min !== -Infinity && max !== Infinity;
+}
+
 /**
  * The order statistics `ranks` (ascending, distinct) of `values`: count values into buckets, keep
  * only the buckets that hold a wanted rank and select within those. Leaves `values` untouched
- * unless it falls back to quickselect over all of them.
+ * unless it falls back to quickselect over all of them. `counted`: the buckets are already
+ * counted (describeInPlace counts them in a pass it makes anyway).
  */
-function orderStatistics(values: Float32Array, ranks: number[]): number[] {
+function orderStatistics(values: Float32Array, ranks: number[], counted: Counted | null): number[] {
   const n = values.length;
   if (n < BUCKETING_MIN_LENGTH) return selectAll(values, ranks);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const value = values[i];
-    if (value < min) min = value;
-    if (value > max) max = value;
+  let { min, max } = counted ?? { min: Infinity, max: -Infinity };
+  if (counted === null) {
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
   }
   if (min === max) return ranks.map(() => min);
-  // A diverging arm can produce infinities, which leave no finite bucket width.
-  if (min === -Infinity || max === Infinity) return selectAll(values, ranks);
+  if (!bucketable(n, min, max)) return selectAll(values, ranks);
   const scale = BUCKETS / (max - min);
-  bucketCounts.fill(0);
-  for (let i = 0; i < n; i++) bucketCounts[bucketOf(values[i], min, scale)]++;
+  if (counted === null) {
+    bucketCounts.fill(0);
+    for (let i = 0; i < n; i++) bucketCounts[bucketOf(values[i], min, scale)]++;
+  }
 
   // Ranks 0 and n - 1 are the minimum and maximum, already known; every other rank gets its bucket
   // and a slot in `gathered`, where the wanted buckets' values lie bucket after bucket.
@@ -193,11 +208,15 @@ function orderStatistics(values: Float32Array, ranks: number[]): number[] {
  * values, an infinity, or values the buckets cannot separate); they must contain no NaN.
  */
 export function percentilesInPlace(values: Float32Array, percentiles: readonly number[] = PERCENTILES): number[] {
+  return percentilesOf(values, percentiles, null);
+}
+
+function percentilesOf(values: Float32Array, percentiles: readonly number[], counted: Counted | null): number[] {
   const n = values.length;
   if (n === 0) return percentiles.map(() => NaN);
   const positions = percentiles.map((p) => (p / 100) * (n - 1));
   const ranks = [...new Set(positions.flatMap((position) => [Math.floor(position), Math.min(n - 1, Math.ceil(position))]))].sort((a, b) => a - b);
-  const statistics = orderStatistics(values, ranks);
+  const statistics = orderStatistics(values, ranks, counted);
   const statisticAt = (rank: number) => statistics[ranks.indexOf(rank)];
   return positions.map((position) => {
     const below = Math.floor(position);
@@ -220,6 +239,12 @@ export function isSaturated(activation: Activation): (x: number) => boolean {
   }
 }
 
+/** The bin of `value` among `bins` over HISTOGRAM's range from `min`; values beyond it land in the end bins. */
+function binOf(value: number, min: number, scale: number, bins: number): number {
+  const position = (value - min) * scale;
+  return position >= bins ? bins - 1 : position > 0 ? position | 0 : 0;
+}
+
 /** Counts per bin over HISTOGRAM's fixed range; values beyond it land in the end bins. */
 export function histogram(values: ArrayLike<number>): number[] {
   // HISTOGRAM's fields read once, outside the loop: loaded inside it they made the loop several
@@ -227,28 +252,54 @@ export function histogram(values: ArrayLike<number>): number[] {
   const { min, bins } = HISTOGRAM;
   const counts = new Int32Array(bins);
   const scale = bins / (HISTOGRAM.max - min);
-  for (let i = 0; i < values.length; i++) {
-    const position = (values[i] - min) * scale;
-    counts[position >= bins ? bins - 1 : position > 0 ? position | 0 : 0]++;
-  }
+  for (let i = 0; i < values.length; i++) counts[binOf(values[i], min, scale, bins)]++;
   return Array.from(counts);
 }
 
-/** Mean, standard deviation (population), percentiles and histogram. May reorder `values`, as percentilesInPlace does. */
+/**
+ * Mean, standard deviation (population), percentiles and histogram. May reorder `values`, as
+ * percentilesInPlace does. Two passes over the values where six would do it one summary at a time:
+ * the sum, the range and the histogram in one, the squared deviations and the percentiles' bucket
+ * counts (which need the mean and the range) in the next; each sum in the same order as alone.
+ */
 export function describeInPlace(values: Float32Array): Distribution {
+  const n = values.length;
+  const { min: histogramMin, bins } = HISTOGRAM;
+  const histogramScale = bins / (HISTOGRAM.max - histogramMin);
+  const counts = new Int32Array(bins);
   let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  const mean = sum / values.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    sum += value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+    counts[binOf(value, histogramMin, histogramScale, bins)]++;
+  }
+  const mean = sum / n;
   let squares = 0;
-  for (let i = 0; i < values.length; i++) {
-    const deviation = values[i] - mean;
-    squares += deviation * deviation;
+  const counted = bucketable(n, min, max);
+  if (counted) {
+    const scale = BUCKETS / (max - min);
+    bucketCounts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      const deviation = value - mean;
+      squares += deviation * deviation;
+      bucketCounts[bucketOf(value, min, scale)]++;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const deviation = values[i] - mean;
+      squares += deviation * deviation;
+    }
   }
   return {
     mean,
-    std: Math.sqrt(squares / values.length),
-    histogram: histogram(values),
-    percentiles: percentilesInPlace(values),
+    std: Math.sqrt(squares / n),
+    histogram: Array.from(counts),
+    percentiles: percentilesOf(values, PERCENTILES, counted ? { min, max } : null),
   };
 }
 
