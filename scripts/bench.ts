@@ -3,14 +3,14 @@
  * `npm run bench` (`-- --quick` for smaller numbers while trying things out, `-- --help` for flags).
  *
  * Runs, each in a fresh browser context at 1400x1000 with every panel live and the default metrics
- * interval: the "Paper, Figure 1" link with hand-written gradients on wasm (and memory at two step
- * counts), the same link with the WebAssembly SIMD step (grad=simd), the same link through tfjs
- * autodiff on wasm (the naive reference), the first again in a viewport tall enough that every
- * chart paints, then the link on every other backend. Then pairs of those pages once more, open
- * side by side and trained in alternating windows, for speed-ups that the machine's drift between
- * runs does not skew: hand-written and SIMD each against autodiff, SIMD against hand-written, and
- * the hand-written page against itself with Santurkar et al.'s measures off (`santurkar=0`), for
- * what the measures cost.
+ * interval: the "Paper, Figure 1" link, on the WebAssembly SIMD step (the default; memory at two
+ * step counts), the same link with hand-written gradients on wasm (grad=handwritten), the same link
+ * through tfjs autodiff on wasm (the naive reference), the first again in a viewport tall enough
+ * that every chart paints, then the hand-written step on every other backend. Then pairs of those
+ * pages once more, open side by side and trained in alternating windows, for speed-ups that the
+ * machine's drift between runs does not skew: SIMD against hand-written and autodiff, hand-written
+ * against autodiff, and the default page against itself with Santurkar et al.'s measures off
+ * (`santurkar=0`), for what the measures cost.
  * Last, in Node, the machine's GEMM rate and each step's share of it, measured in the same run,
  * and where an arm's time goes: its steps, Santurkar et al.'s measures and its records.
  * Prints one table and writes artifacts/bench.json. It asserts nothing.
@@ -133,18 +133,19 @@ function plannedRuns(options: Options, settings: Settings): RunSpec[] {
   if (options.backends.includes('wasm')) {
     runs.push(
       runSpec(
-        'handwritten-wasm',
-        'hand-written, wasm',
+        'simd-wasm',
+        'WebAssembly SIMD step (default)',
         { backend: 'wasm' },
         { memoryAtSteps: settings.memoryAtSteps, extraFirstStepLoads: settings.extraFirstStepLoads },
       ),
     );
-    runs.push(runSpec('simd-wasm', 'WebAssembly SIMD step', { backend: 'wasm', gradients: 'simd' }));
+    runs.push(runSpec('handwritten-wasm', 'hand-written, wasm', { backend: 'wasm', gradients: 'handwritten' }));
     runs.push(runSpec('autodiff-wasm', 'autodiff, wasm', { backend: 'wasm', gradients: 'autodiff' }));
-    runs.push(runSpec('handwritten-wasm-whole-page', 'hand-written, wasm, all charts', { backend: 'wasm' }, { viewport: WHOLE_PAGE_VIEWPORT }));
+    runs.push(runSpec('simd-wasm-whole-page', 'WebAssembly SIMD step, all charts', { backend: 'wasm' }, { viewport: WHOLE_PAGE_VIEWPORT }));
   }
+  // The backend is tfjs's: the step it trains on is the hand-written one.
   for (const backend of options.backends.filter((b) => b !== 'wasm')) {
-    runs.push(runSpec(`handwritten-${backend}`, `hand-written, ${backend}`, { backend }));
+    runs.push(runSpec(`handwritten-${backend}`, `hand-written, ${backend}`, { backend, gradients: 'handwritten' }));
   }
   return runs;
 }
@@ -200,14 +201,14 @@ async function main(argv: string[]): Promise<number> {
     };
     // Fast page first, then the one it is compared with.
     const pairings = [
-      ['handwritten-wasm', 'autodiff-wasm'],
-      ['simd-wasm', 'autodiff-wasm'],
       ['simd-wasm', 'handwritten-wasm'],
-      ['handwritten-wasm-no-santurkar', 'handwritten-wasm'],
+      ['simd-wasm', 'autodiff-wasm'],
+      ['handwritten-wasm', 'autodiff-wasm'],
+      ['simd-wasm-no-santurkar', 'simd-wasm'],
     ];
     // Only compared, not run on its own: the default link with Santurkar et al.'s measures off.
     const comparedOnly = options.backends.includes('wasm')
-      ? [runSpec('handwritten-wasm-no-santurkar', "hand-written, wasm, Santurkar et al.'s measures off", { backend: 'wasm', santurkarInterval: 0 })]
+      ? [runSpec('simd-wasm-no-santurkar', "WebAssembly SIMD step, Santurkar et al.'s measures off", { backend: 'wasm', santurkarInterval: 0 })]
       : [];
     const pairedRatios: PairedRatio[] = [];
     const pairedLines: string[] = [];

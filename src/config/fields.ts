@@ -508,7 +508,7 @@ const FIELD_TABLE = fieldTable({
   gradients: {
     key: 'grad',
     kind: 'enum',
-    default: 'handwritten',
+    default: 'simd',
     values: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)', simd: 'WebAssembly SIMD (fastest)' },
     restartsRun: true,
     label: 'Gradients',

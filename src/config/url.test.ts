@@ -235,7 +235,9 @@ describe('hostile links', () => {
           .split('&')
           .find((pair) => pair.split('=')[0].toLowerCase() === 'v')
           ?.split('=')[1];
-        const oldDefaults = version === '1' ? ['epsilon', 'learningRate'] : version === '2' ? ['learningRate'] : [];
+        const oldDefaults = [...(version === '1' ? ['epsilon'] : []), ...(version === '1' || version === '2' ? ['learningRate'] : [])];
+        // Every link before v5 trained on the hand-written step unless it said otherwise.
+        if (version !== undefined && Number(version) >= 1 && Number(version) < 5) oldDefaults.push('gradients');
         for (const field of FIELDS) {
           if (JSON.stringify(config[field.name]) !== JSON.stringify(DEFAULT_CONFIG[field.name]) && field.kind !== 'normalization') {
             const fitted = field.name === 'trackedUnit' || oldDefaults.includes(field.name);
@@ -314,7 +316,7 @@ describe('new normalizations and ghost batches', () => {
     expect(old.notices).toEqual([]);
     expect(old.config.normalizationA).toEqual(['noisy-shared', 'batchnorm', 'none']);
     expect(old.config.normalizationB).toEqual(['batchnorm', 'noisy-shared', 'noisy-shared']);
-    expect(serialize(old.config)).toBe('v=4&bnA=6,1,0&bnB=1,6,6&noise=0.5');
+    expect(serialize(old.config)).toBe(`v=${URL_VERSION}&bnA=6,1,0&bnB=1,6,6&noise=0.5&grad=handwritten`);
     expect(parse('v=4&bnB=2,2,2').config.normalizationB).toEqual(['noisy', 'noisy', 'noisy']);
     // A v3 link's broken list stays broken, and is reported as such.
     expect(parse('v=3&bnB=2,x,2').problems).toEqual([expect.objectContaining({ key: 'bnB' })]);
@@ -325,15 +327,15 @@ describe('versions', () => {
   it('migrates a v1 link: the bit string `bn` becomes bnB, and a missing eps means the v1 default 1e-3', () => {
     const { config, problems } = parse('v=1&bn=101&lr=0.2');
     expect(problems).toEqual([]);
-    expect(config).toEqual({ ...DEFAULT_CONFIG, learningRate: 0.2, epsilon: 1e-3, normalizationB: ['batchnorm', 'none', 'batchnorm'] });
-    expect(serialize(config)).toBe(`v=${URL_VERSION}&lr=0.2&eps=0.001&bnB=1,0,1`);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, learningRate: 0.2, epsilon: 1e-3, normalizationB: ['batchnorm', 'none', 'batchnorm'], gradients: 'handwritten' });
+    expect(serialize(config)).toBe(`v=${URL_VERSION}&lr=0.2&eps=0.001&bnB=1,0,1&grad=handwritten`);
   });
 
   it('migrates a v2 link: a missing lr means the v2 default 0.5, an explicit one is kept, and the link says it now runs on the full data', () => {
     const old = parse('v=2&sigma=1');
     expect(old.problems).toEqual([]);
-    expect(old.config).toEqual({ ...DEFAULT_CONFIG, initSigma: 1, learningRate: 0.5 });
-    expect(serialize(old.config)).toBe(`v=${URL_VERSION}&sigma=1&lr=0.5`);
+    expect(old.config).toEqual({ ...DEFAULT_CONFIG, initSigma: 1, learningRate: 0.5, gradients: 'handwritten' });
+    expect(serialize(old.config)).toBe(`v=${URL_VERSION}&sigma=1&lr=0.5&grad=handwritten`);
     expect(parse('v=2&lr=5').config.learningRate).toBe(5);
     expect(old.notices).toHaveLength(1);
     expect(old.notices[0]).toMatch(/60,000 training digits.*10,000 test digits/);

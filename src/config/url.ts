@@ -40,7 +40,7 @@
 import { DEFAULT_CONFIG, FIELDS, formatValue, NORMALIZATIONS, parseValue, plainText, resizeNormalization, unknownKeyProblems, validateConfig } from './schema';
 import type { Config, Field, Problem } from './schema';
 
-export const URL_VERSION = 4;
+export const URL_VERSION = 5;
 
 /** Values longer than this (raw, before decoding) cannot be valid; they are rejected unread. */
 const MAX_VALUE_LENGTH = 200;
@@ -114,6 +114,13 @@ const MIGRATIONS: readonly Migration[] = [
               .join(','),
           });
       }
+    },
+  },
+  {
+    from: 4,
+    migrate(params) {
+      // The SIMD step became the default; a v4 link that left `grad` out trained on the hand-written one.
+      keepOldDefault(params, 'grad', 'handwritten');
     },
   },
 ];

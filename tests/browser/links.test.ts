@@ -59,12 +59,12 @@ describe('links in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('opens a link of the 10,000-digit days with its settings and the old default learning rate, says it now runs on the full data, and rewrites it as v4', async () => {
+  it('opens a link of the 10,000-digit days with its settings and the old default learning rate, says it now runs on the full data, and rewrites it as v5 on the hand-written step it trained on', async () => {
     const { page, errors } = await lab.open('?v=2&sigma=1');
     expect(await page.getByLabel('Learning rate').inputValue()).toBe('0.5');
     const notice = page.getByRole('status', { name: 'About this link' });
     expect(await notice.textContent()).toMatch(/60,000 training digits/);
-    await vi.waitFor(() => expect(page.url()).toMatch(/\?v=4&sigma=1&lr=0\.5$/), WAIT);
+    await vi.waitFor(() => expect(page.url()).toMatch(/\?v=5&sigma=1&lr=0\.5&grad=handwritten$/), WAIT);
     await notice.getByRole('button', { name: 'Dismiss' }).click();
     expect(await notice.count()).toBe(0);
     expect(errors).toEqual([]);
