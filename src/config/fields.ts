@@ -499,20 +499,20 @@ const FIELD_TABLE = fieldTable({
     help: 'The tfjs backend the worker trains on; wasm is the fastest measured, and results differ slightly between backends.',
   },
   /**
-   * How training steps get their gradients: the hand-written backward pass (fast on wasm), or tfjs's
-   * automatic differentiation of a plainly written forward pass (the naive reference; the same
-   * numbers to float32 rounding, several times slower), or the hand-written step in WebAssembly
-   * SIMD kernels (training/simd, the fastest; where they cannot run, the hand-written step, with a
-   * notice).
+   * How training steps get their gradients: the whole step in WebAssembly SIMD kernels (training/simd,
+   * the fastest; where they cannot run, the hand-written step, with a notice), or the hand-written
+   * backward pass in tfjs it was ported from (the step of every link before v5), or tfjs's automatic
+   * differentiation of a plainly written forward pass (the naive reference; the same numbers to
+   * float32 rounding, several times slower).
    */
   gradients: {
     key: 'grad',
     kind: 'enum',
     default: 'simd',
-    values: { handwritten: 'Hand-written (fast)', autodiff: 'tfjs autodiff (reference)', simd: 'WebAssembly SIMD (fastest)' },
+    values: { simd: 'WebAssembly SIMD (fastest)', handwritten: 'Hand-written tfjs', autodiff: 'tfjs autodiff (reference)' },
     restartsRun: true,
     label: 'Gradients',
-    help: 'The hand-written backward pass, or tfjs automatic differentiation of the same network (the same curves, several times slower), or the hand-written step in WebAssembly SIMD (the same curves to float32 rounding, faster still).',
+    help: 'The whole training step in WebAssembly SIMD, or the hand-written backward pass in tfjs it was ported from, or tfjs automatic differentiation of the same network (the naive reference, several times slower); all three give the same curves to float32 rounding.',
   },
   /**
    * Which distribution of a layer the panels show: the tracked unit's input, or all units pooled.
