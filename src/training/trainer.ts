@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { usesBatchStatistics, type Config, type Normalization } from '../config/schema';
 import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
-import { initialWeights, Network, type NetworkSpec, type TrainingInput } from './network';
+import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
@@ -170,9 +170,9 @@ export class ArmTrainer {
       config.gradients === 'simd' && uncovered === null ? new SimdStep(spec, this.network.parameters(), config.batchSize, data.train, data.trainInk) : null;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
-    // The SIMD step fills its own mini-batches; Santurkar et al.'s measures still need the network's.
-    this.compact = compactBuffers(data.train, this.reference || (this.simd && config.santurkarInterval === 0) ? 0 : config.batchSize);
-    this.yOneHot = new Float32Array(config.batchSize * CLASSES);
+    // The SIMD step fills its own mini-batches, for its measures too.
+    this.compact = compactBuffers(data.train, this.reference || this.simd ? 0 : config.batchSize);
+    this.yOneHot = new Float32Array(this.simd ? 0 : config.batchSize * CLASSES);
     const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
     this.testX = inputsOf(data.test, data.testOrder, 0, resident);
     this.populationBatches = this.makePopulationBatches();
@@ -219,24 +219,20 @@ export class ArmTrainer {
     if (this.reference) {
       fillBatch(this.data.train, order, start, m, this.x, this.yOneHot);
       const [x, y] = [tf.tensor2d(this.x, [m, INPUT_SIZE]), tf.tensor2d(this.yOneHot, [m, CLASSES])];
-      if (measured) this.measureSanturkar(x, y, noise, learningRate);
+      if (measured) this.measureSanturkar((at) => this.network.lossAndGradients(at, x, y, { noise }), learningRate);
       this.network.observeBatchStatistics(x);
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
     } else if (this.simd) {
-      // The measures ask the network's own gradient at chosen parameters; the module keeps the network's arrays current.
-      if (measured) {
-        const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
-        const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
-        this.measureSanturkar(x, y, noise, learningRate);
-        y.dispose();
-      }
-      loss = this.simd.trainStep(order, start, learningRate, this.config.momentum, noise);
+      // The measures ask the module's gradient at chosen parameters on the step's own mini-batch, laid out once.
+      this.simd.loadBatch(order, start, noise);
+      if (measured) this.measureSanturkar(this.simd.gradientAt, learningRate);
+      loss = this.simd.step(learningRate, this.config.momentum);
       this.network.updateRunningStatistics({ batchStatistics: this.simd.batchStatistics(), m });
     } else {
       const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
       const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
-      if (measured) this.measureSanturkar(x, y, noise, learningRate);
+      if (measured) this.measureSanturkar((at) => this.network.lossAndGradients(at, x, y, { noise }), learningRate);
       loss = this.network.trainStep(x, y, learningRate, this.config.momentum, noise);
       y.dispose();
     }
@@ -273,14 +269,13 @@ export class ArmTrainer {
 
   /**
    * Santurkar et al.'s measures (santurkar.ts) of the step about to be taken, at the parameters
-   * before it, on its mini-batch with its noise: G from the step's own gradient, G' after the
-   * update its optimizer would make (a copy of the optimizer, so the velocities stay as they are),
-   * the landscape at step sizes around `learningRate`. lossAndGradients changes nothing of the
-   * network, and its buffers are copied before the next call reuses them.
+   * before it, on its mini-batch with its noise, which `gradientAt` computes on: G from the step's
+   * own gradient, G' after the update its optimizer would make (a copy of the optimizer, so the
+   * velocities stay as they are), the landscape at step sizes around `learningRate`. gradientAt
+   * changes nothing of the arm, and its buffers are copied before the next call reuses them.
    */
-  private measureSanturkar(x: TrainingInput, y: tf.Tensor2D, noise: readonly (LayerNoise | null)[], learningRate: number): void {
+  private measureSanturkar(gradientAt: GradientAt, learningRate: number): void {
     const params = this.network.parameterValues();
-    const gradientAt: GradientAt = (at) => this.network.lossAndGradients(at, x, y, { noise });
     const gradient = copyAll(gradientAt(params).gradients);
     const updated = copyAll(params);
     // Where the SIMD module trains the arm, the velocities are its own.

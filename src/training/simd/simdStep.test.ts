@@ -3,10 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readPackageMnist } from '../../../scripts/build-mnist';
 import type { Activation, Normalization } from '../../config/schema';
 import { useBackend } from '../backend';
-import { fillBatch, indexInk, type InkIndex, type MnistData } from '../data';
+import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type InkIndex, type MnistData } from '../data';
 import { initialWeights, Network, type NetworkSpec } from '../network';
 import { drawNoise } from '../noise';
 import { ReferenceNetwork } from '../reference';
+import { createRng } from '../rng';
+import { copyAll } from '../santurkar';
 import { BatchSequence } from '../trainer';
 import { SimdStep, simdCoverage } from './simdStep';
 
@@ -57,6 +59,14 @@ function compare(spec: NetworkSpec, steps: number, batchSize: number, learningRa
   }
   return result;
 }
+
+/**
+ * A gradient's largest difference from the hand-written one, relative to its largest entry: the
+ * two sum the same float32 products in other orders (SIMD lanes, blocked rows), a few ulps per
+ * sum, which BN's backward pass (differences of sums) lifts by an order or so; a wrong term
+ * moves a gradient by far more.
+ */
+const TOLERANCE = 2e-5;
 
 function worstDifference(a: number[], b: number[]): number {
   return Math.max(...a.map((v, i) => Math.abs(v - b[i])));
@@ -153,5 +163,78 @@ describe('SimdStep', () => {
     const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
     const { order, start } = new BatchSequence(1, train.count, 60).next();
     expect(() => simd.trainStep(order, start, 0.1, 0)).toThrow('hidden layer 1 is noisy BN: a training step needs its noise');
+  });
+
+  describe("gradientAt: the loss and gradients at given parameters on the loaded mini-batch, for Santurkar et al.'s measures", () => {
+    const normalizations: Normalization[] = ['none', 'batchnorm', 'noisy', 'noisy-shared', 'ghost-batchnorm', 'layernorm', 'batchnorm-after'];
+    for (const normalization of normalizations) {
+      for (const layers of [1, 3]) {
+        for (const momentum of [0, 0.9]) {
+          it(`equals the hand-written lossAndGradients at the same parameters, batch and noise, and changes nothing of the module (${normalization}, ${layers} layer${layers > 1 ? 's' : ''}, momentum ${momentum})`, () => {
+            const spec = specOf(Array(layers).fill(normalization), 100, 'sigmoid', 10);
+            const m = 60;
+            const learningRate = 0.1;
+            const noiseAt = (step: number) => drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, step, m);
+            const weights = initialWeights(spec, 0.1, 1);
+            // Two modules on the same run: one is asked for a gradient before its step, its twin is not.
+            const network = new Network(spec, weights, `simd-gradient-${instance++}`);
+            const simd = new SimdStep(spec, network.parameters(), m, train, ink);
+            const twin = new SimdStep(spec, new Network(spec, weights, `simd-twin-${instance++}`).parameters(), m, train, ink);
+            const batches = new BatchSequence(1, train.count, m);
+            // A few steps first, so that momentum has velocities to keep.
+            for (let step = 0; step < 3; step++) {
+              const { order, start } = batches.next();
+              expect(simd.trainStep(order, start, learningRate, momentum, noiseAt(step))).toBe(
+                twin.trainStep(order, start, learningRate, momentum, noiseAt(step)),
+              );
+            }
+            const { order, start } = batches.next();
+            const noise = noiseAt(3);
+            simd.loadBatch(order, start, noise);
+            twin.loadBatch(order, start, noise);
+            // Parameters away from the module's own, as ICS and the landscape ask for them.
+            const uniform = createRng(5);
+            const at = network.parameterValues().map((p) => p.map((v) => v + 0.02 * (uniform() - 0.5)));
+            const result = simd.gradientAt(at);
+            const [loss, gradients] = [result.loss, copyAll(result.gradients)];
+
+            const yOneHot = new Float32Array(m * 10);
+            const x = fillCompactBatch(train, ink, order, start, m, compactBuffers(train, m), yOneHot);
+            const y = tf.tensor2d(yOneHot, [m, 10]);
+            const expected = network.lossAndGradients(at, x, y, { noise });
+            y.dispose();
+            expect(Math.abs(loss - expected.loss)).toBeLessThan(1e-6);
+            gradients.forEach((g, k) => {
+              const scale = Math.max(...expected.gradients[k].map(Math.abs));
+              expect(worstDifference(Array.from(g), Array.from(expected.gradients[k])), network.parameters()[k].name).toBeLessThan(TOLERANCE * scale);
+            });
+            // Not the gradient at the module's own parameters: those are another point.
+            expect(worstDifference(Array.from(gradients[0]), Array.from(copyAll(twin.gradientAt(network.parameterValues()).gradients)[0]))).toBeGreaterThan(
+              100 * TOLERANCE * Math.max(...gradients[0].map(Math.abs)),
+            );
+
+            // The two modules' next steps, their batch statistics and the step after (velocities), bit for bit.
+            expect(simd.step(learningRate, momentum)).toBe(twin.step(learningRate, momentum));
+            expect(simd.batchStatistics()).toEqual(twin.batchStatistics());
+            const next = batches.next();
+            expect(simd.trainStep(next.order, next.start, learningRate, momentum, noiseAt(4))).toBe(
+              twin.trainStep(next.order, next.start, learningRate, momentum, noiseAt(4)),
+            );
+            expect(simd.optimizer().state()).toEqual(twin.optimizer().state());
+          });
+        }
+      }
+    }
+
+    it('says what it needs rather than compute on no mini-batch or on parameters of another network', () => {
+      const spec = specOf(['batchnorm', 'none'], 20);
+      const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-gradient-input-${instance++}`);
+      const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
+      expect(() => simd.gradientAt(network.parameterValues())).toThrow('SimdStep: a gradient needs a mini-batch (loadBatch) first');
+      const { order, start } = new BatchSequence(1, train.count, 60).next();
+      simd.loadBatch(order, start);
+      expect(() => simd.gradientAt(network.parameterValues().slice(1))).toThrow('SimdStep: the parameters do not match the network');
+      expect(() => simd.gradientAt(network.parameterValues().map((p) => p.subarray(1)))).toThrow('SimdStep: the parameters do not match the network');
+    });
   });
 });

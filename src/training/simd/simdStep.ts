@@ -17,6 +17,7 @@ import { layerSizes, type NetworkSpec, type Parameter } from '../network';
 import { groupSize } from '../ops/batchNorm';
 import type { LayerNoise } from '../noise';
 import { MomentumSgd } from '../optimizer';
+import type { GradientAt } from '../santurkar';
 import type { BatchStatistics } from '../ops/op';
 import { ACTIVATION_CODE, Arena, type Block, type Kernels, kernelsUnavailable } from './kernels';
 
@@ -116,6 +117,10 @@ export class SimdStep {
   /** One zeroed counter per pixel, regroupByPixel's scratch. */
   private readonly pixelCounts: Block<Int32Array>;
   private pixelsInUse = 0;
+  /** Whether loadBatch has laid out a mini-batch yet. */
+  private batchLoaded = false;
+  /** The gradients' views, as gradientAt returns them. */
+  private readonly gradientViews: Float32Array[];
 
   /**
    * Trains `parameters` (a Network's, in its parameters() order) of the network `spec` describes,
@@ -212,6 +217,7 @@ export class SimdStep {
     this.pixelCounts = arena.i32(pixelsPerDigit);
     arena.commit();
     parameters.forEach((p, k) => this.params[k].view.set(p.values));
+    this.gradientViews = this.gradients.map((g) => g.view);
   }
 
   /**
@@ -221,7 +227,17 @@ export class SimdStep {
    * Returns the batch's mean cross-entropy before the update (NaN or Infinity once it diverges).
    */
   trainStep(order: ArrayLike<number>, start: number, learningRate: number, momentum: number, noise: readonly (LayerNoise | null)[] = []): number {
-    const { kernels: k, m, layers, output } = this;
+    this.loadBatch(order, start, noise);
+    return this.step(learningRate, momentum);
+  }
+
+  /**
+   * Lays the mini-batch order[start .. start + batchSize - 1] and this step's noise (as trainStep
+   * takes them) out in the module, for `gradientAt` and `step`: once per step, however many
+   * gradients the step's measures ask of it.
+   */
+  loadBatch(order: ArrayLike<number>, start: number, noise: readonly (LayerNoise | null)[] = []): void {
+    const { m, layers } = this;
     layers.forEach((layer, l) => {
       if (layer.noiseScale === null) return;
       const drawn = noise[l];
@@ -233,43 +249,15 @@ export class SimdStep {
       layer.noisePerExample = drawn.shift.length === m * layer.units;
     });
     this.fillBatch(order, start);
-    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
-    const top = layers[layers.length - 1];
-    const classes = this.spec.outputSize;
-    k.denseForward(top.out.ptr, output.weights.ptr, output.bias.ptr, output.logits.ptr, m, top.units, classes, ACTIVATION_CODE.identity);
+    this.batchLoaded = true;
+  }
+
+  /** trainStep's step on the mini-batch loadBatch laid out last. */
+  step(learningRate: number, momentum: number): number {
+    const k = this.kernels;
     // Plain SGD folds the learning rate into dLoss/dlogits, so every gradient is its own update.
     const plain = momentum === 0;
-    const loss = k.softmaxCrossEntropy(output.logits.ptr, this.labels.ptr, output.dLogits.ptr, m, classes, plain ? learningRate : 1);
-
-    const gradient = (block: Block<Float32Array>) => this.gradients[this.params.indexOf(block)];
-    k.activationBackward(output.dLogits.ptr, output.dLogits.ptr, output.dLogits.ptr, m, classes, ACTIVATION_CODE.identity, gradient(output.bias).ptr);
-    k.inputGradient(output.dLogits.ptr, output.weights.ptr, top.dOut.ptr, m, top.units, classes);
-    k.weightGradient(top.out.ptr, output.dLogits.ptr, gradient(output.weights).ptr, plain ? output.weights.ptr : 0, m, top.units, classes);
-    for (let l = layers.length - 1; l >= 0; l--) {
-      const layer = layers[l];
-      const dWx = this.backward(layer, gradient);
-      const dWeights = gradient(layer.weights);
-      if (l > 0) {
-        const below = layers[l - 1];
-        k.inputGradient(dWx, layer.weights.ptr, below.dOut.ptr, m, layer.fanIn, layer.units);
-        k.weightGradient(below.out.ptr, dWx, dWeights.ptr, plain ? layer.weights.ptr : 0, m, layer.fanIn, layer.units);
-      } else {
-        // Momentum moves every row; the rows of pixels blank in this mini-batch have a zero gradient.
-        if (!plain) dWeights.view.fill(0);
-        k.sparseWeightGradient(
-          this.pixelList.ptr,
-          this.pixelOffsets.ptr,
-          this.examples.ptr,
-          this.pixelValues.ptr,
-          dWx,
-          dWeights.ptr,
-          plain ? layer.weights.ptr : 0,
-          this.pixelsInUse,
-          layer.units,
-        );
-      }
-    }
-
+    const loss = this.backpropagate(plain ? learningRate : 1, plain);
     if (plain) {
       // The weight matrices were updated in their gradient kernels.
       this.params.forEach((p, i) => {
@@ -281,6 +269,72 @@ export class SimdStep {
       k.momentumUpdate(first.ptr, this.gradients[0].ptr, this.velocities[0].ptr, total, Math.fround(momentum), Math.fround(learningRate));
     }
     this.parameters.forEach((p, i) => p.values.set(this.params[i].view));
+    return loss;
+  }
+
+  /**
+   * The loss and every parameter's gradient at `params` (parameters() order and sizes) on the
+   * mini-batch and noise loadBatch laid out last, as the network's lossAndGradients computes them
+   * (santurkar.ts's GradientAt). Nothing of the module changes: its parameters are put back, its
+   * velocities are not read, and the batch statistics the trainer hands to the moving averages
+   * are those of the step, which computes them again. The gradients are the module's own
+   * buffers, valid until its next gradient or step.
+   */
+  readonly gradientAt: GradientAt = (params) => {
+    if (!this.batchLoaded) throw new Error('SimdStep: a gradient needs a mini-batch (loadBatch) first');
+    if (params.length !== this.params.length || params.some((p, k) => p.length !== this.params[k].length)) {
+      throw new Error('SimdStep: the parameters do not match the network (parameters() order and sizes)');
+    }
+    params.forEach((p, k) => this.params[k].view.set(p));
+    const loss = this.backpropagate(1, false);
+    // The network's arrays hold the module's parameters after every step (and before the first).
+    this.params.forEach((p, k) => p.view.set(this.parameters[k].values));
+    return { loss, gradients: this.gradientViews };
+  };
+
+  /**
+   * Forward and backward over the loaded mini-batch at the module's parameters: the mean
+   * cross-entropy, with every gradient times `scale` in the gradients' region; or, where
+   * `updateWeights`, each weight matrix already moved by its gradient (plain SGD, `scale` the
+   * learning rate) and only the per-unit vectors' gradients written.
+   */
+  private backpropagate(scale: number, updateWeights: boolean): number {
+    const { kernels: k, m, layers, output } = this;
+    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
+    const top = layers[layers.length - 1];
+    const classes = this.spec.outputSize;
+    k.denseForward(top.out.ptr, output.weights.ptr, output.bias.ptr, output.logits.ptr, m, top.units, classes, ACTIVATION_CODE.identity);
+    const loss = k.softmaxCrossEntropy(output.logits.ptr, this.labels.ptr, output.dLogits.ptr, m, classes, scale);
+
+    const gradient = (block: Block<Float32Array>) => this.gradients[this.params.indexOf(block)];
+    const inPlace = (block: Block<Float32Array>) => (updateWeights ? block.ptr : 0);
+    k.activationBackward(output.dLogits.ptr, output.dLogits.ptr, output.dLogits.ptr, m, classes, ACTIVATION_CODE.identity, gradient(output.bias).ptr);
+    k.inputGradient(output.dLogits.ptr, output.weights.ptr, top.dOut.ptr, m, top.units, classes);
+    k.weightGradient(top.out.ptr, output.dLogits.ptr, gradient(output.weights).ptr, inPlace(output.weights), m, top.units, classes);
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const layer = layers[l];
+      const dWx = this.backward(layer, gradient);
+      const dWeights = gradient(layer.weights);
+      if (l > 0) {
+        const below = layers[l - 1];
+        k.inputGradient(dWx, layer.weights.ptr, below.dOut.ptr, m, layer.fanIn, layer.units);
+        k.weightGradient(below.out.ptr, dWx, dWeights.ptr, inPlace(layer.weights), m, layer.fanIn, layer.units);
+      } else {
+        // A whole gradient (momentum moves every row) has zero rows for the pixels blank in this mini-batch.
+        if (!updateWeights) dWeights.view.fill(0);
+        k.sparseWeightGradient(
+          this.pixelList.ptr,
+          this.pixelOffsets.ptr,
+          this.examples.ptr,
+          this.pixelValues.ptr,
+          dWx,
+          dWeights.ptr,
+          inPlace(layer.weights),
+          this.pixelsInUse,
+          layer.units,
+        );
+      }
+    }
     return loss;
   }
 
