@@ -52,6 +52,13 @@ interface RecordLayer extends LayerParameters {
   tap: Block<Float32Array>;
 }
 
+/** Digits' ink as sparseForward reads it: offsets [digits + 1] into pixels and values. */
+interface Ink {
+  offsets: Block<Int32Array>;
+  pixels: Block<Int32Array>;
+  values: Block<Float32Array>;
+}
+
 /** Where a record's inputs come from. */
 export interface RecordData {
   test: MnistData;
@@ -94,9 +101,12 @@ export class SimdRecord {
   private readonly testInk: InkIndex;
   /** Rows a pass buffer holds: a mini-batch (training mode) or a chunk of test digits. */
   private readonly rows: number;
-  private readonly offsets: Block<Int32Array>;
-  private readonly pixels: Block<Int32Array>;
-  private readonly values: Block<Float32Array>;
+  /** The digits every record reads, their ink laid out once: the live test digits and Algorithm 2's mini-batches. */
+  private readonly liveInk: Ink;
+  private readonly populationInk: Ink;
+  private inkFilled = false;
+  /** One chunk of the other test digits, filled when a record scores them all. */
+  private readonly chunkInk: Ink;
   /** A layer's output and the next one's, in turn. */
   private readonly outputs: [Block<Float32Array>, Block<Float32Array>];
   private readonly wx: Block<Float32Array>;
@@ -158,13 +168,23 @@ export class SimdRecord {
       };
     });
     this.output = parameters[parameters.length - 1];
+    const inkOf = (ink: InkIndex, order: ArrayLike<number>, from: number, count: number) => {
+      let entries = 0;
+      for (let i = from; i < from + count; i++) entries += ink.offsets[order[i] + 1] - ink.offsets[order[i]];
+      return entries;
+    };
+    const reserveInk = (digits: number, entries: number): Ink => ({
+      offsets: arena.i32(digits + 1),
+      pixels: arena.i32(Math.max(1, entries)),
+      values: arena.f32(Math.max(1, entries)),
+    });
+    const live = Math.min(data.liveDigits, data.test.count);
+    this.liveInk = reserveInk(live, inkOf(this.testInk, data.testOrder, 0, live));
+    const population = data.populationBatches * m;
+    this.populationInk = reserveInk(population, inkOf(data.trainInk, data.populationOrder, 0, population));
     let mostInk = 0;
-    for (const ink of [this.testInk, data.trainInk]) {
-      for (let digit = 0; digit + 1 < ink.offsets.length; digit++) mostInk = Math.max(mostInk, ink.offsets[digit + 1] - ink.offsets[digit]);
-    }
-    this.offsets = arena.i32(rows + 1);
-    this.pixels = arena.i32(Math.max(1, rows * mostInk));
-    this.values = arena.f32(Math.max(1, rows * mostInk));
+    for (let digit = 0; digit < data.test.count; digit++) mostInk = Math.max(mostInk, this.testInk.offsets[digit + 1] - this.testInk.offsets[digit]);
+    this.chunkInk = reserveInk(rows, rows * mostInk);
     this.outputs = [arena.f32(rows * widest), arena.f32(rows * widest)];
     this.wx = arena.f32(rows * widest);
     this.xhat = arena.f32(rows * widest);
@@ -182,6 +202,12 @@ export class SimdRecord {
    */
   measure(fullTest: boolean): RecordMeasures {
     const { data } = this;
+    if (!this.inkFilled) {
+      const live = Math.min(data.liveDigits, data.test.count);
+      fillInk(this.liveInk, data.test, this.testInk, data.testOrder, 0, live);
+      fillInk(this.populationInk, data.train, data.trainInk, data.populationOrder, 0, data.populationBatches * this.m);
+      this.inkFilled = true;
+    }
     if (data.populationBatches > 0) this.estimatePopulationStatistics();
     for (const layer of this.layers) if (layer.affine) for (const kind of ['population', 'moving'] as const) this.inferenceMap(layer, kind);
     const configured = { training: false, statistics: this.inferenceStatistics } as const;
@@ -191,8 +217,7 @@ export class SimdRecord {
     // The probe digits in chunks of their own, so that a chunk either measures its taps or fuses them away.
     for (let from = 0; from < live; ) {
       const count = Math.min(this.rows, (from < data.probeSize ? data.probeSize : live) - from);
-      this.fillInk(data.test, this.testInk, data.testOrder, from, count);
-      const correct = this.correctIn(this.pass(null, from, count, configured, from < data.probeSize ? from : -1), data.testOrder, from, count);
+      const correct = this.correctIn(this.pass(this.liveInk, from, count, configured, from < data.probeSize ? from : -1), data.testOrder, from, count);
       liveCorrect += correct.total;
       gapCorrect += correct.below(data.gapDigits - from);
       from += count;
@@ -202,8 +227,8 @@ export class SimdRecord {
       let correct = liveCorrect;
       for (let from = live; from < data.test.count; from += this.rows) {
         const count = Math.min(this.rows, data.test.count - from);
-        this.fillInk(data.test, this.testInk, data.testOrder, from, count);
-        correct += this.correctIn(this.pass(null, from, count, configured, -1), data.testOrder, from, count).total;
+        fillInk(this.chunkInk, data.test, this.testInk, data.testOrder, from, count);
+        correct += this.correctIn(this.pass(this.chunkInk, 0, count, configured, -1), data.testOrder, from, count).total;
       }
       fullTestAccuracy = correct / data.test.count;
     }
@@ -213,7 +238,7 @@ export class SimdRecord {
       const score = (mode: PassMode, rows: number) => {
         let correct = 0;
         for (let from = 0; from < digits; from += rows)
-          correct += this.correctIn(this.pass(this.gapProduct, from, rows, mode, -1), data.testOrder, from, rows).total;
+          correct += this.correctIn(this.pass(this.gapProduct!, from, rows, mode, -1), data.testOrder, from, rows).total;
         return correct / digits;
       };
       const other = configured.statistics === 'population' ? 'moving' : 'population';
@@ -236,8 +261,7 @@ export class SimdRecord {
     const sums = this.layers.map((layer) => (layer.statistics ? { mean: new Float64Array(layer.units), variance: new Float64Array(layer.units) } : null));
     const lastBatchNorm = this.layers.findLastIndex((layer) => layer.statistics !== null);
     for (let b = 0; b < data.populationBatches; b++) {
-      this.fillInk(data.train, data.trainInk, data.populationOrder, b * m, m);
-      this.pass(null, 0, m, { training: true }, -1, (l) => {
+      this.pass(this.populationInk, b * m, m, { training: true }, -1, (l) => {
         const sum = sums[l];
         if (sum === null) return l === lastBatchNorm;
         const { units } = this.layers[l];
@@ -276,14 +300,14 @@ export class SimdRecord {
   }
 
   /**
-   * One forward pass over `count` examples: from the ink in the ink buffers, or from the first
-   * layer's product at `product` (row `from` on); returns the logits, or nothing where `stopAfter`
+   * One forward pass over `count` examples from example `from` of `source`: digits' ink, or the
+   * first layer's product over them; returns the logits, or nothing where `stopAfter`
    * (called after each hidden layer) says the layers above are not needed. `tapRow`, unless
    * negative, is the probe row of the first example: each layer's input to the nonlinearity goes
    * into its tap there.
    */
   private pass(
-    product: Block<Float32Array> | null,
+    source: Ink | Block<Float32Array>,
     from: number,
     count: number,
     mode: PassMode,
@@ -291,34 +315,30 @@ export class SimdRecord {
     stopAfter?: (layer: number) => boolean,
   ): Float32Array {
     const k = this.kernels;
+    const ink = 'offsets' in source ? source : null;
     let input = 0;
     for (const [l, layer] of this.layers.entries()) {
-      const { units } = layer;
+      const { units, placement } = layer;
       const out = this.outputs[l % 2].ptr;
       const tap = tapRow >= 0 ? layer.tap.ptr + tapRow * units * 4 : 0;
-      // Where the layer's product goes: the gap reads the first layer's from its own array.
-      let wx = this.wx.ptr;
-      if (l === 0 && product !== null) wx = product.ptr + from * units * 4;
-      else if (l === 0) {
-        k.sparseForward(
-          this.offsets.ptr,
-          this.pixels.ptr,
-          this.values.ptr,
-          layer.weights.ptr,
-          layer.bias?.ptr ?? 0,
-          wx,
-          count,
-          units,
-          ACTIVATION_CODE.identity,
-        );
+      const biased = placement === 'none' || placement === 'after';
+      // The product Wx (+ b), or 0 where its kernel applied the nonlinearity too (its input unmeasured).
+      let product: number;
+      if (l === 0 && ink === null) product = (source as Block<Float32Array>).ptr + from * units * 4;
+      else {
+        const fused = biased && tap === 0;
+        // BN after the nonlinearity normalizes g(Wx + b) from wx.
+        const to = fused ? (placement === 'none' ? out : this.wx.ptr) : biased ? tap : this.wx.ptr;
+        const code = fused ? this.activation : ACTIVATION_CODE.identity;
+        const bias = layer.bias?.ptr ?? 0;
+        if (l > 0) k.denseForward(input, layer.weights.ptr, bias, to, count, layer.fanIn, units, code);
+        else k.sparseForward(ink!.offsets.ptr + from * 4, ink!.pixels.ptr, ink!.values.ptr, layer.weights.ptr, bias, to, count, units, code);
+        product = fused ? 0 : to;
         const gap = this.gapProduct;
-        if (gap !== null && tapRow >= 0 && from < gap.length / units) {
-          const rows = Math.min(count, gap.length / units - from);
-          gap.view.set(this.wx.view.subarray(0, rows * units), from * units);
-        }
-      } else k.denseForward(input, layer.weights.ptr, layer.bias?.ptr ?? 0, wx, count, layer.fanIn, units, ACTIVATION_CODE.identity);
-      // The layer's input has gone into its product: its buffer is free for the layer's scratch.
-      this.normalize(layer, wx, out, this.outputs[(l + 1) % 2].ptr, count, mode, tap);
+        if (l === 0 && gap !== null && tap !== 0 && from < gap.length / units)
+          this.copy(to, gap.ptr + from * units * 4, Math.min(count, gap.length / units - from) * units);
+      }
+      this.normalize(layer, product, out, count, mode, tap);
       input = out;
       if (stopAfter?.(l)) return this.logits.view;
     }
@@ -329,44 +349,41 @@ export class SimdRecord {
   }
 
   /**
-   * From the layer's product wx (Wx, + b where it has a bias) to what the next layer reads, at
-   * `out`; the input to the nonlinearity into `tap` where it is not 0. `spare` is free room.
+   * From the layer's product (Wx, + b where it has a bias; 0 where the product's kernel applied
+   * the nonlinearity into `out`, or into wx before BN after it) to what the next layer reads, at
+   * `out`; the input to the nonlinearity into `tap` where it is not 0.
    */
-  private normalize(layer: RecordLayer, wx: number, out: number, spare: number, count: number, mode: PassMode, tap: number): void {
+  private normalize(layer: RecordLayer, product: number, out: number, count: number, mode: PassMode, tap: number): void {
     const { kernels: k, activation, epsilon } = this;
     const { units } = layer;
     const identity = ACTIVATION_CODE.identity;
     // The nonlinearity on its own pass where its input is measured, else fused into the kernel before it.
-    const activate = (u: number) => {
-      if (tap !== 0) k.activationForward(u, out, count * units, activation);
-    };
     const target = tap !== 0 ? tap : out;
     const code = tap !== 0 ? identity : activation;
     switch (layer.placement) {
       case 'none':
-        if (tap !== 0) this.copy(wx, tap, count * units);
-        k.activationForward(wx, out, count * units, activation);
+        if (product !== 0) k.activationForward(product, out, count * units, activation);
         return;
       case 'layerNorm':
-        k.layerNormForward(wx, layer.gamma!.ptr, layer.beta!.ptr, this.xhat.ptr, target, this.inverseStd.ptr, count, units, epsilon, code);
-        activate(target);
+        k.layerNormForward(product, layer.gamma!.ptr, layer.beta!.ptr, this.xhat.ptr, target, this.inverseStd.ptr, count, units, epsilon, code);
+        if (tap !== 0) k.activationForward(tap, out, count * units, activation);
         return;
       case 'before':
-        if (mode.training) this.batchNorm(layer, wx, out, count, activation);
+        if (mode.training) this.batchNorm(layer, product, out, count, activation);
         else {
           const { scale, shift } = layer.affine![mode.statistics];
-          k.noiseForward(wx, scale.ptr, shift.ptr, target, count, units, code);
-          activate(target);
+          k.noiseForward(product, scale.ptr, shift.ptr, target, count, units, code);
+          if (tap !== 0) k.activationForward(tap, out, count * units, activation);
         }
         return;
       case 'after': {
-        if (tap !== 0) this.copy(wx, tap, count * units);
         // The nonlinearity's output, then BN of it.
-        k.activationForward(wx, spare, count * units, activation);
-        if (mode.training) this.batchNorm(layer, spare, out, count, identity);
+        const z = this.wx.ptr;
+        if (product !== 0) k.activationForward(product, z, count * units, activation);
+        if (mode.training) this.batchNorm(layer, z, out, count, identity);
         else {
           const { scale, shift } = layer.affine![mode.statistics];
-          k.noiseForward(spare, scale.ptr, shift.ptr, out, count, units, identity);
+          k.noiseForward(z, scale.ptr, shift.ptr, out, count, units, identity);
         }
         return;
       }
@@ -425,22 +442,22 @@ export class SimdRecord {
       },
     };
   }
+}
 
-  /** The ink of digits order[from .. from + count - 1] of `split` into the ink buffers, as the step fills its mini-batch. */
-  private fillInk(split: MnistData, ink: InkIndex, order: ArrayLike<number>, from: number, count: number): void {
-    const pixelsPerDigit = split.rows * split.cols;
-    const [offsets, pixels, values] = [this.offsets.view, this.pixels.view, this.values.view];
-    let e = 0;
-    for (let i = 0; i < count; i++) {
-      const digit = order[from + i];
-      offsets[i] = e;
-      const base = digit * pixelsPerDigit;
-      for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
-        const pixel = ink.pixels[at];
-        pixels[e] = pixel;
-        values[e++] = PIXEL_INTENSITY[split.pixels[base + pixel]];
-      }
+/** The ink of digits order[from .. from + count - 1] of `split` into `to`, as the step fills its mini-batch. */
+function fillInk(to: Ink, split: MnistData, ink: InkIndex, order: ArrayLike<number>, from: number, count: number): void {
+  const pixelsPerDigit = split.rows * split.cols;
+  const [offsets, pixels, values] = [to.offsets.view, to.pixels.view, to.values.view];
+  let e = 0;
+  for (let i = 0; i < count; i++) {
+    const digit = order[from + i];
+    offsets[i] = e;
+    const base = digit * pixelsPerDigit;
+    for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
+      const pixel = ink.pixels[at];
+      pixels[e] = pixel;
+      values[e++] = PIXEL_INTENSITY[split.pixels[base + pixel]];
     }
-    offsets[count] = e;
   }
+  offsets[count] = e;
 }
