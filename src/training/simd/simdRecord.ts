@@ -241,12 +241,14 @@ export class SimdRecord {
           correct += this.correctIn(this.pass(this.gapProduct!, from, rows, mode, -1), data.testOrder, from, rows).total;
         return correct / digits;
       };
-      const other = configured.statistics === 'population' ? 'moving' : 'population';
-      const measured = { [configured.statistics]: gapCorrect / digits, [other]: score({ training: false, statistics: other }, this.m) } as Record<
-        InferenceStatistics,
-        number
-      >;
-      inferenceGap = { trainingMode: score({ training: true }, this.m), population: measured.population, movingAverage: measured.moving };
+      // The configured statistics scored these digits in the live pass; the other ones need a pass of their own.
+      const population = configured.statistics === 'population';
+      const [measured, other] = [gapCorrect / digits, score({ training: false, statistics: population ? 'moving' : 'population' }, this.m)];
+      inferenceGap = {
+        trainingMode: score({ training: true }, this.m),
+        population: population ? measured : other,
+        movingAverage: population ? other : measured,
+      };
     }
     return { liveAccuracy: liveCorrect / live, fullTestAccuracy, taps: this.layers.map((layer) => layer.tap.view), inferenceGap };
   }
@@ -301,10 +303,9 @@ export class SimdRecord {
 
   /**
    * One forward pass over `count` examples from example `from` of `source`: digits' ink, or the
-   * first layer's product over them; returns the logits, or nothing where `stopAfter`
-   * (called after each hidden layer) says the layers above are not needed. `tapRow`, unless
-   * negative, is the probe row of the first example: each layer's input to the nonlinearity goes
-   * into its tap there.
+   * first layer's product over them; returns the logits, unless `afterLayer` (called after each
+   * hidden layer) says the layers above are not needed. `tapRow`, unless negative, is the probe
+   * row of the first example: each layer's input to the nonlinearity goes into its tap there.
    */
   private pass(
     source: Ink | Block<Float32Array>,
@@ -312,7 +313,7 @@ export class SimdRecord {
     count: number,
     mode: PassMode,
     tapRow: number,
-    stopAfter?: (layer: number) => boolean,
+    afterLayer?: (layer: number) => boolean,
   ): Float32Array {
     const k = this.kernels;
     const ink = 'offsets' in source ? source : null;
@@ -340,7 +341,7 @@ export class SimdRecord {
       }
       this.normalize(layer, product, out, count, mode, tap);
       input = out;
-      if (stopAfter?.(l)) return this.logits.view;
+      if (afterLayer?.(l)) return this.logits.view;
     }
     const top = this.layers[this.layers.length - 1];
     const { output } = this;
