@@ -304,6 +304,14 @@ export class Network {
     return this.layers.slice(0, -1).map((ops) => ops.find((op) => op.populationStatistics)?.populationStatistics?.() ?? null);
   }
 
+  /** Per hidden layer, its BN op's own arrays of each kind of statistics (null for layers without): what the SIMD record reads, and where it writes Algorithm 2's estimate. */
+  statisticsArrays(): (Record<InferenceStatistics, PopulationStatistics> | null)[] {
+    return this.layers.slice(0, -1).map((ops) => {
+      const op = ops.find((o) => o.statisticsArrays);
+      return op ? { population: op.statisticsArrays!('population'), moving: op.statisticsArrays!('moving') } : null;
+    });
+  }
+
   /** Nothing of the network lives in tfjs between calls: every tensor is made and freed within one. */
   dispose(): void {}
 

@@ -141,6 +141,46 @@ describe('Experiment', () => {
     expect(first.notices).toEqual([null, null]);
   });
 
+  it("records a SIMD arm, its record's passes in the module, as the tfjs passes record the hand-written arm: every normalization, the last step's noise in the taps, the gap, the full test", () => {
+    const config: Config = {
+      ...small,
+      hiddenLayers: 3,
+      ghostBatchSize: 10,
+      steps: 20,
+      normalizationA: ['noisy', 'layernorm', 'ghost-batchnorm'],
+      normalizationB: ['batchnorm-after', 'noisy-shared', 'batchnorm'],
+    };
+    const recordsOf = (gradients: Config['gradients']) => {
+      const experiment = new Experiment({ ...config, gradients }, data);
+      const records: (ArmRecord | null)[][] = [experiment.arms.map((arm) => arm.record())];
+      while (!experiment.done) records.push(experiment.advance());
+      experiment.dispose();
+      return records.filter((pair) => pair[0] !== null).map((pair) => pair as ArmRecord[]);
+    };
+    const [simd, handwritten] = [recordsOf('simd'), recordsOf('handwritten')];
+    expect(simd.map((pair) => pair[0].step)).toEqual([0, 10, 20]);
+    // The two paths train apart by float rounding only, so their records agree to a digit or two and a small fraction of a percentile.
+    const close = (a: number, b: number, tolerance: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tolerance * (1 + Math.abs(b)));
+    simd.forEach((pair, k) =>
+      pair.forEach((record, arm) => {
+        const reference = handwritten[k][arm];
+        close(record.testAccuracy, reference.testAccuracy, 2 / LIVE_TEST_DIGITS);
+        if (record.step === config.steps) close(record.fullTestAccuracy, reference.fullTestAccuracy, 2 / 10_000);
+        else expect(record.fullTestAccuracy).toBeNaN();
+        for (const part of ['trainingMode', 'population', 'movingAverage'] as const) close(record.inferenceGap![part], reference.inferenceGap![part], 2 / 180);
+        record.layers.forEach((layer, l) => {
+          for (const which of ['unit', 'pooled'] as const) {
+            const [ours, theirs] = [layer[which], reference.layers[l][which]];
+            ours.percentiles.forEach((p, i) => close(p, theirs.percentiles[i], 1e-3));
+            close(ours.mean, theirs.mean, 1e-3);
+            close(ours.std, theirs.std, 1e-3);
+          }
+          close(layer.saturation, reference.layers[l].saturation, 1e-3);
+        });
+      }),
+    );
+  });
+
   it("measures Santurkar et al.'s ICS and landscape of a SIMD arm in the module, as the hand-written arm measures them with tfjs (momentum, every normalization)", () => {
     const config: Config = {
       ...small,

@@ -12,6 +12,7 @@ import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
+import { SimdRecord, type RecordMeasures } from './simd/simdRecord';
 import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
@@ -140,17 +141,19 @@ export class ArmTrainer {
   private readonly x: Float32Array;
   private readonly compact: CompactBuffers;
   private readonly yOneHot: Float32Array;
+  /** With `simd` gradients, the record's passes in the same module, on its parameters; the tensors below are then not made. */
+  private readonly simdRecord: SimdRecord | null = null;
   /** The live test digits (which include the probe digits), resident for every record. */
-  private readonly testX: tf.Tensor2D;
-  private readonly populationBatches: tf.Tensor2D[];
+  private readonly testX: tf.Tensor2D | null = null;
+  private readonly populationBatches: tf.Tensor2D[] = [];
   private lossSum = 0;
   private lossCount = 0;
   /** The noise of the last step (all null before the first, or without noisy layers), for the records. */
   private lastNoise: (LayerNoise | null)[];
-  /** One layer's probe rows at a time, read every record. */
-  private readonly probe: Float32Array;
+  /** Each layer's probe rows, read every record by the tfjs passes. */
+  private readonly probes: Float32Array[] = [];
   /** The probe digits in whole mini-batches, for the train vs inference gap; null for an arm without batch statistics. */
-  private readonly gapX: tf.Tensor2D | null;
+  private readonly gapX: tf.Tensor2D | null = null;
   /** Santurkar et al.'s measures of the last step that took them, for the record of that step. */
   private santurkar: { step: number; ics: InternalCovariateShift[]; landscape: Landscape } | null = null;
 
@@ -166,21 +169,40 @@ export class ArmTrainer {
     this.reference = config.gradients === 'autodiff' ? ReferenceNetwork.sharing(this.network) : null;
     const uncovered = config.gradients === 'simd' ? simdCoverage(spec) : null;
     this.kernelNotice = uncovered && `Arm ${ARM_NAMES[arm]}: ${uncovered}.`;
+    const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
+    // The probe digits rather than every test digit: three more passes over all of them would cost a large share of a record.
+    const wholeBatches = Math.floor(Math.min(config.probeSize, data.test.count) / config.batchSize) * config.batchSize;
+    const gapDigits = spec.normalization.some(usesBatchStatistics) ? wholeBatches : 0;
+    const population = this.populationBatchCount();
+    let simdRecord: SimdRecord | null = null;
     this.simd =
-      config.gradients === 'simd' && uncovered === null ? new SimdStep(spec, this.network.parameters(), config.batchSize, data.train, data.trainInk) : null;
+      config.gradients === 'simd' && uncovered === null
+        ? new SimdStep(spec, this.network.parameters(), config.batchSize, data.train, data.trainInk, (arena, layers) => {
+            const recordData = {
+              ...data,
+              populationOrder: this.populationOrder(),
+              populationBatches: population,
+              liveDigits: LIVE_TEST_DIGITS,
+              probeSize: config.probeSize,
+              gapDigits,
+            };
+            simdRecord = new SimdRecord(arena, spec, layers, this.network.statisticsArrays(), config.batchSize, recordData);
+          })
+        : null;
+    this.simdRecord = simdRecord;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
     // The SIMD step fills its own mini-batches, for its measures too.
     this.compact = compactBuffers(data.train, this.reference || this.simd ? 0 : config.batchSize);
     this.yOneHot = new Float32Array(this.simd ? 0 : config.batchSize * CLASSES);
-    const resident = Math.min(data.test.count, Math.max(LIVE_TEST_DIGITS, config.probeSize));
-    this.testX = inputsOf(data.test, data.testOrder, 0, resident);
-    this.populationBatches = this.makePopulationBatches();
     this.lastNoise = this.normalization.map(() => null);
-    this.probe = new Float32Array(config.probeSize * config.hiddenUnits);
-    // The probe digits rather than every test digit: three more passes over all of them would cost a large share of a record.
-    const wholeBatches = Math.floor(Math.min(config.probeSize, data.test.count) / config.batchSize) * config.batchSize;
-    this.gapX = this.normalization.some(usesBatchStatistics) && wholeBatches > 0 ? this.testX.slice([0, 0], [wholeBatches, INPUT_SIZE]) : null;
+    if (this.simdRecord === null) {
+      this.probes = this.normalization.map(() => new Float32Array(config.probeSize * config.hiddenUnits));
+      this.testX = inputsOf(data.test, data.testOrder, 0, resident);
+      const order = this.populationOrder();
+      this.populationBatches = Array.from({ length: population }, (_, b) => inputsOf(data.train, order, b * config.batchSize, config.batchSize));
+      this.gapX = gapDigits > 0 ? this.testX.slice([0, 0], [gapDigits, INPUT_SIZE]) : null;
+    }
   }
 
   /** Noisy BN's noise for training step `step` (from 0): the same whichever gradients train. */
@@ -190,19 +212,20 @@ export class ArmTrainer {
 
   /**
    * Algorithm 2 averages statistics over training mini-batches of size m. A fixed set of them,
-   * drawn once from the seed, keeps records comparable from one step to the next.
+   * drawn once from the seed, keeps records comparable from one step to the next: the first
+   * populationBatchCount() runs of m in this order.
    */
-  private makePopulationBatches(): tf.Tensor2D[] {
-    // Kept under moving averages too: the record compares the two.
-    const usesPopulation = this.normalization.some(usesBatchStatistics);
-    if (!usesPopulation) return [];
-    const m = this.config.batchSize;
-    const count = Math.min(this.config.populationBatches, Math.floor(this.data.train.count / m));
-    const order = shuffle(
+  private populationOrder(): Uint32Array {
+    return shuffle(
       Uint32Array.from({ length: this.data.train.count }, (_, i) => i),
       createRng(deriveSeed(this.config.seed, POPULATION_STREAM)),
     );
-    return Array.from({ length: count }, (_, b) => inputsOf(this.data.train, order, b * m, m));
+  }
+
+  private populationBatchCount(): number {
+    // Kept under moving averages too: the record compares the two.
+    if (!this.normalization.some(usesBatchStatistics)) return 0;
+    return Math.min(this.config.populationBatches, Math.floor(this.data.train.count / this.config.batchSize));
   }
 
   get done(): boolean {
@@ -298,22 +321,15 @@ export class ArmTrainer {
    * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
-    if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
     const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : this.initialLoss();
     this.lossSum = 0;
     this.lossCount = 0;
 
     const santurkar = this.santurkar?.step === this.step ? this.santurkar : null;
-    const { logits, nonlinearityInputs } = this.network.forward(this.testX, 'inference');
-    const live = Math.min(LIVE_TEST_DIGITS, this.data.test.count);
-    const liveCorrect = this.countCorrect(logits, 0, live);
-    const fullTestAccuracy = this.fullTestDue ? this.scoreRest(live, liveCorrect) : NaN;
-    const { probeSize, hiddenUnits, trackedUnit, activation } = this.config;
-    const layers: LayerRecord[] = nonlinearityInputs.map((inputs, index) => {
-      // Only the probe digits' rows cross from the backend, into one array all layers reuse (describeInPlace reorders it).
-      const probeRows = inputs.slice([0, 0], [probeSize, hiddenUnits]);
-      const probe = readInto(probeRows, this.probe);
-      probeRows.dispose();
+    const { hiddenUnits, trackedUnit, activation } = this.config;
+    const measures = this.simdRecord?.measure(this.fullTestDue) ?? this.measureInTfjs();
+    const layers: LayerRecord[] = measures.taps.map((probe, index) => {
+      // describeInPlace reorders the probe rows: each layer's are read once.
       const layerNoise = this.lastNoise[index];
       if (layerNoise) applyNoise(probe, layerNoise, hiddenUnits);
       const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
@@ -322,11 +338,33 @@ export class ArmTrainer {
       if (santurkar) layer.ics = santurkar.ics[index];
       return layer;
     });
-    tf.dispose([logits, ...nonlinearityInputs]);
-    const record: ArmRecord = { step: this.step, loss, testAccuracy: liveCorrect / live, fullTestAccuracy, layers };
+    const record: ArmRecord = { step: this.step, loss, testAccuracy: measures.liveAccuracy, fullTestAccuracy: measures.fullTestAccuracy, layers };
     if (santurkar) record.landscape = santurkar.landscape;
-    if (this.gapX !== null) record.inferenceGap = this.inferenceGap(this.gapX);
+    if (measures.inferenceGap !== null) record.inferenceGap = measures.inferenceGap;
     return record;
+  }
+
+  /**
+   * The record's passes in tfjs: Algorithm 2, the inference forward over the live test digits
+   * (every test digit where due), the gap. Each layer's taps   * in an array of its own: only the probe digits' rows cross from the backend.
+   */
+  private measureInTfjs(): RecordMeasures {
+    if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
+    const testX = this.testX!;
+    const { logits, nonlinearityInputs } = this.network.forward(testX, 'inference');
+    const live = Math.min(LIVE_TEST_DIGITS, this.data.test.count);
+    const liveCorrect = this.countCorrect(logits, 0, live);
+    const fullTestAccuracy = this.fullTestDue ? this.scoreRest(live, liveCorrect) : NaN;
+    const { probeSize, hiddenUnits } = this.config;
+    const taps = nonlinearityInputs.map((inputs, index) => {
+      const probeRows = inputs.slice([0, 0], [probeSize, hiddenUnits]);
+      const probe = readInto(probeRows, this.probes[index]);
+      probeRows.dispose();
+      return probe;
+    });
+    tf.dispose([logits, ...nonlinearityInputs]);
+    const inferenceGap = this.gapX !== null ? this.inferenceGap(this.gapX) : null;
+    return { liveAccuracy: liveCorrect / live, fullTestAccuracy, taps, inferenceGap };
   }
 
   /**
@@ -392,7 +430,7 @@ export class ArmTrainer {
   dispose(): void {
     this.reference?.dispose();
     this.network.dispose();
-    tf.dispose([this.testX, ...this.populationBatches, ...(this.gapX ? [this.gapX] : [])]);
+    tf.dispose([...(this.testX ? [this.testX] : []), ...this.populationBatches, ...(this.gapX ? [this.gapX] : [])]);
   }
 }
 

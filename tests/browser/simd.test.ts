@@ -1,7 +1,7 @@
 /**
  * The WebAssembly SIMD step (grad=simd, src/training/simd) in the page: its workers compile the
  * kernels under the strict CSP a static host may send, and a link trains the same run there as in
- * Node, the training losses equal to the bit.
+ * Node, the training losses and the records equal to the bit.
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
@@ -35,7 +35,7 @@ async function nodeRun(query: string) {
 describe('grad=simd in the page', () => {
   const lab = useBrowserApp();
 
-  it('trains under a strict CSP with no notice and no error, the same losses to the bit as the same link in Node', async () => {
+  it('trains under a strict CSP with no notice and no error, the same losses and records to the bit as the same link in Node', async () => {
     const host = await startStaticHost({ base: '/lab/', headers: { 'Content-Security-Policy': CSP } });
     try {
       const { page, errors, close } = await openPage(lab.browser, host, `?${QUERY}`);
@@ -53,6 +53,8 @@ describe('grad=simd in the page', () => {
         // The mean training loss of each 10 steps: every step's loss comes out of the same kernels.
         expect(losses(fromPage)).toEqual(losses(fromNode));
         expect(losses(fromNode)[0]).toHaveLength(5);
+        // The records too, accuracies, distributions and the gap: they are measured in the same kernels.
+        expect(fromPage.arms.map((arm: { records: unknown }) => arm.records)).toEqual(fromNode.arms.map((arm: { records: unknown }) => arm.records));
         expect(errors).toEqual([]);
       } finally {
         await close();

@@ -199,6 +199,10 @@ export class BatchNorm implements Op {
     }));
   }
 
+  statisticsArrays(kind: InferenceStatistics): PopulationStatistics {
+    return kind === 'moving' ? { mean: this.movingMean, variance: this.movingVariance } : { mean: this.populationMean, variance: this.populationVariance };
+  }
+
   /** The statistics inference normalizes with, as the config chooses them. */
   populationStatistics(): PopulationStatistics {
     if (this.options.inferenceStatistics === 'moving') return { mean: this.movingMean.slice(), variance: this.movingVariance.slice() };

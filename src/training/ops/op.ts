@@ -107,6 +107,8 @@ export interface Op {
    */
   estimate?(x: tf.Tensor2D, params: readonly tf.Tensor[], groups: number, m: number): tf.Tensor2D;
   populationStatistics?(): PopulationStatistics;
+  /** The op's own arrays (not copies) of either statistics inference can use: passes outside tfjs (the SIMD record) read them and write Algorithm 2's estimate. */
+  statisticsArrays?(kind: InferenceStatistics): PopulationStatistics;
 }
 
 /** The signal's values as an array, read into `buffer` if they are only in a tensor. */

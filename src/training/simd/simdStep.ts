@@ -58,7 +58,17 @@ export function simdCoverage(spec: NetworkSpec): string | null {
 }
 
 /** byte / 255 as float32, as the data's mini-batches scale a pixel. */
-const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
+export const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
+
+/** Where one layer's parameters lie in the module's memory (bias, gamma, beta null where the layer has none). */
+export interface LayerParameters {
+  fanIn: number;
+  units: number;
+  weights: Block<Float32Array>;
+  bias: Block<Float32Array> | null;
+  gamma: Block<Float32Array> | null;
+  beta: Block<Float32Array> | null;
+}
 
 interface HiddenLayer {
   fanIn: number;
@@ -124,7 +134,9 @@ export class SimdStep {
 
   /**
    * Trains `parameters` (a Network's, in its parameters() order) of the network `spec` describes,
-   * on mini-batches of `batchSize` digits of `train` located by `ink`.
+   * on mini-batches of `batchSize` digits of `train` located by `ink`. `reserve`, where given,
+   * lays out more arrays in the module's memory (a record's), told where every layer's
+   * parameters lie (hidden layers, then the output layer).
    */
   constructor(
     private readonly spec: NetworkSpec,
@@ -132,6 +144,7 @@ export class SimdStep {
     batchSize: number,
     private readonly train: MnistData,
     private readonly ink: InkIndex,
+    reserve?: (arena: Arena, layers: LayerParameters[]) => void,
   ) {
     const reason = simdCoverage(spec);
     if (reason !== null) throw new Error(reason);
@@ -215,6 +228,8 @@ export class SimdStep {
     this.examples = arena.i32(entries);
     this.pixelValues = arena.f32(entries);
     this.pixelCounts = arena.i32(pixelsPerDigit);
+    const { weights, bias } = this.output;
+    reserve?.(arena, [...this.layers, { fanIn: sizes[last], units: sizes[last + 1], weights, bias, gamma: null, beta: null }]);
     arena.commit();
     parameters.forEach((p, k) => this.params[k].view.set(p.values));
     this.gradientViews = this.gradients.map((g) => g.view);
