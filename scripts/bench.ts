@@ -236,7 +236,18 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(
       options.out,
       `${JSON.stringify(
-        { environment, settings, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadavg(), runs: results, pairedRatio, pairedRatios, cores, gemm, phases },
+        {
+          environment,
+          settings,
+          finishedAt: new Date().toISOString(),
+          loadAverageAtEnd: loadavg(),
+          runs: results,
+          pairedRatio,
+          pairedRatios,
+          cores,
+          gemm,
+          phases,
+        },
         null,
         2,
       )}\n`,
