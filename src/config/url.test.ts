@@ -327,7 +327,13 @@ describe('versions', () => {
   it('migrates a v1 link: the bit string `bn` becomes bnB, and a missing eps means the v1 default 1e-3', () => {
     const { config, problems } = parse('v=1&bn=101&lr=0.2');
     expect(problems).toEqual([]);
-    expect(config).toEqual({ ...DEFAULT_CONFIG, learningRate: 0.2, epsilon: 1e-3, normalizationB: ['batchnorm', 'none', 'batchnorm'], gradients: 'handwritten' });
+    expect(config).toEqual({
+      ...DEFAULT_CONFIG,
+      learningRate: 0.2,
+      epsilon: 1e-3,
+      normalizationB: ['batchnorm', 'none', 'batchnorm'],
+      gradients: 'handwritten',
+    });
     expect(serialize(config)).toBe(`v=${URL_VERSION}&lr=0.2&eps=0.001&bnB=1,0,1&grad=handwritten`);
   });
 
