@@ -8,7 +8,7 @@ import type { ChartTable as Table } from './chartTables';
 import { chartExportChoices } from './chartExport';
 import { ExportMenu } from './ExportMenu';
 import { useLab, useLabState } from './labContext';
-import { registerChart, requestPaint } from './paintScheduler';
+import { atNextTick, cancelTick, registerChart, requestDataPaint, requestPaint } from './paintScheduler';
 
 export interface PaintArgs {
   ctx: CanvasRenderingContext2D;
@@ -23,7 +23,8 @@ export interface ChartCanvasProps {
   height: number;
   /**
    * The text alternative: what the chart shows in words (the latest values, or the values at the
-   * step cursor), rewritten at every paint.
+   * step cursor), rewritten at once when the user changes what the chart shows and at most every
+   * DESCRIPTION_MS as new data comes.
    */
   describe: (state: LabState) => string;
   /**
@@ -46,7 +47,8 @@ export interface ChartCanvasProps {
   vector?: boolean;
 }
 
-const UNSEEN_DESCRIPTION_MS = 1000;
+/** How often a text alternative follows new data: often enough to read along, rarely enough to cost little (a multiple of the paint clock's period). */
+const DESCRIPTION_MS = 1000;
 /**
  * In classroom mode (`present=1`) a chart is drawn at this zoom, as the browser zooms a page:
  * its text, lines and margins grow together, so axis labels read from the back of a room.
@@ -75,8 +77,14 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
   useEffect(() => {
     const canvas = canvasRef.current!;
     const ctx = canvas.getContext('2d')!;
-    // Written outside React, like the pixels, so that new data never re-renders the tree.
-    descriptionRef.current!.textContent = describeRef.current(store.getState());
+    const description = descriptionRef.current!;
+    // Written outside React, like the pixels, so that new data never re-renders the tree; only a
+    // changed text is written, since every write relayouts its text.
+    const writeDescription = () => {
+      const text = describeRef.current(store.getState());
+      if (description.textContent !== text) description.textContent = text;
+    };
+    writeDescription();
     let width = 0;
     let visible = true;
     let drawn: unknown[] | null = null;
@@ -103,6 +111,13 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
       if (visible) requestPaint();
     });
     visibility.observe(canvas);
+    // The text alternative follows new data at the clock's ticks DESCRIPTION_MS apart, in view or
+    // not (a screen reader reads it wherever the chart is), and what the user does at once.
+    const describeSoon = () => atNextTick(writeDescription, DESCRIPTION_MS);
+    const describeNow = () => {
+      cancelTick(writeDescription);
+      writeDescription();
+    };
     const unregister = registerChart({
       dirty: () => {
         if (width === 0 || !visible) return false;
@@ -110,7 +125,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         if (drawn === null || drawnTheme !== CHART_THEME || differs(inputsRef.current(state), drawn)) return 'user';
         return differs(dataOf(state), drawnData) ? 'data' : false;
       },
-      paint: () => {
+      paint: (dirt) => {
         const state = store.getState();
         drawn = inputsRef.current(state);
         drawnTheme = CHART_THEME;
@@ -118,30 +133,30 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
         layoutRef.current = paintRef.current({ ctx, width, height: chartHeight, state }) ?? null;
-        descriptionRef.current!.textContent = describeRef.current(state);
+        if (dirt === 'user') describeNow();
         canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
       },
     });
-    // A chart out of view skips its pixels but not its words: a screen reader reads the text
-    // alternative wherever the chart is, so it follows the data at most once a second.
-    let describeTimer: ReturnType<typeof setTimeout> | null = null;
-    const describeUnseen = () => {
-      if (visible || describeTimer !== null) return;
-      describeTimer = setTimeout(() => {
-        describeTimer = null;
-        descriptionRef.current!.textContent = describeRef.current(store.getState());
-      }, UNSEEN_DESCRIPTION_MS);
-    };
-    const unsubscribe = store.subscribe(() => {
-      requestPaint();
-      describeUnseen();
+    let seenData = dataOf(store.getState());
+    // Most store changes are an arm's step count, which no chart draws: those cost nothing here.
+    const unsubscribe = store.subscribe((state, previous) => {
+      if (state.view !== previous.view || state.config !== previous.config) {
+        requestPaint();
+        if (!visible) describeNow();
+      }
+      const data = dataOf(state);
+      if (differs(data, seenData)) {
+        seenData = data;
+        requestDataPaint();
+        describeSoon();
+      }
     });
     return () => {
       observer.disconnect();
       visibility.disconnect();
       unregister();
       unsubscribe();
-      if (describeTimer !== null) clearTimeout(describeTimer);
+      cancelTick(writeDescription);
     };
   }, [store, height, zoom]);
 

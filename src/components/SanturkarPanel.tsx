@@ -15,7 +15,7 @@ import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { stepsTable, type ArmColumn } from './chartTables';
-import { useLabState } from './labContext';
+import { useLabState, useLabStateSampled } from './labContext';
 import { sharedSteps, timeInputs } from './Panels';
 import { armLabel, describeMeasured, inputText, santurkarReadout } from './readout';
 import { icsOf, landscapeOf, measuredPoints, measurementSpacing, santurkarPrediction, type IcsPart, type LandscapePart } from './santurkar';
@@ -242,7 +242,7 @@ function MeasuresNote() {
 
 /** The cursor's step (or each arm's latest measurement) in words, beside the charts. */
 function SanturkarReadout() {
-  const text = useLabState(santurkarReadout);
+  const text = useLabStateSampled(santurkarReadout);
   return (
     <p className="readout" data-testid="santurkar-readout">
       {text}

@@ -6,7 +6,7 @@ import { SATURATION_AXIS, saturationReadout } from '../charts/saturation';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { stepsTable } from './chartTables';
-import { useLabState } from './labContext';
+import { useLabState, useLabStateSampled } from './labContext';
 import { armLabel, percentText, readStep } from './readout';
 
 /** Where each nonlinearity counts as saturated: the thresholds of isSaturated in src/training/statistics.ts. */
@@ -30,8 +30,8 @@ function arms(state: LabState, layer: number) {
 /** Both arms' share of saturated units of one hidden layer over training, with its values at the step cursor (or the latest) in words. */
 export function SaturationChart({ layer }: { layer: number }) {
   const activation = useLabState((s) => s.config.activation);
-  const readout = useLabState((s) => saturationReadout(arms(s, layer), s.view.cursorStep));
-  const shownStep = useLabState((s) => readStep(s) ?? 0);
+  const readout = useLabStateSampled((s) => saturationReadout(arms(s, layer), s.view.cursorStep));
+  const shownStep = useLabStateSampled((s) => readStep(s) ?? 0);
   const readoutId = `saturation-readout-${layer}`;
   return (
     <figure className="saturation">
