@@ -8,7 +8,7 @@ import type { ChartTable as Table } from './chartTables';
 import { chartExportChoices } from './chartExport';
 import { ExportMenu } from './ExportMenu';
 import { useLab, useLabState } from './labContext';
-import { atNextTick, cancelTick, registerChart, requestDataPaint, requestPaint } from './paintScheduler';
+import { atNextTick, cancelTick, registerChart, requestDataPaint, requestPaint, TEXT_TICK_MS } from './paintScheduler';
 
 export interface PaintArgs {
   ctx: CanvasRenderingContext2D;
@@ -24,7 +24,7 @@ export interface ChartCanvasProps {
   /**
    * The text alternative: what the chart shows in words (the latest values, or the values at the
    * step cursor), rewritten at once when the user changes what the chart shows and at most every
-   * DESCRIPTION_MS as new data comes.
+   * TEXT_TICK_MS as new data comes.
    */
   describe: (state: LabState) => string;
   /**
@@ -47,8 +47,6 @@ export interface ChartCanvasProps {
   vector?: boolean;
 }
 
-/** How often a text alternative follows new data: often enough to read along, rarely enough to cost little (a multiple of the paint clock's period). */
-const DESCRIPTION_MS = 1000;
 /**
  * In classroom mode (`present=1`) a chart is drawn at this zoom, as the browser zooms a page:
  * its text, lines and margins grow together, so axis labels read from the back of a room.
@@ -111,9 +109,9 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
       if (visible) requestPaint();
     });
     visibility.observe(canvas);
-    // The text alternative follows new data at the clock's ticks DESCRIPTION_MS apart, in view or
+    // The text alternative follows new data at the clock's ticks TEXT_TICK_MS apart, in view or
     // not (a screen reader reads it wherever the chart is), and what the user does at once.
-    const describeSoon = () => atNextTick(writeDescription, DESCRIPTION_MS);
+    const describeSoon = () => atNextTick(writeDescription, TEXT_TICK_MS);
     const describeNow = () => {
       cancelTick(writeDescription);
       writeDescription();
@@ -137,16 +135,17 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
       },
     });
-    let seenData = dataOf(store.getState());
-    // Most store changes are an arm's step count, which no chart draws: those cost nothing here.
+    // Most store changes are an arm's step count, which no chart draws: those cost two comparisons here.
+    let [seenA, seenB] = store.getState().series;
+    let [seenVersionA, seenVersionB] = [seenA.version, seenB.version];
     const unsubscribe = store.subscribe((state, previous) => {
       if (state.view !== previous.view || state.config !== previous.config) {
         requestPaint();
         if (!visible) describeNow();
       }
-      const data = dataOf(state);
-      if (differs(data, seenData)) {
-        seenData = data;
+      const [a, b] = state.series;
+      if (a !== seenA || b !== seenB || a.version !== seenVersionA || b.version !== seenVersionB) {
+        [seenA, seenB, seenVersionA, seenVersionB] = [a, b, a.version, b.version];
         requestDataPaint();
         describeSoon();
       }

@@ -7,6 +7,7 @@ import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { stepsTable } from './chartTables';
 import { useLabState, useLabStateSampled } from './labContext';
+import { TEXT_TICK_MS } from './paintScheduler';
 import { armLabel, percentText, readStep } from './readout';
 
 /** Where each nonlinearity counts as saturated: the thresholds of isSaturated in src/training/statistics.ts. */
@@ -30,8 +31,8 @@ function arms(state: LabState, layer: number) {
 /** Both arms' share of saturated units of one hidden layer over training, with its values at the step cursor (or the latest) in words. */
 export function SaturationChart({ layer }: { layer: number }) {
   const activation = useLabState((s) => s.config.activation);
-  const readout = useLabStateSampled((s) => saturationReadout(arms(s, layer), s.view.cursorStep));
-  const shownStep = useLabStateSampled((s) => readStep(s) ?? 0);
+  const readout = useLabStateSampled((s) => saturationReadout(arms(s, layer), s.view.cursorStep), TEXT_TICK_MS);
+  const shownStep = useLabStateSampled((s) => readStep(s) ?? 0, TEXT_TICK_MS);
   const readoutId = `saturation-readout-${layer}`;
   return (
     <figure className="saturation">

@@ -15,6 +15,12 @@
 const FRAME_BUDGET_MS = 8;
 export const DATA_REPAINT_MS = 250;
 /**
+ * The tick text that follows the data waits for (text alternatives, readouts beside the charts):
+ * often enough to read along, rarely enough that a page of it relayouts once a second, not at
+ * every tick. A multiple of DATA_REPAINT_MS, so it lands in a repaint's frame.
+ */
+export const TEXT_TICK_MS = 1000;
+/**
  * A tick's frame paints every chart with new data painted at least this long ago: the ticks come
  * DATA_REPAINT_MS apart, but a chart painted late in one (a frame over budget) still joins the next.
  */
