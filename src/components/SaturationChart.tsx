@@ -28,12 +28,21 @@ function arms(state: LabState, layer: number) {
   }));
 }
 
-/** Both arms' share of saturated units of one hidden layer over training, with its values at the step cursor (or the latest) in words. */
-export function SaturationChart({ layer }: { layer: number }) {
-  const activation = useLabState((s) => s.config.activation);
+/** The values at the step cursor (or the latest) in words: its own component, so following the data re-renders only this paragraph, not the chart. */
+function SaturationReadout({ layer }: { layer: number }) {
   const readout = useLabStateSampled((s) => saturationReadout(arms(s, layer), s.view.cursorStep), TEXT_TICK_MS);
   const shownStep = useLabStateSampled((s) => readStep(s) ?? 0, TEXT_TICK_MS);
   const readoutId = `saturation-readout-${layer}`;
+  return (
+    <p className="readout" id={readoutId} data-testid={readoutId} data-step={shownStep}>
+      {readout ?? 'No record yet.'}
+    </p>
+  );
+}
+
+/** Both arms' share of saturated units of one hidden layer over training, with its values at the step cursor (or the latest) in words. */
+export function SaturationChart({ layer }: { layer: number }) {
+  const activation = useLabState((s) => s.config.activation);
   return (
     <figure className="saturation">
       <figcaption className="caption">
@@ -59,9 +68,7 @@ export function SaturationChart({ layer }: { layer: number }) {
           })
         }
       />
-      <p className="readout" id={readoutId} data-testid={readoutId} data-step={shownStep}>
-        {readout ?? 'No record yet.'}
-      </p>
+      <SaturationReadout layer={layer} />
     </figure>
   );
 }
