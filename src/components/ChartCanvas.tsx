@@ -110,7 +110,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
     });
     visibility.observe(canvas);
     // The text alternative follows new data at the clock's ticks TEXT_TICK_MS apart, in view or
-    // not (a screen reader reads it wherever the chart is), and what the user does at once.
+    // not (a screen reader reads it wherever the chart is), and what the user does as it paints.
     const describeSoon = () => atNextTick(writeDescription, TEXT_TICK_MS);
     const describeNow = () => {
       cancelTick(writeDescription);
@@ -139,9 +139,11 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
     let [seenA, seenB] = store.getState().series;
     let [seenVersionA, seenVersionB] = [seenA.version, seenB.version];
     const unsubscribe = store.subscribe((state, previous) => {
+      // A chart in view rewrites its text as it paints; one out of view follows at the next text
+      // tick, so a pointer moving the cursor does not describe every chart of the page at each move.
       if (state.view !== previous.view || state.config !== previous.config) {
         requestPaint();
-        if (!visible) describeNow();
+        if (!visible) describeSoon();
       }
       const [a, b] = state.series;
       if (a !== seenA || b !== seenB || a.version !== seenVersionA || b.version !== seenVersionB) {
