@@ -8,7 +8,7 @@ import type { ChartTable as Table } from './chartTables';
 import { chartExportChoices } from './chartExport';
 import { ExportMenu } from './ExportMenu';
 import { useLab, useLabState } from './labContext';
-import { registerChart, requestPaint } from './paintScheduler';
+import { atNextTick, cancelTick, registerChart, requestDataPaint, requestPaint, TEXT_TICK_MS } from './paintScheduler';
 
 export interface PaintArgs {
   ctx: CanvasRenderingContext2D;
@@ -23,7 +23,8 @@ export interface ChartCanvasProps {
   height: number;
   /**
    * The text alternative: what the chart shows in words (the latest values, or the values at the
-   * step cursor), rewritten at every paint.
+   * step cursor), rewritten at once when the user changes what the chart shows and at most every
+   * TEXT_TICK_MS as new data comes.
    */
   describe: (state: LabState) => string;
   /**
@@ -46,7 +47,6 @@ export interface ChartCanvasProps {
   vector?: boolean;
 }
 
-const UNSEEN_DESCRIPTION_MS = 1000;
 /**
  * In classroom mode (`present=1`) a chart is drawn at this zoom, as the browser zooms a page:
  * its text, lines and margins grow together, so axis labels read from the back of a room.
@@ -75,8 +75,14 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
   useEffect(() => {
     const canvas = canvasRef.current!;
     const ctx = canvas.getContext('2d')!;
-    // Written outside React, like the pixels, so that new data never re-renders the tree.
-    descriptionRef.current!.textContent = describeRef.current(store.getState());
+    const description = descriptionRef.current!;
+    // Written outside React, like the pixels, so that new data never re-renders the tree; only a
+    // changed text is written, since every write relayouts its text.
+    const writeDescription = () => {
+      const text = describeRef.current(store.getState());
+      if (description.textContent !== text) description.textContent = text;
+    };
+    writeDescription();
     let width = 0;
     let visible = true;
     let drawn: unknown[] | null = null;
@@ -103,6 +109,13 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
       if (visible) requestPaint();
     });
     visibility.observe(canvas);
+    // The text alternative follows new data at the clock's ticks TEXT_TICK_MS apart, in view or
+    // not (a screen reader reads it wherever the chart is), and what the user does as it paints.
+    const describeSoon = () => atNextTick(writeDescription, TEXT_TICK_MS);
+    const describeNow = () => {
+      cancelTick(writeDescription);
+      writeDescription();
+    };
     const unregister = registerChart({
       dirty: () => {
         if (width === 0 || !visible) return false;
@@ -110,7 +123,7 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         if (drawn === null || drawnTheme !== CHART_THEME || differs(inputsRef.current(state), drawn)) return 'user';
         return differs(dataOf(state), drawnData) ? 'data' : false;
       },
-      paint: () => {
+      paint: (dirt) => {
         const state = store.getState();
         drawn = inputsRef.current(state);
         drawnTheme = CHART_THEME;
@@ -118,30 +131,33 @@ export function ChartCanvas({ label, height, inputs, paint, describe, table, ste
         const ratio = canvas.width / width;
         ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
         layoutRef.current = paintRef.current({ ctx, width, height: chartHeight, state }) ?? null;
-        descriptionRef.current!.textContent = describeRef.current(state);
+        if (dirt === 'user') describeNow();
         canvas.dataset.painted = String(Number(canvas.dataset.painted ?? 0) + 1);
       },
     });
-    // A chart out of view skips its pixels but not its words: a screen reader reads the text
-    // alternative wherever the chart is, so it follows the data at most once a second.
-    let describeTimer: ReturnType<typeof setTimeout> | null = null;
-    const describeUnseen = () => {
-      if (visible || describeTimer !== null) return;
-      describeTimer = setTimeout(() => {
-        describeTimer = null;
-        descriptionRef.current!.textContent = describeRef.current(store.getState());
-      }, UNSEEN_DESCRIPTION_MS);
-    };
-    const unsubscribe = store.subscribe(() => {
-      requestPaint();
-      describeUnseen();
+    // Most store changes are an arm's step count, which no chart draws: those cost two comparisons here.
+    let [seenA, seenB] = store.getState().series;
+    let [seenVersionA, seenVersionB] = [seenA.version, seenB.version];
+    const unsubscribe = store.subscribe((state, previous) => {
+      // A chart in view rewrites its text as it paints; one out of view follows at the next text
+      // tick, so a pointer moving the cursor does not describe every chart of the page at each move.
+      if (state.view !== previous.view || state.config !== previous.config) {
+        requestPaint();
+        if (!visible) describeSoon();
+      }
+      const [a, b] = state.series;
+      if (a !== seenA || b !== seenB || a.version !== seenVersionA || b.version !== seenVersionB) {
+        [seenA, seenB, seenVersionA, seenVersionB] = [a, b, a.version, b.version];
+        requestDataPaint();
+        describeSoon();
+      }
     });
     return () => {
       observer.disconnect();
       visibility.disconnect();
       unregister();
       unsubscribe();
-      if (describeTimer !== null) clearTimeout(describeTimer);
+      cancelTick(writeDescription);
     };
   }, [store, height, zoom]);
 

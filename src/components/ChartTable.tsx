@@ -1,13 +1,12 @@
 /**
  * "Show as table" under a chart: its data as an HTML table with a caption and header cells. Closed,
- * it costs nothing; open, it follows the run at most once a second, like the text alternative of a
- * chart out of view.
+ * it costs nothing; open, it follows the run at the text clock's ticks, once a second, like the charts'
+ * text alternatives.
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import type { LabState, LabStore } from '../state/store';
 import type { ChartTable as Table } from './chartTables';
-
-const REFRESH_MS = 1000;
+import { atNextTick, cancelTick, TEXT_TICK_MS } from './paintScheduler';
 
 export function ChartTable({ store, label, table }: { store: LabStore; label: string; table: (state: LabState) => Table }) {
   const id = useId();
@@ -18,18 +17,12 @@ export function ChartTable({ store, label, table }: { store: LabStore; label: st
   tableRef.current = table;
   useEffect(() => {
     if (!open) return;
-    setData(tableRef.current(store.getState()));
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const unsubscribe = store.subscribe(() => {
-      if (timer !== null) return;
-      timer = setTimeout(() => {
-        timer = null;
-        setData(tableRef.current(store.getState()));
-      }, REFRESH_MS);
-    });
+    const refresh = () => setData(tableRef.current(store.getState()));
+    refresh();
+    const unsubscribe = store.subscribe(() => atNextTick(refresh, TEXT_TICK_MS));
     return () => {
       unsubscribe();
-      if (timer !== null) clearTimeout(timer);
+      cancelTick(refresh);
     };
   }, [open, store]);
   const toggle = open ? 'Hide table' : 'Show as table';

@@ -17,7 +17,7 @@ import { figurePng } from './chartExport';
 import { percentilesTable, stepsTable } from './chartTables';
 import { ExportMenu } from './ExportMenu';
 import { exportFileName, latestStep, saveBlob } from './exportFiles';
-import { useLab, useLabState } from './labContext';
+import { useLab, useLabState, useLabStateSampled } from './labContext';
 import { describeLine, lineSeries, sharedSteps, timeInputs } from './Panels';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS } from '../training/measures';
 import {
@@ -208,8 +208,9 @@ function StepScrubber() {
   const { store } = useLab();
   const id = useId();
   const cursor = useLabState((s) => s.view.cursorStep);
-  const records = useLabState((s) => cursorSteps(s.series.map((a) => a.steps())).length);
-  const lastStep = useLabState((s) => readStep({ ...s, view: NO_CURSOR }));
+  // Each records message adds a stop: the scrubber follows at the clock's ticks.
+  const records = useLabStateSampled((s) => cursorSteps(s.series.map((a) => a.steps())).length);
+  const lastStep = useLabStateSampled((s) => readStep({ ...s, view: NO_CURSOR }));
   const steps = cursorSteps(store.getState().series.map((a) => a.steps()));
   const index = records === 0 ? 0 : cursor === null ? records - 1 : nearestIndex(steps, cursor);
   const shown = records === 0 ? null : steps[index];

@@ -15,7 +15,8 @@ import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { stepsTable, type ArmColumn } from './chartTables';
-import { useLabState } from './labContext';
+import { useLabState, useLabStateSampled } from './labContext';
+import { TEXT_TICK_MS } from './paintScheduler';
 import { sharedSteps, timeInputs } from './Panels';
 import { armLabel, describeMeasured, inputText, santurkarReadout } from './readout';
 import { icsOf, landscapeOf, measuredPoints, measurementSpacing, santurkarPrediction, type IcsPart, type LandscapePart } from './santurkar';
@@ -242,7 +243,7 @@ function MeasuresNote() {
 
 /** The cursor's step (or each arm's latest measurement) in words, beside the charts. */
 function SanturkarReadout() {
-  const text = useLabState(santurkarReadout);
+  const text = useLabStateSampled(santurkarReadout, TEXT_TICK_MS);
   return (
     <p className="readout" data-testid="santurkar-readout">
       {text}

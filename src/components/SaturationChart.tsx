@@ -6,7 +6,8 @@ import { SATURATION_AXIS, saturationReadout } from '../charts/saturation';
 import type { LabState } from '../state/store';
 import { ChartCanvas } from './ChartCanvas';
 import { stepsTable } from './chartTables';
-import { useLabState } from './labContext';
+import { useLabState, useLabStateSampled } from './labContext';
+import { TEXT_TICK_MS } from './paintScheduler';
 import { armLabel, percentText, readStep } from './readout';
 
 /** Where each nonlinearity counts as saturated: the thresholds of isSaturated in src/training/statistics.ts. */
@@ -27,12 +28,21 @@ function arms(state: LabState, layer: number) {
   }));
 }
 
+/** The values at the step cursor (or the latest) in words: its own component, so following the data re-renders only this paragraph, not the chart. */
+function SaturationReadout({ layer }: { layer: number }) {
+  const readout = useLabStateSampled((s) => saturationReadout(arms(s, layer), s.view.cursorStep), TEXT_TICK_MS);
+  const shownStep = useLabStateSampled((s) => readStep(s) ?? 0, TEXT_TICK_MS);
+  const readoutId = `saturation-readout-${layer}`;
+  return (
+    <p className="readout" id={readoutId} data-testid={readoutId} data-step={shownStep}>
+      {readout ?? 'No record yet.'}
+    </p>
+  );
+}
+
 /** Both arms' share of saturated units of one hidden layer over training, with its values at the step cursor (or the latest) in words. */
 export function SaturationChart({ layer }: { layer: number }) {
   const activation = useLabState((s) => s.config.activation);
-  const readout = useLabState((s) => saturationReadout(arms(s, layer), s.view.cursorStep));
-  const shownStep = useLabState((s) => readStep(s) ?? 0);
-  const readoutId = `saturation-readout-${layer}`;
   return (
     <figure className="saturation">
       <figcaption className="caption">
@@ -58,9 +68,7 @@ export function SaturationChart({ layer }: { layer: number }) {
           })
         }
       />
-      <p className="readout" id={readoutId} data-testid={readoutId} data-step={shownStep}>
-        {readout ?? 'No record yet.'}
-      </p>
+      <SaturationReadout layer={layer} />
     </figure>
   );
 }

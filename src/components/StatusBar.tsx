@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { notLearningReason } from '../state/learning';
 import { pairStep, type LabState } from '../state/store';
-import { useLab, useLabState } from './labContext';
+import { useLab, useLabState, useLabStateSampled } from './labContext';
+import { atNextTick, cancelTick } from './paintScheduler';
 
 /** Training time so far, pauses excluded. */
 function elapsedMs(state: LabState, now: number): number {
@@ -13,30 +14,37 @@ function formatDuration(ms: number): string {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }
 
-/** Steps per second over the current stretch of running, refreshed twice a second. */
-function useStepsPerSecond(): number | null {
+/**
+ * A value of the clock (rate, elapsed time), read at the shared clock's ticks while the run goes,
+ * so it changes in the frames the charts repaint in; a value that reads the same as before
+ * re-renders nothing.
+ */
+function useClockReading<T>(read: (state: LabState, now: number) => T): T {
   const { store } = useLab();
-  const [rate, setRate] = useState<number | null>(null);
+  const readRef = useRef(read);
+  readRef.current = read;
+  const [value, setValue] = useState(() => read(store.getState(), performance.now()));
   useEffect(() => {
-    const timer = setInterval(() => {
+    const tick = () => {
       const state = store.getState();
-      if (state.runningSince === null) return setRate(null);
-      const seconds = (performance.now() - state.runningSince) / 1000;
-      setRate(seconds > 0.5 ? (pairStep(state) - state.stepsAtRunningSince) / seconds : null);
-    }, 500);
-    return () => clearInterval(timer);
+      setValue(readRef.current(state, performance.now()));
+      if (state.runningSince !== null) atNextTick(tick);
+    };
+    tick();
+    const unsubscribe = store.subscribe((state, previous) => state.runningSince !== previous.runningSince && tick());
+    return () => {
+      unsubscribe();
+      cancelTick(tick);
+    };
   }, [store]);
-  return rate;
+  return value;
 }
 
-function useElapsed(): number {
-  const { store } = useLab();
-  const [elapsed, setElapsed] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => setElapsed(elapsedMs(store.getState(), performance.now())), 250);
-    return () => clearInterval(timer);
-  }, [store]);
-  return elapsed;
+/** Steps per second over the current stretch of running. */
+function stepsPerSecond(state: LabState, now: number): string {
+  if (state.runningSince === null) return '–';
+  const seconds = (now - state.runningSince) / 1000;
+  return seconds > 0.5 ? ((pairStep(state) - state.stepsAtRunningSince) / seconds).toFixed(0) : '–';
 }
 
 const STATUS_TEXT: Record<LabState['status'], string> = {
@@ -50,16 +58,18 @@ const STATUS_TEXT: Record<LabState['status'], string> = {
 
 export function StatusBar() {
   const status = useLabState((s) => s.status);
-  const step = useLabState(pairStep);
+  // Every progress message changes an arm's step: the bar reads it at the clock's ticks.
+  const step = useLabStateSampled(pairStep);
   const totalSteps = useLabState((s) => s.config.steps);
-  const arms = useLabState((s) => s.arms);
-  // Strings, so the bar re-renders only when a verdict changes, not at every record.
-  const notLearningA = useLabState((s) => notLearningReason(s.series[0]));
-  const notLearningB = useLabState((s) => notLearningReason(s.series[1]));
-  const rate = useStepsPerSecond();
-  const elapsed = useElapsed();
-  const backends = [...new Set(arms.map((a) => a.backend).filter(Boolean))].join(', ');
-  const fallback = arms.find((a) => a.fallbackReason)?.fallbackReason;
+  // Strings and numbers, so the bar re-renders only when one of them changes, not at every message.
+  const backends = useLabState((s) => [...new Set(s.arms.map((a) => a.backend).filter(Boolean))].join(', '));
+  const fallback = useLabState((s) => s.arms.find((a) => a.fallbackReason)?.fallbackReason);
+  const divergedA = useLabState((s) => s.arms[0].diverged);
+  const divergedB = useLabState((s) => s.arms[1].diverged);
+  const notLearningA = useLabStateSampled((s) => notLearningReason(s.series[0]));
+  const notLearningB = useLabStateSampled((s) => notLearningReason(s.series[1]));
+  const rate = useClockReading(stepsPerSecond);
+  const elapsed = useClockReading((state, now) => formatDuration(elapsedMs(state, now)));
   return (
     <section className="status-bar" aria-label="Run status">
       <span className={`status status-${status}`} role="status" aria-live="polite">
@@ -75,12 +85,12 @@ export function StatusBar() {
       <progress aria-label="Run progress" max={totalSteps} value={step} />
       <span>
         <output aria-label="Steps per second" data-testid="steps-per-second">
-          {rate === null ? '–' : rate.toFixed(0)}
+          {rate}
         </output>{' '}
         steps/s
       </span>
       <span>
-        Elapsed <output aria-label="Elapsed time">{formatDuration(elapsed)}</output>
+        Elapsed <output aria-label="Elapsed time">{elapsed}</output>
       </span>
       <span>
         Backend{' '}
@@ -89,10 +99,10 @@ export function StatusBar() {
         </output>
       </span>
       {fallback && <span className="warning">{fallback}</span>}
-      {arms.map((arm, i) =>
-        arm.diverged !== null ? (
+      {[divergedA, divergedB].map((diverged, i) =>
+        diverged !== null ? (
           <span key={i} className="badge diverged" data-testid={`diverged-${i === 0 ? 'A' : 'B'}`}>
-            Arm {i === 0 ? 'A' : 'B'} diverged at step {arm.diverged}
+            Arm {i === 0 ? 'A' : 'B'} diverged at step {diverged}
           </span>
         ) : null,
       )}

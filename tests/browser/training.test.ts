@@ -137,6 +137,43 @@ describe('training in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('while training, the status bar shows the step several times a second, and a text alternative follows the latest record within two seconds but not at every record', async () => {
+    // A record every 2 steps: many more than a text alternative is rewritten for.
+    const { page, errors } = await lab.open('?units=32&probe=200&every=2&autoplay=1');
+    await waitForStep(page, 20);
+    const seen = await page.evaluate(async () => {
+      const changes = { start: performance.now(), step: [] as number[], text: [] as number[] };
+      const watch = (testId: string, times: number[]) =>
+        new MutationObserver(() => times.push(performance.now())).observe(document.querySelector(`[data-testid="${testId}"]`)!, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      watch('step', changes.step);
+      watch('chart-accuracy-text', changes.text);
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const text = document.querySelector('[data-testid="chart-accuracy-text"]')!.textContent ?? '';
+      const latest = /at step ([\d,]+) \(latest\)/.exec(text)?.[1];
+      return {
+        ...changes,
+        textStep: Number(latest?.replace(/,/g, '')),
+        shownStep: Number(document.querySelector('[data-testid="step"]')!.textContent),
+        rate: Number(document.querySelector('[data-testid="steps-per-second"]')!.textContent),
+      };
+    });
+    const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]);
+    // Several times a second: at least 2 changes a second on average, none far apart on a loaded machine.
+    expect(seen.step.length).toBeGreaterThanOrEqual(12);
+    expect(Math.max(...gaps(seen.step))).toBeLessThan(1500);
+    // At most once a second (a late timer may shorten one gap), at least every two seconds.
+    expect(seen.text.length).toBeGreaterThanOrEqual(3);
+    expect(Math.min(...gaps(seen.text))).toBeGreaterThan(500);
+    expect(Math.max(...gaps([seen.start, ...seen.text]))).toBeLessThan(2500);
+    // The text's latest record is no older than about two seconds of training.
+    expect(seen.textStep).toBeGreaterThanOrEqual(seen.shownStep - 2.5 * seen.rate - 4);
+    expect(errors).toEqual([]);
+  });
+
   it('Pause holds the step counter, Step adds exactly one step, Reset returns to step 0', async () => {
     const { page, errors } = await lab.open(SMALL);
     await waitUntilPaused(page);
@@ -174,8 +211,14 @@ describe('training in Chromium', () => {
     await waitForStep(page, 1);
     expect(await settledStep(page)).toBe(1);
     const readout = page.getByTestId('saturation-readout-0');
-    await vi.waitFor(async () => expect(await readout.getAttribute('data-step')).toBe('1'), { timeout: ACTION_TIMEOUT_MS, interval: 50 });
-    expect(await readout.textContent()).toMatch(/^Units saturated: A: no BN [\d.]+% at step 1; B: BN on all [\d.]+% at step 1$/);
+    // The readout follows the data at the text clock's ticks: the arms' records may land in different ticks.
+    await vi.waitFor(
+      async () => {
+        expect(await readout.getAttribute('data-step')).toBe('1');
+        expect(await readout.textContent()).toMatch(/^Units saturated: A: no BN [\d.]+% at step 1; B: BN on all [\d.]+% at step 1$/);
+      },
+      { timeout: ACTION_TIMEOUT_MS, interval: 50 },
+    );
     await vi.waitFor(async () => expect(await page.getByTestId('chart-saturation-0-text').textContent()).toContain('at step 1;'), {
       timeout: ACTION_TIMEOUT_MS,
       interval: 50,
