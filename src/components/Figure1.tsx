@@ -11,7 +11,7 @@ import { cursorSteps, nearestIndex } from '../charts/hover';
 import { drawLineChart } from '../charts/lineChart';
 import { isBatchNormalized, NORMALIZATION_INFO, type Config } from '../config/schema';
 import { serialize } from '../config/url';
-import { holdCursor, NO_CURSOR, type LabState } from '../state/store';
+import { holdCursor, type LabState } from '../state/store';
 import { ChartCanvas, type PaintArgs } from './ChartCanvas';
 import { figurePng } from './chartExport';
 import { percentilesTable, stepsTable } from './chartTables';
@@ -210,7 +210,7 @@ function StepScrubber() {
   const cursor = useLabState((s) => s.view.cursorStep);
   // Each records message adds a stop: the scrubber follows at the clock's ticks.
   const records = useLabStateSampled((s) => cursorSteps(s.series.map((a) => a.steps())).length);
-  const lastStep = useLabStateSampled((s) => readStep({ ...s, view: NO_CURSOR }));
+  const lastStep = useLabStateSampled(latestStep);
   const steps = cursorSteps(store.getState().series.map((a) => a.steps()));
   const index = records === 0 ? 0 : cursor === null ? records - 1 : nearestIndex(steps, cursor);
   const shown = records === 0 ? null : steps[index];
@@ -235,7 +235,7 @@ function StepScrubber() {
         onKeyDown={(e) => e.key === 'Escape' && set(null)}
       />
       <output htmlFor={id} className="scrubber-step">
-        {shown === null ? '–' : cursor === null ? `latest, ${(lastStep ?? 0).toLocaleString('en')}` : shown.toLocaleString('en')}
+        {shown === null ? '–' : cursor === null ? `latest, ${lastStep.toLocaleString('en')}` : shown.toLocaleString('en')}
       </output>
       <button type="button" onClick={() => set(null)} disabled={cursor === null}>
         Latest

@@ -116,19 +116,9 @@ function TrainingPanel() {
   );
 }
 
-/**
- * The step at which "the distribution now" compares the arms: the latest step both have recorded
- * (the faster arm runs a little ahead), or the furthest any reached when the others diverged.
- */
-function comparedStep(state: LabState): number {
-  const last = (s: ArmSeries) => (s.length > 0 ? s.steps()[s.length - 1] : 0);
-  const live = state.series.filter((s) => s.divergedStep === null);
-  return live.length > 0 ? Math.min(...live.map(last)) : Math.max(...state.series.map(last));
-}
-
 /** The step the "now" histograms show: the cursor's, or the latest both arms recorded. */
 function histogramStep(state: LabState): number {
-  return state.view.cursorStep ?? comparedStep(state);
+  return readStep(state) ?? 0;
 }
 
 function histogramSeries(state: LabState, layer: number) {

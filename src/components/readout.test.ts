@@ -52,11 +52,19 @@ describe('the charts in words', () => {
     expect(armLabel(preset, 1)).toBe('B: BN on 3');
   });
 
-  it('reads the charts at the step cursor, or at the latest record when it is not set', () => {
+  it('reads the charts at the step cursor, or where it is not set at the latest step both arms recorded, so the words name both values', () => {
     const state = recorded();
     expect(readStep(initialState())).toBeNull();
+    expect(readStep(state)).toBe(100);
+    expect(accuracyText(state, readStep(state)!)).toBe('A: no BN 40.0%, B: BN on all 70.0%');
+    expect(stepPhrase(state, 100)).toBe('step 100 (latest)');
+    // An arm that diverged stops where it did: the words follow the one that trains on.
+    state.series[1].markDiverged(100);
     expect(readStep(state)).toBe(200);
-    expect(stepPhrase(state, 200)).toBe('step 200 (latest)');
+    // Before the slower arm's first record, the faster arm's latest.
+    const first = initialState();
+    first.series[0].push(record(0, 0.1, 0));
+    expect(readStep(first)).toBe(0);
     const atCursor = { ...state, view: holdCursor(state.view, 100) };
     expect(readStep(atCursor)).toBe(100);
     expect(stepPhrase(atCursor, 100)).toBe('step 100 (step cursor)');

@@ -6,7 +6,7 @@
 import { describeNormalization, type Config, type DistributionView } from '../config/schema';
 import { formatStepExact, type Column } from '../charts/axes';
 import { rangeText } from '../charts/rangeChart';
-import { cursorSteps, nearestIndex, valuesAtStep } from '../charts/hover';
+import { nearestIndex, valuesAtStep } from '../charts/hover';
 import type { ArmSeries } from '../state/series';
 import type { LabState } from '../state/store';
 import { HISTOGRAM, P15, P50, P85 } from '../training/records';
@@ -29,11 +29,22 @@ export function armLabel(state: Pick<LabState, 'config'>, arm: number): string {
   return `${ARM_NAMES[arm]}: ${describeNormalization(armNormalization(state.config, arm))}`;
 }
 
-/** The step the charts read their values at: the cursor's, or the latest record (null before any). */
+/**
+ * The latest step both arms have recorded (the faster arm runs a little ahead), or the furthest any
+ * reached when the others diverged: the latest step at which both arms' values can be read. Null
+ * before any record.
+ */
+export function comparedStep(state: Series): number | null {
+  const last = (s: ArmSeries) => s.steps()[s.length - 1];
+  const recorded = state.series.filter((s) => s.length > 0);
+  if (recorded.length === 0) return null;
+  const live = state.series.filter((s) => s.divergedStep === null);
+  return live.length > 0 && live.every((s) => s.length > 0) ? Math.min(...live.map(last)) : Math.max(...recorded.map(last));
+}
+
+/** The step the charts read their values at: the cursor's, or the latest both arms recorded (null before any record). */
 export function readStep(state: Series & Pick<LabState, 'view'>): number | null {
-  if (state.view.cursorStep !== null) return state.view.cursorStep;
-  const steps = cursorSteps(state.series.map((s) => s.steps()));
-  return steps.length > 0 ? steps[steps.length - 1] : null;
+  return state.view.cursorStep ?? comparedStep(state);
 }
 
 /** Where a step came from, for the reader: the cursor, or the latest record. */
