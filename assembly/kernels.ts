@@ -413,6 +413,39 @@ export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n:
 }
 
 /**
+ * The mini-batch's ink from the training digits' ink laid out once in memory: for the m digits
+ * at `digits` (int32), each one's entries into offsets [m + 1], pixels and values, and its label.
+ * A digit d's ink is the uint16 entries [digitOffsets[d], digitOffsets[d + 1]) of `ink`, each the
+ * step from the previous pixel (from pixel 0) in the high byte and the pixel's byte in the low
+ * one; a byte of 0 is only a step, for gaps wider than 255. `intensity` maps a byte to its float
+ * (256 floats), `digitLabels` is one int32 per digit. Returns the batch's entries.
+ */
+export function gatherBatch(
+  digits: usize, m: i32, digitOffsets: usize, ink: usize, intensity: usize, digitLabels: usize,
+  offsets: usize, pixels: usize, values: usize, labels: usize,
+): i32 {
+  let e = 0;
+  for (let i = 0; i < m; i++) {
+    const digit = <usize>load<i32>(digits + (<usize>i << 2)) << 2;
+    store<i32>(offsets + (<usize>i << 2), e);
+    store<i32>(labels + (<usize>i << 2), load<i32>(digitLabels + digit));
+    const to = ink + (<usize>load<u32>(digitOffsets + digit, 4) << 1);
+    let pixel = 0;
+    for (let at = ink + (<usize>load<u32>(digitOffsets + digit) << 1); at < to; at += 2) {
+      const entry = <i32>load<u16>(at);
+      pixel += entry >> 8;
+      const byte = entry & 255;
+      // Written whatever the byte; a step without ink leaves e where it is, to be overwritten.
+      store<i32>(pixels + (<usize>e << 2), pixel);
+      store<f32>(values + (<usize>e << 2), load<f32>(intensity + (<usize>byte << 2)));
+      e += <i32>(byte != 0);
+    }
+  }
+  store<i32>(offsets + (<usize>m << 2), e);
+  return e;
+}
+
+/**
  * The mini-batch's ink regrouped by pixel, for sparseWeightGradient: from each example's entries
  * (offsets [m + 1] into pixels and values), the pixels in use ascending into pixelList, and for
  * each the examples that have ink there (ascending) and their values, from pixelOffsets[g].

@@ -8,7 +8,7 @@ import { initialWeights, Network, type NetworkSpec } from '../network';
 import { drawNoise } from '../noise';
 import { ReferenceNetwork } from '../reference';
 import { BatchSequence } from '../trainer';
-import { SimdStep, simdCoverage } from './simdStep';
+import { packedInkCapacity, packInk, SimdStep, simdCoverage } from './simdStep';
 
 let train: MnistData;
 let ink: InkIndex;
@@ -145,6 +145,38 @@ describe('SimdStep', () => {
     const unknown = specOf(['batchnorm', 'whitening' as Normalization]);
     expect(simdCoverage(unknown)).toBe('the WebAssembly SIMD step does not cover whitening yet: training with the hand-written tfjs step instead');
     expect(() => new SimdStep(unknown, [], 60, train, ink)).toThrow(/does not cover whitening/);
+  });
+
+  it("packInk keeps every digit's ink: its entries decode to each digit's pixels, of real MNIST and of digits with ink at both corners and wide gaps", () => {
+    const pixelsPerDigit = 784;
+    // Ink at pixel 0 and 783 only, a blank digit, one ink pixel a row.
+    const edges = new Uint8Array(3 * pixelsPerDigit);
+    edges[0] = 1;
+    edges[783] = 255;
+    for (let row = 0; row < 28; row++) edges[2 * pixelsPerDigit + row * 28 + row] = row + 1;
+    const synthetic: MnistData = { count: 3, rows: 28, cols: 28, labels: Uint8Array.of(1, 2, 3), pixels: edges };
+    for (const split of [train, synthetic]) {
+      const splitInk = indexInk(split);
+      const offsets = new Uint32Array(split.count + 1);
+      const entries = new Uint16Array(packedInkCapacity(split, splitInk));
+      const written = packInk(split, splitInk, offsets, entries);
+      expect(offsets[split.count]).toBe(written);
+      const decoded = new Uint8Array(split.pixels.length);
+      let outside = 0;
+      for (let digit = 0; digit < split.count; digit++) {
+        let pixel = 0;
+        for (let e = offsets[digit]; e < offsets[digit + 1]; e++) {
+          pixel += entries[e] >> 8;
+          if (pixel >= pixelsPerDigit) outside++;
+          else if ((entries[e] & 255) !== 0) decoded[digit * pixelsPerDigit + pixel] = entries[e] & 255;
+        }
+      }
+      expect(outside).toBe(0);
+      // Counted, not compared by toEqual: that walks 47 million bytes one matcher step at a time.
+      let wrong = 0;
+      for (let i = 0; i < decoded.length; i++) if (decoded[i] !== split.pixels[i]) wrong++;
+      expect(wrong).toBe(0);
+    }
   });
 
   it('refuses a noisy BN step without its noise', () => {

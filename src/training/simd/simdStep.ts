@@ -1,8 +1,8 @@
 /**
  * The training step in WebAssembly SIMD: forward, backward and update of the network's layers run
  * in the kernels (kernels.ts) on arrays laid out once in the module's memory, which owns the
- * parameters, their gradients and the optimizer's velocities. JS only fills the mini-batch (each
- * example's ink, and the same regrouped by pixel) and calls one kernel after another.
+ * parameters, their gradients and the optimizer's velocities, and the training digits' ink. JS
+ * only hands it the mini-batch's digit indices and calls one kernel after another.
  *
  * The Network (network.ts) keeps its own copy of the parameters, which every record and the tfjs
  * passes read: each step writes the new values back into it, and hands the batch statistics to
@@ -104,6 +104,13 @@ export class SimdStep {
   private readonly gradients: Block<Float32Array>[];
   private readonly velocities: Block<Float32Array>[];
   private readonly labels: Block<Int32Array>;
+  /** The mini-batch's digit indices, which gatherBatch reads. */
+  private readonly digits: Block<Int32Array>;
+  /** Every training digit's ink (packInk), where it starts per digit, and its label. */
+  private readonly digitOffsets: Block<Int32Array>;
+  private readonly ink: Block<Int32Array>;
+  private readonly digitLabels: Block<Int32Array>;
+  private readonly intensity: Block<Float32Array>;
   /** The mini-batch's ink, per example: offsets [m + 1] into pixels and values. */
   private readonly offsets: Block<Int32Array>;
   private readonly pixels: Block<Int32Array>;
@@ -126,7 +133,7 @@ export class SimdStep {
     private readonly parameters: readonly Parameter[],
     batchSize: number,
     private readonly train: MnistData,
-    private readonly ink: InkIndex,
+    ink: InkIndex,
   ) {
     const reason = simdCoverage(spec);
     if (reason !== null) throw new Error(reason);
@@ -201,7 +208,14 @@ export class SimdStep {
     let mostInk = 0;
     for (let digit = 0; digit < train.count; digit++) mostInk = Math.max(mostInk, ink.offsets[digit + 1] - ink.offsets[digit]);
     const entries = Math.max(1, m * mostInk);
+    const capacity = packedInkCapacity(train, ink);
     this.labels = arena.i32(m);
+    this.digits = arena.i32(m);
+    this.digitOffsets = arena.i32(train.count + 1);
+    // Two uint16 entries to an int32.
+    this.ink = arena.i32(Math.ceil(capacity / 2));
+    this.digitLabels = arena.i32(train.count);
+    this.intensity = arena.f32(256);
     this.offsets = arena.i32(m + 1);
     this.pixels = arena.i32(entries);
     this.values = arena.f32(entries);
@@ -211,6 +225,9 @@ export class SimdStep {
     this.pixelValues = arena.f32(entries);
     this.pixelCounts = arena.i32(pixelsPerDigit);
     arena.commit();
+    packInk(train, ink, this.digitOffsets.view, new Uint16Array(this.kernels.memory.buffer, this.ink.ptr, capacity));
+    this.digitLabels.view.set(train.labels);
+    this.intensity.view.set(PIXEL_INTENSITY);
     parameters.forEach((p, k) => this.params[k].view.set(p.values));
   }
 
@@ -407,30 +424,30 @@ export class SimdStep {
     return dx;
   }
 
-  /** Each example's ink and label, then (in the kernels) the same ink regrouped by pixel. */
+  /** Each example's ink and label, then the same ink regrouped by pixel, all in the kernels. */
   private fillBatch(order: ArrayLike<number>, start: number): void {
-    const { m, train, ink } = this;
+    const { m, train } = this;
     if (start < 0 || start + m > order.length) throw new RangeError(`SimdStep: examples ${start}..${start + m - 1} lie outside the ${order.length} indices`);
-    const pixelsPerDigit = train.rows * train.cols;
-    const offsets = this.offsets.view;
-    const pixels = this.pixels.view;
-    const values = this.values.view;
-    const labels = this.labels.view;
-    let e = 0;
+    const digits = this.digits.view;
     for (let i = 0; i < m; i++) {
       const digit = order[start + i];
-      if (!(digit >= 0 && digit < train.count))
+      if (!(Number.isInteger(digit) && digit >= 0 && digit < train.count))
         throw new RangeError(`SimdStep: index ${digit} at position ${start + i} is not a training digit (${train.count})`);
-      offsets[i] = e;
-      labels[i] = train.labels[digit];
-      const base = digit * pixelsPerDigit;
-      for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
-        const pixel = ink.pixels[at];
-        pixels[e] = pixel;
-        values[e++] = PIXEL_INTENSITY[train.pixels[base + pixel]];
-      }
+      digits[i] = digit;
     }
-    offsets[m] = e;
+    this.kernels.gatherBatch(
+      this.digits.ptr,
+      m,
+      this.digitOffsets.ptr,
+      this.ink.ptr,
+      this.intensity.ptr,
+      this.digitLabels.ptr,
+      this.offsets.ptr,
+      this.pixels.ptr,
+      this.values.ptr,
+      this.labels.ptr,
+    );
+    const pixelsPerDigit = train.rows * train.cols;
     this.pixelsInUse = this.kernels.regroupByPixel(
       this.offsets.ptr,
       this.pixels.ptr,
@@ -444,4 +461,38 @@ export class SimdStep {
       this.pixelValues.ptr,
     );
   }
+}
+
+/** The widest step from one ink pixel to the next that one entry of packInk holds. */
+const WIDEST_STEP = 255;
+
+/** The most entries packInk can write: each ink pixel, and the steps over the widest gaps a digit can have. */
+export function packedInkCapacity(train: MnistData, ink: InkIndex): number {
+  return ink.pixels.length + train.count * Math.floor((train.rows * train.cols - 1) / WIDEST_STEP);
+}
+
+/**
+ * Every training digit's ink as gatherBatch reads it, written into `entries` (packedInkCapacity
+ * long): per entry (uint16) the step from the previous ink pixel of the digit (from pixel 0) in
+ * the high byte and the pixel's byte in the low one, two bytes an ink pixel where the index and
+ * the pixels take three; a wider gap takes extra entries of byte 0 (no ink) that only step.
+ * offsets[d] (count + 1) is where digit d's entries start. Returns how many entries it wrote.
+ */
+export function packInk(train: MnistData, ink: InkIndex, offsets: Uint32Array | Int32Array, entries: Uint16Array): number {
+  const pixelsPerDigit = train.rows * train.cols;
+  let e = 0;
+  for (let digit = 0; digit < train.count; digit++) {
+    offsets[digit] = e;
+    const base = digit * pixelsPerDigit;
+    let previous = 0;
+    for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
+      const pixel = ink.pixels[at];
+      let step = pixel - previous;
+      for (; step > WIDEST_STEP; step -= WIDEST_STEP) entries[e++] = WIDEST_STEP << 8;
+      entries[e++] = (step << 8) | train.pixels[base + pixel];
+      previous = pixel;
+    }
+  }
+  offsets[train.count] = e;
+  return e;
 }
