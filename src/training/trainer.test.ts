@@ -98,8 +98,8 @@ describe('Experiment', () => {
     expect(Math.abs(plainBn[1][19] - handwritten[1][19])).toBeGreaterThan(1e-3);
   });
 
-  it("takes Santurkar et al.'s measures without changing the run: the same losses, accuracies and distributions with them on and off (momentum, noisy BN, both gradient paths)", () => {
-    for (const gradients of ['handwritten', 'autodiff'] as const) {
+  it("takes Santurkar et al.'s measures without changing the run: the same losses, accuracies and distributions with them on and off (momentum, noisy BN, every gradient path)", () => {
+    for (const gradients of ['handwritten', 'autodiff', 'simd'] as const) {
       const config: Config = { ...small, gradients, momentum: 0.9, steps: 30, normalizationA: ['none', 'noisy'], normalizationB: ['batchnorm', 'noisy'] };
       const run = (santurkarInterval: number) => {
         const experiment = new Experiment({ ...config, santurkarInterval }, data);
@@ -139,6 +139,30 @@ describe('Experiment', () => {
     const first = run();
     expect(run().records).toBe(first.records);
     expect(first.notices).toEqual([null, null]);
+  });
+
+  it("records what the SIMD module trained: a SIMD arm's records (accuracy, every layer's distribution) are the hand-written arm's to float32 rounding", () => {
+    const config: Config = { ...small, momentum: 0.9, steps: 30 };
+    const recordsOf = (gradients: Config['gradients']) => {
+      const experiment = new Experiment({ ...config, gradients }, data);
+      const records = Array.from({ length: config.steps }, () => experiment.advance()).flatMap((pair) => (pair[0] === null ? [] : [pair]));
+      experiment.dispose();
+      return records;
+    };
+    const handwritten = recordsOf('handwritten');
+    const simd = recordsOf('simd');
+    expect(simd.length).toBe(3);
+    simd.forEach((pair, k) =>
+      pair.forEach((record, arm) => {
+        const expected = handwritten[k][arm]!;
+        expect(Math.abs(record!.testAccuracy - expected.testAccuracy), `arm ${arm}, record ${k}`).toBeLessThanOrEqual(2 / LIVE_TEST_DIGITS);
+        record!.layers.forEach((layer, l) =>
+          layer.pooled.percentiles.forEach((p, i) => expect(p, `arm ${arm}, record ${k}, layer ${l}`).toBeCloseTo(expected.layers[l].pooled.percentiles[i], 3)),
+        );
+      }),
+    );
+    // The records moved with training: the last is not the network the module started from.
+    expect(simd[2][0]!.layers[0].pooled.percentiles).not.toEqual(simd[0][0]!.layers[0].pooled.percentiles);
   });
 
   it("measures Santurkar et al.'s ICS of a SIMD arm with the module's own velocities, as the hand-written arm measures it with its optimizer's", () => {

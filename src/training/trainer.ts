@@ -224,7 +224,7 @@ export class ArmTrainer {
       loss = this.reference.trainStep(x, y, learningRate, this.config.momentum, noise);
       tf.dispose([x, y]);
     } else if (this.simd) {
-      // The measures ask the network's own gradient at chosen parameters; the module keeps the network's arrays current.
+      // The measures ask the network's own gradient at chosen parameters, from the module's (written back first).
       if (measured) {
         const x = fillCompactBatch(this.data.train, this.data.trainInk, order, start, m, this.compact, this.yOneHot);
         const y = tf.tensor2d(this.yOneHot, [m, CLASSES]);
@@ -279,6 +279,7 @@ export class ArmTrainer {
    * network, and its buffers are copied before the next call reuses them.
    */
   private measureSanturkar(x: TrainingInput, y: tf.Tensor2D, noise: readonly (LayerNoise | null)[], learningRate: number): void {
+    this.simd?.writeBack();
     const params = this.network.parameterValues();
     const gradientAt: GradientAt = (at) => this.network.lossAndGradients(at, x, y, { noise });
     const gradient = copyAll(gradientAt(params).gradients);
@@ -303,6 +304,7 @@ export class ArmTrainer {
    * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
+    this.simd?.writeBack();
     if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
     const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : this.initialLoss();
     this.lossSum = 0;

@@ -112,6 +112,7 @@ describe('SimdStep', () => {
         const { order, start } = batches.next();
         losses.push(simd.trainStep(order, start, 0.1, s < 150 ? 0 : 0.9, drawNoise(spec.normalization, 100, 1, 7, s, 60)));
       }
+      simd.writeBack();
       return { losses, params: network.parameters().map((p) => Array.from(p.values)) };
     };
     const [first, second] = [run(), run()];
@@ -119,13 +120,15 @@ describe('SimdStep', () => {
     expect(second.params).toEqual(first.params);
   });
 
-  it("writes each step's parameters into the network's arrays and hands it BN's batch statistics, so the network measures what the step trained", () => {
+  it("leaves the network's arrays alone while it trains, writes its parameters into them on writeBack, and hands the network BN's batch statistics, so the network measures what the steps trained", () => {
     const spec = specOf(['batchnorm', 'none'], 20);
     const network = new Network(spec, initialWeights(spec, 0.1, 3), `simd-sync-${instance++}`);
     const before = network.parameters().map((p) => p.values.slice());
     const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
     const { order, start } = new BatchSequence(3, train.count, 60).next();
     simd.trainStep(order, start, 0.1, 0);
+    network.parameters().forEach((p, k) => expect(p.values).toEqual(before[k]));
+    simd.writeBack();
     network.parameters().forEach((p, k) => expect(p.values).not.toEqual(before[k]));
     const [statistics] = simd.batchStatistics();
     // The batch's mean and biased variance of layer 1's Wx, from the digits themselves.

@@ -5,8 +5,9 @@
  * only hands it the mini-batch's digit indices and calls one kernel after another.
  *
  * The Network (network.ts) keeps its own copy of the parameters, which every record and the tfjs
- * passes read: each step writes the new values back into it, and hands the batch statistics to
- * its running-statistics update, so the network measures exactly what this step trained.
+ * passes read: writeBack copies the module's into it whenever those are about to read it (not
+ * every step: a copy of every parameter is a share of a step), and the batch statistics go to its
+ * running-statistics update, so the network measures exactly what the steps trained.
  *
  * It covers every normalization of the schema (COVERED); simdCoverage names any it does not, and
  * the trainer then uses the tfjs path and says so.
@@ -233,7 +234,7 @@ export class SimdStep {
 
   /**
    * One step of SGD with classical momentum (0: plain SGD) on the mini-batch
-   * order[start .. start + batchSize - 1]; writes the new parameters into the network's arrays.
+   * order[start .. start + batchSize - 1], on the module's parameters (writeBack copies them out).
    * `noise` is this step's noise per hidden layer (drawNoise), required for noisy BN layers.
    * Returns the batch's mean cross-entropy before the update (NaN or Infinity once it diverges).
    */
@@ -297,8 +298,12 @@ export class SimdStep {
       const total = (this.gradients[0].ptr - first.ptr) / 4;
       k.momentumUpdate(first.ptr, this.gradients[0].ptr, this.velocities[0].ptr, total, Math.fround(momentum), Math.fround(learningRate));
     }
-    this.parameters.forEach((p, i) => p.values.set(this.params[i].view));
     return loss;
+  }
+
+  /** Copies the parameters as this module trained them into the network's arrays: before anything reads the network (a record, Santurkar et al.'s measures). */
+  writeBack(): void {
+    this.parameters.forEach((p, i) => p.values.set(this.params[i].view));
   }
 
   /** The optimizer's state as this module holds it, in a MomentumSgd of copies: what a step would do next, asked without taking it. */
