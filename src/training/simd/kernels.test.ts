@@ -229,9 +229,17 @@ describe('WebAssembly SIMD kernels', () => {
   it("gatherBatch: the batch's digits' ink and labels from the packed ink, through steps over gaps wider than 255, a blank digit, a digit twice", () => {
     // Each digit's ink as [pixel, byte]; its packed entries are (step from the last pixel) << 8 | byte.
     const inkOf = [
-      [[0, 7], [1, 255], [300, 128], [783, 1]],
+      [
+        [0, 7],
+        [1, 255],
+        [300, 128],
+        [783, 1],
+      ],
       [],
-      [[5, 30], [6, 31]],
+      [
+        [5, 30],
+        [6, 31],
+      ],
       [[600, 200]],
     ];
     const packed = [
