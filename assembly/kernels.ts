@@ -49,14 +49,20 @@ const IDENTITY = 3;
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
+/** 1.5 * 2^23: a float of integral value n below 2^22 in magnitude, plus this, holds n + 0x400000 in its low mantissa bits. */
+const INTEGER_BITS: f32 = 12582912;
+
 /**
  * e^x, four at a time: x = n ln 2 + r with |r| <= ln 2 / 2 (Cody-Waite, ln 2 in two parts), e^r
  * by Cephes' degree-6 polynomial (within 2 ulp), 2^n built in the exponent bits. x is clamped to
- * where the result is a normal float; NaN stays NaN (min and max propagate it).
+ * where the result is a normal float; NaN stays NaN (pmax and pmin return their first operand
+ * when a comparison fails). pmin/pmax, and n's bits read from n + 1.5 * 2^23, rather than
+ * min/max and trunc_sat: the same values for every x, in one instruction each where the
+ * NaN-propagating forms take several.
  */
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
@@ -67,7 +73,8 @@ const IDENTITY = 3;
   p = madd(f32x4.splat(1.6666665459e-1), p, r);
   p = madd(f32x4.splat(5.0000001201e-1), p, r);
   const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const integer = i32x4.sub(f32x4.add(n, f32x4.splat(INTEGER_BITS)), f32x4.splat(INTEGER_BITS));
+  const scale = i32x4.shl(i32x4.add(integer, i32x4.splat(127)), 23);
   return f32x4.mul(er, scale);
 }
 
