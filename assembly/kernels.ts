@@ -49,14 +49,20 @@ const IDENTITY = 3;
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
+/** 1.5 * 2^23: a float of integral value n below 2^22 in magnitude, plus this, holds n + 0x400000 in its low mantissa bits. */
+const INTEGER_BITS: f32 = 12582912;
+
 /**
  * e^x, four at a time: x = n ln 2 + r with |r| <= ln 2 / 2 (Cody-Waite, ln 2 in two parts), e^r
  * by Cephes' degree-6 polynomial (within 2 ulp), 2^n built in the exponent bits. x is clamped to
- * where the result is a normal float; NaN stays NaN (min and max propagate it).
+ * where the result is a normal float; NaN stays NaN (pmax and pmin return their first operand
+ * when a comparison fails). pmin/pmax, and n's bits read from n + 1.5 * 2^23, rather than
+ * min/max and trunc_sat: the same values for every x, in one instruction each where the
+ * NaN-propagating forms take several.
  */
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
@@ -67,7 +73,8 @@ const IDENTITY = 3;
   p = madd(f32x4.splat(1.6666665459e-1), p, r);
   p = madd(f32x4.splat(5.0000001201e-1), p, r);
   const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const integer = i32x4.sub(f32x4.add(n, f32x4.splat(INTEGER_BITS)), f32x4.splat(INTEGER_BITS));
+  const scale = i32x4.shl(i32x4.add(integer, i32x4.splat(127)), 23);
   return f32x4.mul(er, scale);
 }
 
@@ -410,6 +417,39 @@ export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n:
       if (two) store<f32>(out1 + (<usize>kk << 2), horizontalSum(c));
     }
   }
+}
+
+/**
+ * The mini-batch's ink from the training digits' ink laid out once in memory: for the m digits
+ * at `digits` (int32), each one's entries into offsets [m + 1], pixels and values, and its label.
+ * A digit d's ink is the uint16 entries [digitOffsets[d], digitOffsets[d + 1]) of `ink`, each the
+ * step from the previous pixel (from pixel 0) in the high byte and the pixel's byte in the low
+ * one; a byte of 0 is only a step, for gaps wider than 255. `intensity` maps a byte to its float
+ * (256 floats), `digitLabels` is one int32 per digit. Returns the batch's entries.
+ */
+export function gatherBatch(
+  digits: usize, m: i32, digitOffsets: usize, ink: usize, intensity: usize, digitLabels: usize,
+  offsets: usize, pixels: usize, values: usize, labels: usize,
+): i32 {
+  let e = 0;
+  for (let i = 0; i < m; i++) {
+    const digit = <usize>load<i32>(digits + (<usize>i << 2)) << 2;
+    store<i32>(offsets + (<usize>i << 2), e);
+    store<i32>(labels + (<usize>i << 2), load<i32>(digitLabels + digit));
+    const to = ink + (<usize>load<u32>(digitOffsets + digit, 4) << 1);
+    let pixel = 0;
+    for (let at = ink + (<usize>load<u32>(digitOffsets + digit) << 1); at < to; at += 2) {
+      const entry = <i32>load<u16>(at);
+      pixel += entry >> 8;
+      const byte = entry & 255;
+      // Written whatever the byte; a step without ink leaves e where it is, to be overwritten.
+      store<i32>(pixels + (<usize>e << 2), pixel);
+      store<f32>(values + (<usize>e << 2), load<f32>(intensity + (<usize>byte << 2)));
+      e += <i32>(byte != 0);
+    }
+  }
+  store<i32>(offsets + (<usize>m << 2), e);
+  return e;
 }
 
 /**

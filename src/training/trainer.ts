@@ -298,6 +298,8 @@ export class ArmTrainer {
    * changes nothing of the arm, and its buffers are copied before the next call reuses them.
    */
   private measureSanturkar(gradientAt: GradientAt, learningRate: number): void {
+    // The measures read the parameters from the network's arrays.
+    this.simd?.writeBack();
     const params = this.network.parameterValues();
     const gradient = copyAll(gradientAt(params).gradients);
     const updated = copyAll(params);
@@ -321,6 +323,8 @@ export class ArmTrainer {
    * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
+    // Anything that reads the network from here on sees what the module trained.
+    this.simd?.writeBack();
     const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : this.initialLoss();
     this.lossSum = 0;
     this.lossCount = 0;

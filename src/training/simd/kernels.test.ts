@@ -226,6 +226,71 @@ describe('WebAssembly SIMD kernels', () => {
     });
   }
 
+  it("gatherBatch: the batch's digits' ink and labels from the packed ink, through steps over gaps wider than 255, a blank digit, a digit twice", () => {
+    // Each digit's ink as [pixel, byte]; its packed entries are (step from the last pixel) << 8 | byte.
+    const inkOf = [
+      [
+        [0, 7],
+        [1, 255],
+        [300, 128],
+        [783, 1],
+      ],
+      [],
+      [
+        [5, 30],
+        [6, 31],
+      ],
+      [[600, 200]],
+    ];
+    const packed = [
+      // 300 - 1 = 255 + 44, 783 - 300 = 255 + 228.
+      [(0 << 8) | 7, (1 << 8) | 255, 255 << 8, (44 << 8) | 128, 255 << 8, (228 << 8) | 1],
+      [],
+      [(5 << 8) | 30, (1 << 8) | 31],
+      [255 << 8, 255 << 8, (90 << 8) | 200],
+    ];
+    const digitOffsets = new Int32Array(packed.length + 1);
+    packed.forEach((entries, d) => {
+      digitOffsets[d + 1] = digitOffsets[d] + entries.length;
+    });
+    const flat = packed.flat();
+    const digitLabels = Int32Array.of(4, 9, 0, 2);
+    const digits = Int32Array.of(3, 0, 1, 2, 0);
+    const intensity = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
+    const entries = digits.reduce((sum, d) => sum + inkOf[d].length, 0);
+    const mem = arenaWith({
+      digits,
+      digitOffsets,
+      ink: new Int32Array(Math.ceil(flat.length / 2)),
+      intensity,
+      digitLabels,
+      offsets: new Int32Array(digits.length + 1),
+      pixels: new Int32Array(entries),
+      values: entries,
+      labels: new Int32Array(digits.length),
+    });
+    new Uint16Array(mem.arena.kernels.memory.buffer, mem.ink.ptr, flat.length).set(flat);
+    const k = mem.arena.kernels;
+    const got = k.gatherBatch(
+      mem.digits.ptr,
+      digits.length,
+      mem.digitOffsets.ptr,
+      mem.ink.ptr,
+      mem.intensity.ptr,
+      mem.digitLabels.ptr,
+      mem.offsets.ptr,
+      mem.pixels.ptr,
+      mem.values.ptr,
+      mem.labels.ptr,
+    );
+    const expected = Array.from(digits, (d) => inkOf[d]);
+    expect(got).toBe(entries);
+    expect(Array.from(mem.offsets.view)).toEqual([0, 1, 5, 5, 7, 11]);
+    expect(Array.from(mem.pixels.view)).toEqual(expected.flat().map(([pixel]) => pixel));
+    expect(Array.from(mem.values.view)).toEqual(expected.flat().map(([, byte]) => intensity[byte]));
+    expect(Array.from(mem.labels.view)).toEqual([2, 4, 9, 0, 4]);
+  });
+
   it('activationForward: sigmoid, tanh and ReLU as tfjs computes them, from -100 to 100, and NaN stays NaN', () => {
     const u = Float32Array.from({ length: 1003 }, (_, i) => (i - 501) / 5);
     u[7] = Number.NaN;

@@ -20,6 +20,18 @@ export interface Kernels {
   denseForward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, k: number, n: number, activation: number): void;
   sparseForward(offsets: Ptr, pixels: Ptr, values: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, n: number, activation: number): void;
   sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, examples: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
+  gatherBatch(
+    digits: Ptr,
+    m: number,
+    digitOffsets: Ptr,
+    ink: Ptr,
+    intensity: Ptr,
+    digitLabels: Ptr,
+    offsets: Ptr,
+    pixels: Ptr,
+    values: Ptr,
+    labels: Ptr,
+  ): number;
   regroupByPixel(
     offsets: Ptr,
     pixels: Ptr,

@@ -86,6 +86,8 @@ function trained(c: Case) {
     step.trainStep(order, start, c.activation === 'relu' ? 0.05 : 0.5, 0, noiseAt(s));
     network.updateRunningStatistics({ batchStatistics: step.batchStatistics(), m });
   }
+  // The tfjs passes it is compared with read the network's arrays, which the step writes back only when asked.
+  step.writeBack();
   return { network, record: record! as SimdRecord, data, lastNoise: noiseAt(steps - 1) };
 }
 

@@ -10,7 +10,7 @@ import { ReferenceNetwork } from '../reference';
 import { createRng } from '../rng';
 import { copyAll } from '../santurkar';
 import { BatchSequence } from '../trainer';
-import { SimdStep, simdCoverage } from './simdStep';
+import { packedInkCapacity, packInk, SimdStep, simdCoverage } from './simdStep';
 
 let train: MnistData;
 let ink: InkIndex;
@@ -122,6 +122,7 @@ describe('SimdStep', () => {
         const { order, start } = batches.next();
         losses.push(simd.trainStep(order, start, 0.1, s < 150 ? 0 : 0.9, drawNoise(spec.normalization, 100, 1, 7, s, 60)));
       }
+      simd.writeBack();
       return { losses, params: network.parameters().map((p) => Array.from(p.values)) };
     };
     const [first, second] = [run(), run()];
@@ -129,13 +130,15 @@ describe('SimdStep', () => {
     expect(second.params).toEqual(first.params);
   });
 
-  it("writes each step's parameters into the network's arrays and hands it BN's batch statistics, so the network measures what the step trained", () => {
+  it("leaves the network's arrays alone while it trains, writes its parameters into them on writeBack, and hands the network BN's batch statistics, so the network measures what the steps trained", () => {
     const spec = specOf(['batchnorm', 'none'], 20);
     const network = new Network(spec, initialWeights(spec, 0.1, 3), `simd-sync-${instance++}`);
     const before = network.parameters().map((p) => p.values.slice());
     const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
     const { order, start } = new BatchSequence(3, train.count, 60).next();
     simd.trainStep(order, start, 0.1, 0);
+    network.parameters().forEach((p, k) => expect(p.values).toEqual(before[k]));
+    simd.writeBack();
     network.parameters().forEach((p, k) => expect(p.values).not.toEqual(before[k]));
     const [statistics] = simd.batchStatistics();
     // The batch's mean and biased variance of layer 1's Wx, from the digits themselves.
@@ -155,6 +158,38 @@ describe('SimdStep', () => {
     const unknown = specOf(['batchnorm', 'whitening' as Normalization]);
     expect(simdCoverage(unknown)).toBe('the WebAssembly SIMD step does not cover whitening yet: training with the hand-written tfjs step instead');
     expect(() => new SimdStep(unknown, [], 60, train, ink)).toThrow(/does not cover whitening/);
+  });
+
+  it("packInk keeps every digit's ink: its entries decode to each digit's pixels, of real MNIST and of digits with ink at both corners and wide gaps", () => {
+    const pixelsPerDigit = 784;
+    // Ink at pixel 0 and 783 only, a blank digit, one ink pixel a row.
+    const edges = new Uint8Array(3 * pixelsPerDigit);
+    edges[0] = 1;
+    edges[783] = 255;
+    for (let row = 0; row < 28; row++) edges[2 * pixelsPerDigit + row * 28 + row] = row + 1;
+    const synthetic: MnistData = { count: 3, rows: 28, cols: 28, labels: Uint8Array.of(1, 2, 3), pixels: edges };
+    for (const split of [train, synthetic]) {
+      const splitInk = indexInk(split);
+      const offsets = new Uint32Array(split.count + 1);
+      const entries = new Uint16Array(packedInkCapacity(split, splitInk));
+      const written = packInk(split, splitInk, offsets, entries);
+      expect(offsets[split.count]).toBe(written);
+      const decoded = new Uint8Array(split.pixels.length);
+      let outside = 0;
+      for (let digit = 0; digit < split.count; digit++) {
+        let pixel = 0;
+        for (let e = offsets[digit]; e < offsets[digit + 1]; e++) {
+          pixel += entries[e] >> 8;
+          if (pixel >= pixelsPerDigit) outside++;
+          else if ((entries[e] & 255) !== 0) decoded[digit * pixelsPerDigit + pixel] = entries[e] & 255;
+        }
+      }
+      expect(outside).toBe(0);
+      // Counted, not compared by toEqual: that walks 47 million bytes one matcher step at a time.
+      let wrong = 0;
+      for (let i = 0; i < decoded.length; i++) if (decoded[i] !== split.pixels[i]) wrong++;
+      expect(wrong).toBe(0);
+    }
   });
 
   it('refuses a noisy BN step without its noise', () => {

@@ -1,12 +1,13 @@
 /**
  * The training step in WebAssembly SIMD: forward, backward and update of the network's layers run
  * in the kernels (kernels.ts) on arrays laid out once in the module's memory, which owns the
- * parameters, their gradients and the optimizer's velocities. JS only fills the mini-batch (each
- * example's ink, and the same regrouped by pixel) and calls one kernel after another.
+ * parameters, their gradients and the optimizer's velocities, and the training digits' ink. JS
+ * only hands it the mini-batch's digit indices and calls one kernel after another.
  *
  * The Network (network.ts) keeps its own copy of the parameters, which every record and the tfjs
- * passes read: each step writes the new values back into it, and hands the batch statistics to
- * its running-statistics update, so the network measures exactly what this step trained.
+ * passes read: writeBack copies the module's into it whenever those are about to read it (not
+ * every step: a copy of every parameter is a share of a step), and the batch statistics go to its
+ * running-statistics update, so the network measures exactly what the steps trained.
  *
  * It covers every normalization of the schema (COVERED); simdCoverage names any it does not, and
  * the trainer then uses the tfjs path and says so.
@@ -115,6 +116,13 @@ export class SimdStep {
   private readonly gradients: Block<Float32Array>[];
   private readonly velocities: Block<Float32Array>[];
   private readonly labels: Block<Int32Array>;
+  /** The mini-batch's digit indices, which gatherBatch reads. */
+  private readonly digits: Block<Int32Array>;
+  /** Every training digit's ink (packInk), where it starts per digit, and its label. */
+  private readonly digitOffsets: Block<Int32Array>;
+  private readonly ink: Block<Int32Array>;
+  private readonly digitLabels: Block<Int32Array>;
+  private readonly intensity: Block<Float32Array>;
   /** The mini-batch's ink, per example: offsets [m + 1] into pixels and values. */
   private readonly offsets: Block<Int32Array>;
   private readonly pixels: Block<Int32Array>;
@@ -129,6 +137,8 @@ export class SimdStep {
   private pixelsInUse = 0;
   /** Whether loadBatch has laid out a mini-batch yet. */
   private batchLoaded = false;
+  /** Whether the network's arrays hold the module's parameters (writeBack since the last step). */
+  private writtenBack = true;
   /** The gradients' views, as gradientAt returns them. */
   private readonly gradientViews: Float32Array[];
 
@@ -143,7 +153,7 @@ export class SimdStep {
     private readonly parameters: readonly Parameter[],
     batchSize: number,
     private readonly train: MnistData,
-    private readonly ink: InkIndex,
+    ink: InkIndex,
     reserve?: (arena: Arena, layers: LayerParameters[]) => void,
   ) {
     const reason = simdCoverage(spec);
@@ -219,7 +229,14 @@ export class SimdStep {
     let mostInk = 0;
     for (let digit = 0; digit < train.count; digit++) mostInk = Math.max(mostInk, ink.offsets[digit + 1] - ink.offsets[digit]);
     const entries = Math.max(1, m * mostInk);
+    const capacity = packedInkCapacity(train, ink);
     this.labels = arena.i32(m);
+    this.digits = arena.i32(m);
+    this.digitOffsets = arena.i32(train.count + 1);
+    // Two uint16 entries to an int32.
+    this.ink = arena.i32(Math.ceil(capacity / 2));
+    this.digitLabels = arena.i32(train.count);
+    this.intensity = arena.f32(256);
     this.offsets = arena.i32(m + 1);
     this.pixels = arena.i32(entries);
     this.values = arena.f32(entries);
@@ -231,13 +248,16 @@ export class SimdStep {
     const { weights, bias } = this.output;
     reserve?.(arena, [...this.layers, { fanIn: sizes[last], units: sizes[last + 1], weights, bias, gamma: null, beta: null }]);
     arena.commit();
+    packInk(train, ink, this.digitOffsets.view, new Uint16Array(this.kernels.memory.buffer, this.ink.ptr, capacity));
+    this.digitLabels.view.set(train.labels);
+    this.intensity.view.set(PIXEL_INTENSITY);
     parameters.forEach((p, k) => this.params[k].view.set(p.values));
     this.gradientViews = this.gradients.map((g) => g.view);
   }
 
   /**
    * One step of SGD with classical momentum (0: plain SGD) on the mini-batch
-   * order[start .. start + batchSize - 1]; writes the new parameters into the network's arrays.
+   * order[start .. start + batchSize - 1], on the module's parameters (writeBack copies them out).
    * `noise` is this step's noise per hidden layer (drawNoise), required for noisy BN layers.
    * Returns the batch's mean cross-entropy before the update (NaN or Infinity once it diverges).
    */
@@ -273,6 +293,7 @@ export class SimdStep {
     // Plain SGD folds the learning rate into dLoss/dlogits, so every gradient is its own update.
     const plain = momentum === 0;
     const loss = this.backpropagate(plain ? learningRate : 1, plain);
+    this.writtenBack = false;
     if (plain) {
       // The weight matrices were updated in their gradient kernels.
       this.params.forEach((p, i) => {
@@ -283,7 +304,6 @@ export class SimdStep {
       const total = (this.gradients[0].ptr - first.ptr) / 4;
       k.momentumUpdate(first.ptr, this.gradients[0].ptr, this.velocities[0].ptr, total, Math.fround(momentum), Math.fround(learningRate));
     }
-    this.parameters.forEach((p, i) => p.values.set(this.params[i].view));
     return loss;
   }
 
@@ -300,9 +320,10 @@ export class SimdStep {
     if (params.length !== this.params.length || params.some((p, k) => p.length !== this.params[k].length)) {
       throw new Error('SimdStep: the parameters do not match the network (parameters() order and sizes)');
     }
+    // The network's arrays, once written back, hold the module's parameters: what is put back after.
+    this.writeBack();
     params.forEach((p, k) => this.params[k].view.set(p));
     const loss = this.backpropagate(1, false);
-    // The network's arrays hold the module's parameters after every step (and before the first).
     this.params.forEach((p, k) => p.view.set(this.parameters[k].values));
     return { loss, gradients: this.gradientViews };
   };
@@ -351,6 +372,13 @@ export class SimdStep {
       }
     }
     return loss;
+  }
+
+  /** Copies the parameters as this module trained them into the network's arrays: before anything reads the network (a record, Santurkar et al.'s measures). */
+  writeBack(): void {
+    if (this.writtenBack) return;
+    this.parameters.forEach((p, i) => p.values.set(this.params[i].view));
+    this.writtenBack = true;
   }
 
   /** The optimizer's state as this module holds it, in a MomentumSgd of copies: what a step would do next, asked without taking it. */
@@ -476,30 +504,30 @@ export class SimdStep {
     return dx;
   }
 
-  /** Each example's ink and label, then (in the kernels) the same ink regrouped by pixel. */
+  /** Each example's ink and label, then the same ink regrouped by pixel, all in the kernels. */
   private fillBatch(order: ArrayLike<number>, start: number): void {
-    const { m, train, ink } = this;
+    const { m, train } = this;
     if (start < 0 || start + m > order.length) throw new RangeError(`SimdStep: examples ${start}..${start + m - 1} lie outside the ${order.length} indices`);
-    const pixelsPerDigit = train.rows * train.cols;
-    const offsets = this.offsets.view;
-    const pixels = this.pixels.view;
-    const values = this.values.view;
-    const labels = this.labels.view;
-    let e = 0;
+    const digits = this.digits.view;
     for (let i = 0; i < m; i++) {
       const digit = order[start + i];
-      if (!(digit >= 0 && digit < train.count))
+      if (!(Number.isInteger(digit) && digit >= 0 && digit < train.count))
         throw new RangeError(`SimdStep: index ${digit} at position ${start + i} is not a training digit (${train.count})`);
-      offsets[i] = e;
-      labels[i] = train.labels[digit];
-      const base = digit * pixelsPerDigit;
-      for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
-        const pixel = ink.pixels[at];
-        pixels[e] = pixel;
-        values[e++] = PIXEL_INTENSITY[train.pixels[base + pixel]];
-      }
+      digits[i] = digit;
     }
-    offsets[m] = e;
+    this.kernels.gatherBatch(
+      this.digits.ptr,
+      m,
+      this.digitOffsets.ptr,
+      this.ink.ptr,
+      this.intensity.ptr,
+      this.digitLabels.ptr,
+      this.offsets.ptr,
+      this.pixels.ptr,
+      this.values.ptr,
+      this.labels.ptr,
+    );
+    const pixelsPerDigit = train.rows * train.cols;
     this.pixelsInUse = this.kernels.regroupByPixel(
       this.offsets.ptr,
       this.pixels.ptr,
@@ -513,4 +541,38 @@ export class SimdStep {
       this.pixelValues.ptr,
     );
   }
+}
+
+/** The widest step from one ink pixel to the next that one entry of packInk holds. */
+const WIDEST_STEP = 255;
+
+/** The most entries packInk can write: each ink pixel, and the steps over the widest gaps a digit can have. */
+export function packedInkCapacity(train: MnistData, ink: InkIndex): number {
+  return ink.pixels.length + train.count * Math.floor((train.rows * train.cols - 1) / WIDEST_STEP);
+}
+
+/**
+ * Every training digit's ink as gatherBatch reads it, written into `entries` (packedInkCapacity
+ * long): per entry (uint16) the step from the previous ink pixel of the digit (from pixel 0) in
+ * the high byte and the pixel's byte in the low one, two bytes an ink pixel where the index and
+ * the pixels take three; a wider gap takes extra entries of byte 0 (no ink) that only step.
+ * offsets[d] (count + 1) is where digit d's entries start. Returns how many entries it wrote.
+ */
+export function packInk(train: MnistData, ink: InkIndex, offsets: Uint32Array | Int32Array, entries: Uint16Array): number {
+  const pixelsPerDigit = train.rows * train.cols;
+  let e = 0;
+  for (let digit = 0; digit < train.count; digit++) {
+    offsets[digit] = e;
+    const base = digit * pixelsPerDigit;
+    let previous = 0;
+    for (let at = ink.offsets[digit]; at < ink.offsets[digit + 1]; at++) {
+      const pixel = ink.pixels[at];
+      let step = pixel - previous;
+      for (; step > WIDEST_STEP; step -= WIDEST_STEP) entries[e++] = WIDEST_STEP << 8;
+      entries[e++] = (step << 8) | train.pixels[base + pixel];
+      previous = pixel;
+    }
+  }
+  offsets[train.count] = e;
+  return e;
 }
