@@ -3,8 +3,7 @@
  * one Node process in lockstep (as one worker would run them), then one process per arm at once
  * (as the page's two workers do). Node, not the browser: the page has no one-worker mode to compare.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runNodeScript } from './nodeScript';
 
 export interface CoresResult {
   steps: number;
@@ -15,20 +14,8 @@ export interface CoresResult {
   perArm: [number, number];
 }
 
-const script = fileURLToPath(new URL('./armSteps.ts', import.meta.url));
-
-function run(arms: string, steps: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', script, arms, String(steps)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = output.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`armSteps ${arms} exited ${code}: ${output}`));
-      else resolve((JSON.parse(line) as { stepsPerSecond: number }).stepsPerSecond);
-    });
-  });
+async function run(arms: string, steps: number): Promise<number> {
+  return (await runNodeScript<{ stepsPerSecond: number }>('armSteps.ts', [arms, String(steps)])).stepsPerSecond;
 }
 
 export async function measureCores(steps: number): Promise<CoresResult> {

@@ -2,9 +2,8 @@
  * The machine's GEMM rate and the steps' share of it (gemmShare.ts, in a Node process of its own),
  * so that step rates measured on different machines compare.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/schema';
+import { runNodeScript } from './nodeScript';
 
 type Gradients = Config['gradients'];
 
@@ -16,20 +15,8 @@ export interface GemmShare {
   speedUps: [number, number];
 }
 
-const script = fileURLToPath(new URL('./gemmShare.ts', import.meta.url));
-
 export function measureGemmShare(blocks: number): Promise<GemmShare> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', script, String(blocks)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = output.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`gemmShare exited ${code}: ${output}`));
-      else resolve(JSON.parse(line) as GemmShare);
-    });
-  });
+  return runNodeScript<GemmShare>('gemmShare.ts', [String(blocks)]);
 }
 
 const PATH_NAMES: Record<Gradients, string> = { simd: 'WebAssembly SIMD step', handwritten: 'hand-written step', autodiff: 'autodiff step' };

@@ -2,9 +2,8 @@
  * Where an arm's time goes (phasesRun.ts, in a Node process of its own): per metrics interval,
  * its steps, Santurkar et al.'s measures and its records, on the SIMD and the hand-written steps.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/schema';
+import { runNodeScript } from './nodeScript';
 
 type Gradients = Config['gradients'];
 
@@ -30,20 +29,8 @@ export interface Phases {
   parts: ArmPhases[];
 }
 
-const script = fileURLToPath(new URL('./phasesRun.ts', import.meta.url));
-
 export function measurePhases(blocks: number): Promise<Phases> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', script, String(blocks)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = output.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`phasesRun exited ${code}: ${output}`));
-      else resolve(JSON.parse(line) as Phases);
-    });
-  });
+  return runNodeScript<Phases>('phasesRun.ts', [String(blocks)]);
 }
 
 const PATH_NAMES: Record<Gradients, string> = { simd: 'SIMD', handwritten: 'hand-written', autodiff: 'autodiff' };

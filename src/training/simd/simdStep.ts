@@ -71,13 +71,7 @@ export interface LayerParameters {
   beta: Block<Float32Array> | null;
 }
 
-interface HiddenLayer {
-  fanIn: number;
-  units: number;
-  weights: Block<Float32Array>;
-  bias: Block<Float32Array> | null;
-  gamma: Block<Float32Array> | null;
-  beta: Block<Float32Array> | null;
+interface HiddenLayer extends LayerParameters {
   /** The nonlinearity's output g(u). */
   z: Block<Float32Array>;
   /** What the next layer reads: z, or BN's output after the nonlinearity. */
