@@ -323,8 +323,6 @@ export class ArmTrainer {
    * The layers above it are measured from its noise-free output, as inference computes them.
    */
   record(): ArmRecord {
-    // Anything that reads the network from here on sees what the module trained.
-    this.simd?.writeBack();
     const loss = this.lossCount > 0 ? this.lossSum / this.lossCount : this.initialLoss();
     this.lossSum = 0;
     this.lossCount = 0;
@@ -350,7 +348,8 @@ export class ArmTrainer {
 
   /**
    * The record's passes in tfjs: Algorithm 2, the inference forward over the live test digits
-   * (every test digit where due), the gap. Each layer's taps   * in an array of its own: only the probe digits' rows cross from the backend.
+   * (every test digit where due), the gap. Each layer's taps in an array of its own: only the
+   * probe digits' rows cross from the backend.
    */
   private measureInTfjs(): RecordMeasures {
     if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
