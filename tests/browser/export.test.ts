@@ -4,16 +4,11 @@
  * run of the experiment's code in this (Node) process on the same config and steps.
  */
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs';
 import type { Download, Page } from 'playwright-core';
 import { csvParseRows } from 'd3';
 import { describe, expect, it } from 'vitest';
-import { parse } from '../../src/config/url';
-import { readPackageMnist } from '../../scripts/build-mnist';
-import { useBackend } from '../../src/training/backend';
-import type { ArmRecord } from '../../src/training/measures';
-import { CSV_HEADER, runJson } from '../../src/training/runJson';
-import { Experiment, experimentData } from '../../src/training/trainer';
+import { CSV_HEADER } from '../../src/training/runJson';
+import { experimentRun } from './experimentRun';
 import { ACTION_TIMEOUT_MS, useBrowserApp } from './harness';
 
 /** A short run of a small network that finishes within seconds. */
@@ -40,20 +35,6 @@ async function exportFrom(page: Page, menuTestId: string, choice: RegExp): Promi
   // A copy to look at, beside the screenshots.
   await download.saveAs(`artifacts/exports/${download.suggestedFilename()}`);
   return { download, bytes: await readFile(await download.path()) };
-}
-
-/** The run `npm run experiment -- --url '?<QUERY>'` makes, as the JSON it writes. */
-async function cliJson(query: string) {
-  const { config } = parse(`?${query}`);
-  const { backend } = await useBackend(config.backend);
-  const data = experimentData(readPackageMnist());
-  const experiment = new Experiment(config, data);
-  const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
-  while (!experiment.done) experiment.advance().forEach((record, arm) => record && records[arm].push(record));
-  const json = runJson(experiment.run(records, backend));
-  experiment.dispose();
-  tf.disposeVariables();
-  return JSON.parse(JSON.stringify(json));
 }
 
 /** Walks both JSON values: same shape and keys, same strings and nulls; the numbers that are not bit-equal, by path. */
@@ -91,7 +72,7 @@ describe('export', () => {
       [0, 10, 20, 30],
       [0, 10, 20, 30],
     ]);
-    const fromCli = await cliJson(QUERY);
+    const fromCli = (await experimentRun(QUERY)).json;
     const { differing, numbers } = compareRuns(fromPage, fromCli);
     expect(numbers).toBeGreaterThan(1000);
     // The browser's V8 and Node's may round a transcendental function differently in the last bit;

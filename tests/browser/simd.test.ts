@@ -4,33 +4,13 @@
  * Node, the training losses and the records equal to the bit.
  */
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { readPackageMnist } from '../../scripts/build-mnist';
-import { parse } from '../../src/config/url';
-import { useBackend } from '../../src/training/backend';
-import type { ArmRecord } from '../../src/training/measures';
-import { runJson } from '../../src/training/runJson';
-import { Experiment, experimentData } from '../../src/training/trainer';
+import { experimentRun } from './experimentRun';
 import { ACTION_TIMEOUT_MS, openPage, startStaticHost, useBrowserApp, withTimeout, CLOSE_TIMEOUT_MS } from './harness';
 
 /** Both arms on the SIMD step, one with noisy BN (its noise drawn from the seed in both places). */
 const QUERY = 'grad=simd&steps=40&every=10&units=24&layers=2&probe=200&seed=5&bnA=0,2&bnB=1,3';
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'";
-
-/** The run's JSON as `npm run experiment -- --url '?<QUERY>'` writes it. */
-async function nodeRun(query: string) {
-  const { config } = parse(`?${query}`);
-  const { backend } = await useBackend(config.backend);
-  const experiment = new Experiment(config, experimentData(readPackageMnist()));
-  expect(experiment.arms.map((arm) => arm.kernelNotice)).toEqual([null, null]);
-  const records: ArmRecord[][] = experiment.arms.map((arm) => [arm.record()]);
-  while (!experiment.done) experiment.advance().forEach((record, arm) => record && records[arm].push(record));
-  const json = runJson(experiment.run(records, backend));
-  experiment.dispose();
-  tf.disposeVariables();
-  return JSON.parse(JSON.stringify(json));
-}
 
 describe('grad=simd in the page', () => {
   const lab = useBrowserApp();
@@ -48,7 +28,8 @@ describe('grad=simd in the page', () => {
         const downloaded = page.waitForEvent('download');
         await menu.getByRole('button', { name: /^JSON/ }).click();
         const fromPage = JSON.parse((await readFile(await (await downloaded).path())).toString('utf8'));
-        const fromNode = await nodeRun(QUERY);
+        const { json: fromNode, kernelNotices } = await experimentRun(QUERY);
+        expect(kernelNotices).toEqual([null, null]);
         const losses = (run: { arms: { records: { step: number; loss: number }[] }[] }) => run.arms.map((arm) => arm.records.map((r) => [r.step, r.loss]));
         // The mean training loss of each 10 steps: every step's loss comes out of the same kernels.
         expect(losses(fromPage)).toEqual(losses(fromNode));
