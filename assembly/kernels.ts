@@ -126,19 +126,31 @@ export function activationBackward(dz: usize, z: usize, du: usize, m: i32, n: i3
   }
 }
 
-/** Bias (where b is not 0) and the nonlinearity on one vector of outputs, columns at jb. */
+/**
+ * The epilogue of one vector of a product's outputs, columns at byte jb: u = acc scale + shift
+ * (each where its pointer is not 0: a bias is a shift without a scale, BN's inference map both),
+ * stored at tap where it is not 0 (the input to the nonlinearity, measured), then g(u) at y. The
+ * same float32 operations as the product stored and then noiseForward, so the bits are the same.
+ */
 // @ts-ignore: decorator
-@inline function finish(acc: v128, b: usize, jb: usize, activation: i32): v128 {
-  return activate(b != 0 ? f32x4.add(acc, v128.load(b + jb)) : acc, activation);
+@inline function emit(acc: v128, scale: usize, shift: usize, jb: usize, y: usize, tap: usize, activation: i32, cols: i32): void {
+  let u = acc;
+  if (scale != 0) u = f32x4.mul(u, loadAny(scale + jb, cols));
+  if (shift != 0) u = f32x4.add(u, loadAny(shift + jb, cols));
+  if (tap != 0) storeAny(tap + jb, u, cols);
+  storeAny(y + jb, activate(u, activation), cols);
 }
 
 /**
- * y[m, n] = x[m, k] w[k, n] (+ b where b is not 0), then y = g(y) unless `activation` is
- * IDENTITY. Four rows by twelve columns at a time (twelve accumulators: each row of w loaded
- * once feeds four rows of x), reading w where it lies (no packing). Rows past m repeat the last
- * row and are not stored, so a block's arithmetic never branches.
+ * y[m, n] = g(x[m, k] w[k, n] scale + shift), scale and shift per column where their pointers
+ * are not 0 (see emit; g the identity for IDENTITY), and the input to g into tap [m, n] where it
+ * is not 0. Four rows by twelve columns at a time (twelve accumulators: each row of w loaded once
+ * feeds four rows of x), reading w where it lies (no packing). Rows past m repeat the last row
+ * and are not stored, so a block's arithmetic never branches.
  */
-export function denseForward(x: usize, w: usize, b: usize, y: usize, m: i32, k: i32, n: i32, activation: i32): void {
+export function denseForward(
+  x: usize, w: usize, scale: usize, shift: usize, y: usize, tap: usize, m: i32, k: i32, n: i32, activation: i32,
+): void {
   const rowBytes = <usize>n << 2;
   const xBytes = <usize>k << 2;
   for (let i = 0; i < m; i += 4) {
@@ -149,6 +161,8 @@ export function denseForward(x: usize, w: usize, b: usize, y: usize, m: i32, k: 
     const x3 = rows > 3 ? x2 + xBytes : x2;
     const y0 = y + <usize>i * rowBytes;
     const y1 = y0 + rowBytes, y2 = y1 + rowBytes, y3 = y2 + rowBytes;
+    const t0 = tap != 0 ? tap + <usize>i * rowBytes : 0;
+    const t1 = tap != 0 ? t0 + rowBytes : 0, t2 = tap != 0 ? t1 + rowBytes : 0, t3 = tap != 0 ? t2 + rowBytes : 0;
     let j = 0;
     for (; j + 12 <= n; j += 12) {
       let a0 = ZERO, a1 = ZERO, a2 = ZERO;
@@ -169,19 +183,19 @@ export function denseForward(x: usize, w: usize, b: usize, y: usize, m: i32, k: 
         wp += rowBytes;
       }
       const jb = <usize>j << 2;
-      v128.store(y0 + jb, finish(a0, b, jb, activation)); v128.store(y0 + jb, finish(a1, b, jb + 16, activation), 16);
-      v128.store(y0 + jb, finish(a2, b, jb + 32, activation), 32);
+      emit(a0, scale, shift, jb, y0, t0, activation, 4); emit(a1, scale, shift, jb + 16, y0, t0, activation, 4);
+      emit(a2, scale, shift, jb + 32, y0, t0, activation, 4);
       if (rows > 1) {
-        v128.store(y1 + jb, finish(c0, b, jb, activation)); v128.store(y1 + jb, finish(c1, b, jb + 16, activation), 16);
-        v128.store(y1 + jb, finish(c2, b, jb + 32, activation), 32);
+        emit(c0, scale, shift, jb, y1, t1, activation, 4); emit(c1, scale, shift, jb + 16, y1, t1, activation, 4);
+        emit(c2, scale, shift, jb + 32, y1, t1, activation, 4);
       }
       if (rows > 2) {
-        v128.store(y2 + jb, finish(e0, b, jb, activation)); v128.store(y2 + jb, finish(e1, b, jb + 16, activation), 16);
-        v128.store(y2 + jb, finish(e2, b, jb + 32, activation), 32);
+        emit(e0, scale, shift, jb, y2, t2, activation, 4); emit(e1, scale, shift, jb + 16, y2, t2, activation, 4);
+        emit(e2, scale, shift, jb + 32, y2, t2, activation, 4);
       }
       if (rows > 3) {
-        v128.store(y3 + jb, finish(f0, b, jb, activation)); v128.store(y3 + jb, finish(f1, b, jb + 16, activation), 16);
-        v128.store(y3 + jb, finish(f2, b, jb + 32, activation), 32);
+        emit(f0, scale, shift, jb, y3, t3, activation, 4); emit(f1, scale, shift, jb + 16, y3, t3, activation, 4);
+        emit(f2, scale, shift, jb + 32, y3, t3, activation, 4);
       }
     }
     for (; j < n; j += 4) {
@@ -197,29 +211,29 @@ export function denseForward(x: usize, w: usize, b: usize, y: usize, m: i32, k: 
         wp += rowBytes;
       }
       const jb = <usize>j << 2;
-      if (b != 0) {
-        const bv = loadAny(b + jb, cols);
-        a = f32x4.add(a, bv); c = f32x4.add(c, bv); e = f32x4.add(e, bv); f = f32x4.add(f, bv);
-      }
-      storeAny(y0 + jb, activate(a, activation), cols);
-      if (rows > 1) storeAny(y1 + jb, activate(c, activation), cols);
-      if (rows > 2) storeAny(y2 + jb, activate(e, activation), cols);
-      if (rows > 3) storeAny(y3 + jb, activate(f, activation), cols);
+      emit(a, scale, shift, jb, y0, t0, activation, cols);
+      if (rows > 1) emit(c, scale, shift, jb, y1, t1, activation, cols);
+      if (rows > 2) emit(e, scale, shift, jb, y2, t2, activation, cols);
+      if (rows > 3) emit(f, scale, shift, jb, y3, t3, activation, cols);
     }
   }
 }
 
 /**
- * The first layer over each example's own ink: y[i, :] = sum over e in [offsets[i],
- * offsets[i + 1]) of values[e] w[pixels[e], :], (+ b), then g. `offsets` (m + 1) and `pixels` are
- * int32, the pixels of an example ascending, so each sum runs in the order of the dense product.
+ * The first layer over each example's own ink: y[i, :] = g(sum over e in [offsets[i],
+ * offsets[i + 1]) of values[e] w[pixels[e], :], times scale, plus shift), as denseForward's
+ * epilogue (the tap too). `offsets` (m + 1) and `pixels` are int32, the pixels of an example
+ * ascending, so each sum runs in the order of the dense product.
  */
-export function sparseForward(offsets: usize, pixels: usize, values: usize, w: usize, b: usize, y: usize, m: i32, n: i32, activation: i32): void {
+export function sparseForward(
+  offsets: usize, pixels: usize, values: usize, w: usize, scale: usize, shift: usize, y: usize, tap: usize, m: i32, n: i32, activation: i32,
+): void {
   const rowBytes = <usize>n << 2;
   for (let i = 0; i < m; i++) {
     const from = load<i32>(offsets + (<usize>i << 2));
     const to = load<i32>(offsets + (<usize>i << 2), 4);
     const yi = y + (<usize>(i * n) << 2);
+    const ti = tap != 0 ? tap + (<usize>(i * n) << 2) : 0;
     let j = 0;
     for (; j + 20 <= n; j += 20) {
       let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
@@ -231,13 +245,9 @@ export function sparseForward(offsets: usize, pixels: usize, values: usize, w: u
         a3 = madd(a3, s, v128.load(wp, 48)); a4 = madd(a4, s, v128.load(wp, 64));
       }
       const jb = <usize>j << 2;
-      if (b != 0) {
-        a0 = f32x4.add(a0, v128.load(b + jb)); a1 = f32x4.add(a1, v128.load(b + jb, 16)); a2 = f32x4.add(a2, v128.load(b + jb, 32));
-        a3 = f32x4.add(a3, v128.load(b + jb, 48)); a4 = f32x4.add(a4, v128.load(b + jb, 64));
-      }
-      v128.store(yi + jb, activate(a0, activation)); v128.store(yi + jb, activate(a1, activation), 16);
-      v128.store(yi + jb, activate(a2, activation), 32); v128.store(yi + jb, activate(a3, activation), 48);
-      v128.store(yi + jb, activate(a4, activation), 64);
+      emit(a0, scale, shift, jb, yi, ti, activation, 4); emit(a1, scale, shift, jb + 16, yi, ti, activation, 4);
+      emit(a2, scale, shift, jb + 32, yi, ti, activation, 4); emit(a3, scale, shift, jb + 48, yi, ti, activation, 4);
+      emit(a4, scale, shift, jb + 64, yi, ti, activation, 4);
     }
     for (; j < n; j += 4) {
       const cols = n - j;
@@ -247,9 +257,7 @@ export function sparseForward(offsets: usize, pixels: usize, values: usize, w: u
         const wp = wj + <usize>load<i32>(pixels + (<usize>e << 2)) * rowBytes;
         a = madd(a, f32x4.splat(load<f32>(values + (<usize>e << 2))), loadAny(wp, cols));
       }
-      const jb = <usize>j << 2;
-      if (b != 0) a = f32x4.add(a, loadAny(b + jb, cols));
-      storeAny(yi + jb, activate(a, activation), cols);
+      emit(a, scale, shift, <usize>j << 2, yi, ti, activation, cols);
     }
   }
 }

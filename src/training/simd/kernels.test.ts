@@ -114,14 +114,14 @@ describe('WebAssembly SIMD kernels', () => {
       const b = uniformArray(n, 3);
       const mem = arenaWith({ x, w, b, y: m * n });
       const linear = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n])), tf.tensor1d(b)) as tf.Tensor2D);
-      mem.arena.kernels.denseForward(mem.x.ptr, mem.w.ptr, mem.b.ptr, mem.y.ptr, m, k, n, ACTIVATION_CODE.identity);
+      mem.arena.kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, mem.b.ptr, mem.y.ptr, 0, m, k, n, ACTIVATION_CODE.identity);
       expectClose(mem.y.view, read(linear));
       for (const activation of ACTIVATIONS) {
-        mem.arena.kernels.denseForward(mem.x.ptr, mem.w.ptr, mem.b.ptr, mem.y.ptr, m, k, n, ACTIVATION_CODE[activation]);
+        mem.arena.kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, mem.b.ptr, mem.y.ptr, 0, m, k, n, ACTIVATION_CODE[activation]);
         expectClose(mem.y.view, read(tf.tidy(() => nonlinearity(activation, linear))));
       }
       // Without a bias (b = 0 as a pointer): x W alone.
-      mem.arena.kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, mem.y.ptr, m, k, n, ACTIVATION_CODE.identity);
+      mem.arena.kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, 0, mem.y.ptr, 0, m, k, n, ACTIVATION_CODE.identity);
       expectClose(mem.y.view, read(tf.tidy(() => tf.matMul(tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n])))));
       linear.dispose();
     });
@@ -148,6 +148,60 @@ describe('WebAssembly SIMD kernels', () => {
     });
   }
 
+  /** [m, k, n] for the epilogue: odd widths 1, 3, 5, 13 and 257, row counts off the blocks of four. */
+  const EPILOGUE_SHAPES: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 5, 3],
+    [5, 13, 5],
+    [6, 3, 13],
+    [7, 100, 100],
+    [2, 257, 257],
+  ];
+  const bits = (values: Float32Array) => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
+
+  for (const [m, k, n] of EPILOGUE_SHAPES) {
+    it(`denseForward's epilogue: g(x W scale + shift) and its input into the tap, the bits of the product then noiseForward, [${m} x ${k}] x [${k} x ${n}]`, () => {
+      const x = uniformArray(m * k, 29);
+      const w = uniformArray(k * n, 30, -0.3, 0.3);
+      const scale = uniformArray(n, 31, 0.5, 2);
+      const shift = uniformArray(n, 32);
+      const mem = arenaWith({ x, w, scale, shift, product: m * n, u: m * n, z: m * n, y: m * n, tap: m * n });
+      const { kernels } = mem.arena;
+      kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, 0, mem.product.ptr, 0, m, k, n, ACTIVATION_CODE.identity);
+      for (const activation of [...ACTIVATIONS, 'identity'] as const) {
+        kernels.noiseForward(mem.product.ptr, mem.scale.ptr, mem.shift.ptr, mem.u.ptr, m, n, ACTIVATION_CODE.identity);
+        kernels.noiseForward(mem.product.ptr, mem.scale.ptr, mem.shift.ptr, mem.z.ptr, m, n, ACTIVATION_CODE[activation]);
+        kernels.denseForward(mem.x.ptr, mem.w.ptr, mem.scale.ptr, mem.shift.ptr, mem.y.ptr, mem.tap.ptr, m, k, n, ACTIVATION_CODE[activation]);
+        expect(bits(mem.y.view)).toEqual(bits(mem.z.view));
+        expect(bits(mem.tap.view)).toEqual(bits(mem.u.view));
+      }
+      // A bias alone (a shift without a scale): the tap holds x W + b, the output g of it.
+      kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, mem.shift.ptr, mem.u.ptr, 0, m, k, n, ACTIVATION_CODE.identity);
+      kernels.activationForward(mem.u.ptr, mem.z.ptr, m * n, ACTIVATION_CODE.sigmoid);
+      kernels.denseForward(mem.x.ptr, mem.w.ptr, 0, mem.shift.ptr, mem.y.ptr, mem.tap.ptr, m, k, n, ACTIVATION_CODE.sigmoid);
+      expect(bits(mem.y.view)).toEqual(bits(mem.z.view));
+      expect(bits(mem.tap.view)).toEqual(bits(mem.u.view));
+    });
+
+    it(`sparseForward's epilogue: the same bits as its product then noiseForward, ${m} examples of ${k} pixels, ${n} units`, () => {
+      const batch = sparseBatch(m, k, 0.4, 3 * m + k + n);
+      const w = uniformArray(k * n, 33, -0.3, 0.3);
+      const scale = uniformArray(n, 34, 0.5, 2);
+      const shift = uniformArray(n, 35);
+      const mem = arenaWith({ ...batch, count: 1, w, scale, shift, product: m * n, u: m * n, z: m * n, y: m * n, tap: m * n });
+      const { kernels } = mem.arena;
+      const ink = [mem.offsets.ptr, mem.pixels.ptr, mem.values.ptr, mem.w.ptr] as const;
+      kernels.sparseForward(...ink, 0, 0, mem.product.ptr, 0, m, n, ACTIVATION_CODE.identity);
+      for (const activation of [...ACTIVATIONS, 'identity'] as const) {
+        kernels.noiseForward(mem.product.ptr, mem.scale.ptr, mem.shift.ptr, mem.u.ptr, m, n, ACTIVATION_CODE.identity);
+        kernels.noiseForward(mem.product.ptr, mem.scale.ptr, mem.shift.ptr, mem.z.ptr, m, n, ACTIVATION_CODE[activation]);
+        kernels.sparseForward(...ink, mem.scale.ptr, mem.shift.ptr, mem.y.ptr, mem.tap.ptr, m, n, ACTIVATION_CODE[activation]);
+        expect(bits(mem.y.view)).toEqual(bits(mem.z.view));
+        expect(bits(mem.tap.view)).toEqual(bits(mem.u.view));
+      }
+    });
+  }
+
   for (const [m, width, n] of [
     [1, 3, 1],
     [3, 20, 3],
@@ -164,9 +218,9 @@ describe('WebAssembly SIMD kernels', () => {
       const { kernels } = mem.arena;
       const x = tf.tensor2d(batch.dense, [m, width]);
       const linear = tf.tidy(() => tf.add(tf.matMul(x, tf.tensor2d(w, [width, n])), tf.tensor1d(b)) as tf.Tensor2D);
-      kernels.sparseForward(mem.offsets.ptr, mem.pixels.ptr, mem.values.ptr, mem.w.ptr, mem.b.ptr, mem.y.ptr, m, n, ACTIVATION_CODE.identity);
+      kernels.sparseForward(mem.offsets.ptr, mem.pixels.ptr, mem.values.ptr, mem.w.ptr, 0, mem.b.ptr, mem.y.ptr, 0, m, n, ACTIVATION_CODE.identity);
       expectClose(mem.y.view, read(linear));
-      kernels.sparseForward(mem.offsets.ptr, mem.pixels.ptr, mem.values.ptr, mem.w.ptr, mem.b.ptr, mem.y.ptr, m, n, ACTIVATION_CODE.sigmoid);
+      kernels.sparseForward(mem.offsets.ptr, mem.pixels.ptr, mem.values.ptr, mem.w.ptr, 0, mem.b.ptr, mem.y.ptr, 0, m, n, ACTIVATION_CODE.sigmoid);
       expectClose(mem.y.view, read(tf.tidy(() => tf.sigmoid(linear))));
 
       const gradient = read(tf.tidy(() => tf.matMul(x, tf.tensor2d(dy, [m, n]), true, false)));

@@ -17,8 +17,10 @@ export interface Kernels {
   heapBase(): Ptr;
   activationForward(u: Ptr, z: Ptr, count: number, activation: number): void;
   activationBackward(dz: Ptr, z: Ptr, du: Ptr, m: number, n: number, activation: number, bias: Ptr): void;
-  denseForward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, k: number, n: number, activation: number): void;
-  sparseForward(offsets: Ptr, pixels: Ptr, values: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, n: number, activation: number): void;
+  /** y = g(x w scale + shift), scale and shift per column where not 0 (a bias is a shift alone), the input to g into tap where not 0. */
+  denseForward(x: Ptr, w: Ptr, scale: Ptr, shift: Ptr, y: Ptr, tap: Ptr, m: number, k: number, n: number, activation: number): void;
+  /** denseForward's y and tap for each example over its own ink. */
+  sparseForward(offsets: Ptr, pixels: Ptr, values: Ptr, w: Ptr, scale: Ptr, shift: Ptr, y: Ptr, tap: Ptr, m: number, n: number, activation: number): void;
   sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, examples: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
   gatherBatch(
     digits: Ptr,

@@ -322,22 +322,24 @@ export class SimdRecord {
       const { units, placement } = layer;
       const out = this.outputs[l % 2].ptr;
       const tap = tapRow >= 0 ? layer.tap.ptr + tapRow * units * 4 : 0;
-      const biased = placement === 'none' || placement === 'after';
-      // The product Wx (+ b), or 0 where its kernel applied the nonlinearity too (its input unmeasured).
+      // The product Wx (+ b), or 0 where its kernel went on to the nonlinearity (and wrote the tap).
       let product: number;
       if (l === 0 && ink === null) product = (source as Block<Float32Array>).ptr + from * units * 4;
       else {
-        const fused = biased && tap === 0;
-        // BN after the nonlinearity normalizes g(Wx + b) from wx.
-        const to = fused ? (placement === 'none' ? out : this.wx.ptr) : biased ? tap : this.wx.ptr;
-        const code = fused ? this.activation : ACTIVATION_CODE.identity;
-        const bias = layer.bias?.ptr ?? 0;
-        if (l > 0) k.denseForward(input, layer.weights.ptr, bias, to, count, layer.fanIn, units, code);
-        else k.sparseForward(ink!.offsets.ptr + from * 4, ink!.pixels.ptr, ink!.values.ptr, layer.weights.ptr, bias, to, count, units, code);
-        product = fused ? 0 : to;
         const gap = this.gapProduct;
-        if (l === 0 && gap !== null && tap !== 0 && from < gap.length / units)
-          this.copy(to, gap.ptr + from * units * 4, Math.min(count, gap.length / units - from) * units);
+        const keepsProduct = l === 0 && gap !== null && tap !== 0 && from < gap.length / units;
+        // BN's inference map folds into the product's epilogue, unless the gap needs the bare Wx of these digits.
+        const map = placement === 'before' && !mode.training && !keepsProduct ? layer.affine![mode.statistics] : null;
+        const fused = placement === 'none' || placement === 'after' || map !== null;
+        const [scale, shift] = map !== null ? [map.scale.ptr, map.shift.ptr] : [0, layer.bias?.ptr ?? 0];
+        // BN after the nonlinearity normalizes g(Wx + b) from wx.
+        const to = fused && placement !== 'after' ? out : this.wx.ptr;
+        const [code, tapAt] = fused ? [this.activation, tap] : [ACTIVATION_CODE.identity, 0];
+        if (l > 0) k.denseForward(input, layer.weights.ptr, scale, shift, to, tapAt, count, layer.fanIn, units, code);
+        else k.sparseForward(ink!.offsets.ptr + from * 4, ink!.pixels.ptr, ink!.values.ptr, layer.weights.ptr, scale, shift, to, tapAt, count, units, code);
+        product = fused ? 0 : to;
+        // Wx + b is in the tap where the kernel went on to the nonlinearity.
+        if (keepsProduct) this.copy(fused ? tap : to, gap.ptr + from * units * 4, Math.min(count, gap.length / units - from) * units);
       }
       this.normalize(layer, product, out, count, mode, tap);
       input = out;
@@ -345,14 +347,14 @@ export class SimdRecord {
     }
     const top = this.layers[this.layers.length - 1];
     const { output } = this;
-    k.denseForward(input, output.weights.ptr, output.bias!.ptr, this.logits.ptr, count, top.units, output.units, ACTIVATION_CODE.identity);
+    k.denseForward(input, output.weights.ptr, 0, output.bias!.ptr, this.logits.ptr, 0, count, top.units, output.units, ACTIVATION_CODE.identity);
     return this.logits.view.subarray(0, count * output.units);
   }
 
   /**
-   * From the layer's product (Wx, + b where it has a bias; 0 where the product's kernel applied
-   * the nonlinearity into `out`, or into wx before BN after it) to what the next layer reads, at
-   * `out`; the input to the nonlinearity into `tap` where it is not 0.
+   * From the layer's product (Wx, + b where it has a bias; 0 where the product's kernel went on to
+   * the nonlinearity, into `out`, or into wx before BN after it, and wrote the tap) to what the
+   * next layer reads, at `out`; the input to the nonlinearity into `tap` where it is not 0.
    */
   private normalize(layer: RecordLayer, product: number, out: number, count: number, mode: PassMode, tap: number): void {
     const { kernels: k, activation, epsilon } = this;
@@ -371,7 +373,7 @@ export class SimdRecord {
         return;
       case 'before':
         if (mode.training) this.batchNorm(layer, product, out, count, activation);
-        else {
+        else if (product !== 0) {
           const { scale, shift } = layer.affine![mode.statistics];
           k.noiseForward(product, scale.ptr, shift.ptr, target, count, units, code);
           if (tap !== 0) k.activationForward(tap, out, count * units, activation);

@@ -333,7 +333,7 @@ export class SimdStep {
     for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
     const top = layers[layers.length - 1];
     const classes = this.spec.outputSize;
-    k.denseForward(top.out.ptr, output.weights.ptr, output.bias.ptr, output.logits.ptr, m, top.units, classes, ACTIVATION_CODE.identity);
+    k.denseForward(top.out.ptr, output.weights.ptr, 0, output.bias.ptr, output.logits.ptr, 0, m, top.units, classes, ACTIVATION_CODE.identity);
     const loss = k.softmaxCrossEntropy(output.logits.ptr, this.labels.ptr, output.dLogits.ptr, m, classes, scale);
 
     const gradient = (block: Block<Float32Array>) => this.gradients[this.params.indexOf(block)];
@@ -406,8 +406,8 @@ export class SimdStep {
     const before = layer.wx !== null;
     const target = before ? layer.wx!.ptr : layer.z.ptr;
     const g = before ? ACTIVATION_CODE.identity : activation;
-    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, layer.weights.ptr, bias, target, m, units, g);
-    else k.denseForward(below.out.ptr, layer.weights.ptr, bias, target, m, layer.fanIn, units, g);
+    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, layer.weights.ptr, 0, bias, target, 0, m, units, g);
+    else k.denseForward(below.out.ptr, layer.weights.ptr, 0, bias, target, 0, m, layer.fanIn, units, g);
     if (layer.xhat === null) return;
     if (layer.mean === null) {
       k.layerNormForward(
