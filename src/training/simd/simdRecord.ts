@@ -15,7 +15,7 @@ import type { InferenceGap } from '../measures';
 import type { NetworkSpec, PopulationStatistics } from '../network';
 import { groupSize } from '../ops/batchNorm';
 import { ACTIVATION_CODE, type Arena, type Block, type Kernels } from './kernels';
-import { type LayerParameters, PIXEL_INTENSITY } from './simdStep';
+import { type LayerParameters, PIXEL_INTENSITY, packedInkCapacity, packInk } from './simdStep';
 
 /** Test digits per inference pass: a pass's buffers stay in cache, and no buffer holds every test digit. */
 const CHUNK = 256;
@@ -105,8 +105,22 @@ export class SimdRecord {
   private readonly liveInk: Ink;
   private readonly populationInk: Ink;
   private inkFilled = false;
-  /** One chunk of the other test digits, filled when a record scores them all. */
+  /** One chunk of the other test digits, gathered by the module from packedTest when a record scores them all. */
   private readonly chunkInk: Ink;
+  /**
+   * Every test digit's ink packed as gatherBatch reads it (packInk, two bytes an ink pixel), and
+   * one chunk's digit indices and labels: a chunk's ink gathered in JS cost about as much as its
+   * pass.
+   */
+  private readonly packedTest: {
+    digitOffsets: Block<Int32Array>;
+    ink: Block<Int32Array>;
+    entries: number;
+    labels: Block<Int32Array>;
+    intensity: Block<Float32Array>;
+    digits: Block<Int32Array>;
+    chunkLabels: Block<Int32Array>;
+  };
   /** A layer's output and the next one's, in turn. */
   private readonly outputs: [Block<Float32Array>, Block<Float32Array>];
   private readonly wx: Block<Float32Array>;
@@ -185,6 +199,17 @@ export class SimdRecord {
     let mostInk = 0;
     for (let digit = 0; digit < data.test.count; digit++) mostInk = Math.max(mostInk, this.testInk.offsets[digit + 1] - this.testInk.offsets[digit]);
     this.chunkInk = reserveInk(rows, rows * mostInk);
+    const entries = packedInkCapacity(data.test, this.testInk);
+    this.packedTest = {
+      digitOffsets: arena.i32(data.test.count + 1),
+      // Two uint16 entries to an int32.
+      ink: arena.i32(Math.ceil(entries / 2)),
+      entries,
+      labels: arena.i32(data.test.count),
+      intensity: arena.f32(256),
+      digits: arena.i32(rows),
+      chunkLabels: arena.i32(rows),
+    };
     this.outputs = [arena.f32(rows * widest), arena.f32(rows * widest)];
     this.wx = arena.f32(rows * widest);
     this.xhat = arena.f32(rows * widest);
@@ -206,6 +231,10 @@ export class SimdRecord {
       const live = Math.min(data.liveDigits, data.test.count);
       fillInk(this.liveInk, data.test, this.testInk, data.testOrder, 0, live);
       fillInk(this.populationInk, data.train, data.trainInk, data.populationOrder, 0, data.populationBatches * this.m);
+      const packed = this.packedTest;
+      packInk(data.test, this.testInk, packed.digitOffsets.view, new Uint16Array(this.kernels.memory.buffer, packed.ink.ptr, packed.entries));
+      packed.labels.view.set(data.test.labels);
+      packed.intensity.view.set(PIXEL_INTENSITY);
       this.inkFilled = true;
     }
     if (data.populationBatches > 0) this.estimatePopulationStatistics();
@@ -227,7 +256,7 @@ export class SimdRecord {
       let correct = liveCorrect;
       for (let from = live; from < data.test.count; from += this.rows) {
         const count = Math.min(this.rows, data.test.count - from);
-        fillInk(this.chunkInk, data.test, this.testInk, data.testOrder, from, count);
+        this.gatherChunk(from, count);
         correct += this.correctIn(this.pass(this.chunkInk, 0, count, configured, -1), data.testOrder, from, count).total;
       }
       fullTestAccuracy = correct / data.test.count;
@@ -414,6 +443,25 @@ export class SimdRecord {
         activation,
       );
     }
+  }
+
+  /** The ink of test digits testOrder[from .. from + count - 1] into chunkInk, gathered in the module as the step gathers its mini-batch. */
+  private gatherChunk(from: number, count: number): void {
+    const { packedTest: packed, chunkInk: ink } = this;
+    const digits = packed.digits.view;
+    for (let i = 0; i < count; i++) digits[i] = this.data.testOrder[from + i];
+    this.kernels.gatherBatch(
+      packed.digits.ptr,
+      count,
+      packed.digitOffsets.ptr,
+      packed.ink.ptr,
+      packed.intensity.ptr,
+      packed.labels.ptr,
+      ink.offsets.ptr,
+      ink.pixels.ptr,
+      ink.values.ptr,
+      packed.chunkLabels.ptr,
+    );
   }
 
   private copy(from: number, to: number, count: number): void {
