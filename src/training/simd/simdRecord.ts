@@ -290,21 +290,19 @@ export class SimdRecord {
   private estimatePopulationStatistics(): void {
     const { m, data } = this;
     const sums = this.layers.map((layer) => (layer.statistics ? { mean: new Float64Array(layer.units), variance: new Float64Array(layer.units) } : null));
-    const lastBatchNorm = this.layers.findLastIndex((layer) => layer.statistics !== null);
-    for (let b = 0; b < data.populationBatches; b++) {
-      this.pass(this.populationInk, b * m, m, { training: true }, -1, (l) => {
-        const sum = sums[l];
-        if (sum === null) return l === lastBatchNorm;
-        const { units } = this.layers[l];
-        const values = (m / this.layers[l].groupRows) * units;
-        const [mean, variance] = [this.mean.view, this.variance.view];
-        for (let at = 0; at < values; at++) {
-          sum.mean[at % units] += mean[at];
-          sum.variance[at % units] += variance[at];
-        }
-        return l === lastBatchNorm;
-      });
-    }
+    const through = this.layers.findLastIndex((layer) => layer.statistics !== null);
+    const collect = (l: number) => {
+      const sum = sums[l];
+      if (sum === null) return;
+      const { units } = this.layers[l];
+      const values = (m / this.layers[l].groupRows) * units;
+      const [mean, variance] = [this.mean.view, this.variance.view];
+      for (let at = 0; at < values; at++) {
+        sum.mean[at % units] += mean[at];
+        sum.variance[at % units] += variance[at];
+      }
+    };
+    for (let b = 0; b < data.populationBatches; b++) this.pass(this.populationInk, b * m, m, { training: true }, -1, { through, collect });
     this.layers.forEach((layer, l) => {
       const sum = sums[l];
       if (sum === null || layer.statistics === null) return;
@@ -332,9 +330,11 @@ export class SimdRecord {
 
   /**
    * One forward pass over `count` examples from example `from` of `source`: digits' ink, or the
-   * first layer's product over them; returns the logits, unless `afterLayer` (called after each
-   * hidden layer) says the layers above are not needed. `tapRow`, unless negative, is the probe
+   * first layer's product over them; returns the logits. `tapRow`, unless negative, is the probe
    * row of the first example: each layer's input to the nonlinearity goes into its tap there.
+   * Where `statistics` is given (Algorithm 2), `collect` reads each hidden layer's batch
+   * statistics and the pass ends at layer `through`, whose output nothing reads: its BN skips the
+   * nonlinearity.
    */
   private pass(
     source: Ink | Block<Float32Array>,
@@ -342,7 +342,7 @@ export class SimdRecord {
     count: number,
     mode: PassMode,
     tapRow: number,
-    afterLayer?: (layer: number) => boolean,
+    statistics?: { through: number; collect: (layer: number) => void },
   ): Float32Array {
     const k = this.kernels;
     const ink = 'offsets' in source ? source : null;
@@ -370,9 +370,11 @@ export class SimdRecord {
         // Wx + b is in the tap where the kernel went on to the nonlinearity.
         if (keepsProduct) this.copy(fused ? tap : to, gap.ptr + from * units * 4, Math.min(count, gap.length / units - from) * units);
       }
-      this.normalize(layer, product, out, count, mode, tap);
+      const last = l === statistics?.through;
+      this.normalize(layer, product, out, count, mode, tap, last);
+      statistics?.collect(l);
+      if (last) return this.logits.view;
       input = out;
-      if (afterLayer?.(l)) return this.logits.view;
     }
     const top = this.layers[this.layers.length - 1];
     const { output } = this;
@@ -383,9 +385,10 @@ export class SimdRecord {
   /**
    * From the layer's product (Wx, + b where it has a bias; 0 where the product's kernel went on to
    * the nonlinearity, into `out`, or into wx before BN after it, and wrote the tap) to what the
-   * next layer reads, at `out`; the input to the nonlinearity into `tap` where it is not 0.
+   * next layer reads, at `out`; the input to the nonlinearity into `tap` where it is not 0. Where
+   * `unread`, nothing reads `out`: BN before the nonlinearity leaves it out.
    */
-  private normalize(layer: RecordLayer, product: number, out: number, count: number, mode: PassMode, tap: number): void {
+  private normalize(layer: RecordLayer, product: number, out: number, count: number, mode: PassMode, tap: number, unread: boolean): void {
     const { kernels: k, activation, epsilon } = this;
     const { units } = layer;
     const identity = ACTIVATION_CODE.identity;
@@ -401,7 +404,7 @@ export class SimdRecord {
         if (tap !== 0) k.activationForward(tap, out, count * units, activation);
         return;
       case 'before':
-        if (mode.training) this.batchNorm(layer, product, out, count, activation);
+        if (mode.training) this.batchNorm(layer, product, out, count, unread ? identity : activation);
         else if (product !== 0) {
           const { scale, shift } = layer.affine![mode.statistics];
           k.noiseForward(product, scale.ptr, shift.ptr, target, count, units, code);
