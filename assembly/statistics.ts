@@ -59,6 +59,72 @@ export function distributionWorkspaceBytes(): i32 {
   store<i32>(ptr + (<usize>i << 2), value);
 }
 
+/** Lanes 0-1 and lanes 2-3 of four float32 as float64: exactly the values JS reads from a Float32Array. */
+// @ts-ignore: decorator
+@inline function low64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+// @ts-ignore: decorator
+@inline function high64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/** Four float64 positions (two vectors) truncated toward zero as `x | 0` truncates them in range, saturating beyond (NaN to 0). */
+// @ts-ignore: decorator
+@inline function truncate4(low: v128, high: v128): v128 {
+  return v128.shuffle<i32>(i32x4.trunc_sat_f64x2_s_zero(low), i32x4.trunc_sat_f64x2_s_zero(high), 0, 1, 4, 5);
+}
+
+/** Adds 1 to the int32 counter of each lane's index. */
+// @ts-ignore: decorator
+@inline function count4(counters: usize, indices: v128): void {
+  const a = counters + (<usize>i32x4.extract_lane(indices, 0) << 2);
+  store<i32>(a, load<i32>(a) + 1);
+  const b = counters + (<usize>i32x4.extract_lane(indices, 1) << 2);
+  store<i32>(b, load<i32>(b) + 1);
+  const c = counters + (<usize>i32x4.extract_lane(indices, 2) << 2);
+  store<i32>(c, load<i32>(c) + 1);
+  const d = counters + (<usize>i32x4.extract_lane(indices, 3) << 2);
+  store<i32>(d, load<i32>(d) + 1);
+}
+
+/** The sum of the lanes of two float64 vectors added to `sum` one by one, in lane order: the order of the values. */
+// @ts-ignore: decorator
+@inline function addInOrder(sum: f64, low: v128, high: v128): f64 {
+  sum += f64x2.extract_lane(low, 0);
+  sum += f64x2.extract_lane(low, 1);
+  sum += f64x2.extract_lane(high, 0);
+  return sum + f64x2.extract_lane(high, 1);
+}
+
+/** bucketOf for four values (lanes 0-1, 2-3 as float64). */
+// @ts-ignore: decorator
+@inline function buckets4(low: v128, high: v128, min: v128, scale: v128): v128 {
+  return i32x4.min_s(truncate4(f64x2.mul(f64x2.sub(low, min), scale), f64x2.mul(f64x2.sub(high, min), scale)), i32x4.splat(BUCKETS - 1));
+}
+
+// @ts-ignore: decorator
+@inline function smallestLane(v: v128): f32 {
+  return min<f32>(min<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), min<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+// @ts-ignore: decorator
+@inline function largestLane(v: v128): f32 {
+  return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/**
+ * The first of `values` that compares equal to `extreme`: which of -0 and 0 a sequential
+ * `if (value < min) min = value` keeps where both occur. Lanes met out of order cannot tell.
+ */
+function firstEqual(values: usize, n: i32, extreme: f32): f32 {
+  if (extreme != 0) return extreme;
+  let i = 0;
+  while (f32At(values, i) != extreme) i++;
+  return f32At(values, i);
+}
+
 function insertionSort(values: usize, left: i32, right: i32): void {
   for (let i = left + 1; i <= right; i++) {
     const value = f32At(values, i);
@@ -165,14 +231,20 @@ function bucketedStatistics(values: usize, n: i32, rankCount: i32, min: f32, max
     selectAll(values, n, rankCount, workspace);
     return;
   }
-  for (let i = 0; i < n; i++) {
+  const minLanes = f64x2.splat(low);
+  const scaleLanes = f64x2.splat(scale);
+  const whole = n & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    const v = v128.load(values + (<usize>i << 2));
+    const buckets = buckets4(low64(v), high64(v), minLanes, scaleLanes);
+    gather(gathered, cursors, i32x4.extract_lane(buckets, 0), f32x4.extract_lane(v, 0));
+    gather(gathered, cursors, i32x4.extract_lane(buckets, 1), f32x4.extract_lane(v, 1));
+    gather(gathered, cursors, i32x4.extract_lane(buckets, 2), f32x4.extract_lane(v, 2));
+    gather(gathered, cursors, i32x4.extract_lane(buckets, 3), f32x4.extract_lane(v, 3));
+  }
+  for (let i = whole; i < n; i++) {
     const value = f32At(values, i);
-    const at = bucketOf(<f64>value, low, scale);
-    const cursor = i32At(cursors, at);
-    if (cursor >= 0) {
-      setF32(gathered, cursor, value);
-      setI32(cursors, at, cursor + 1);
-    }
+    gather(gathered, cursors, bucketOf(<f64>value, low, scale), value);
   }
   // Each wanted bucket's cursor now marks the end of its values in `gathered`; select within each.
   let first = 0;
@@ -188,6 +260,16 @@ function bucketedStatistics(values: usize, n: i32, rankCount: i32, min: f32, max
   for (let k = 0, g = 0; k < rankCount; k++) {
     const rank = i32At(ranks, k);
     if (rank != 0 && rank != n - 1) store<f64>(statistics + (<usize>k << 3), <f64>f32At(gathered, i32At(gatheredRanks, g++)));
+  }
+}
+
+/** Puts `value` at its bucket's cursor in `gathered` where the bucket holds a wanted rank. */
+// @ts-ignore: decorator
+@inline function gather(gathered: usize, cursors: usize, bucket: i32, value: f32): void {
+  const cursor = i32At(cursors, bucket);
+  if (cursor >= 0) {
+    setF32(gathered, cursor, value);
+    setI32(cursors, bucket, cursor + 1);
   }
 }
 
@@ -229,11 +311,36 @@ export function describeDistribution(
   // isSaturated: sigmoid'(4) is 7% of its peak, tanh(x) = 2 sigmoid(2x) - 1, a ReLU passes nothing at or below 0.
   const bound: f32 = activation == SIGMOID ? 4 : activation == TANH ? 2 : Infinity;
   const relu = activation == RELU;
-  let saturated = 0;
+  const whole = n & ~3;
+  const histogramMinLanes = f64x2.splat(histogramMin);
+  const histogramScaleLanes = f64x2.splat(histogramScale);
+  const lastBinLanes = i32x4.splat(bins - 1);
+  const above = f32x4.splat(bound);
+  const below = f32x4.splat(-bound);
+  const reluLanes = i32x4.splat(relu ? -1 : 0);
+  let saturatedLanes = i32x4.splat(0);
   let sum: f64 = 0;
-  let min: f32 = Infinity;
-  let max: f32 = -Infinity;
-  for (let i = 0; i < n; i++) {
+  let minLanes = f32x4.splat(Infinity);
+  let maxLanes = f32x4.splat(-Infinity);
+  for (let i = 0; i < whole; i += 4) {
+    const v = v128.load(values + (<usize>i << 2));
+    const wideLow = low64(v), wideHigh = high64(v);
+    sum = addInOrder(sum, wideLow, wideHigh);
+    minLanes = f32x4.pmin(minLanes, v);
+    maxLanes = f32x4.pmax(maxLanes, v);
+    // binOf: beyond the range (and NaN, at 0) into the end bins.
+    const positions = truncate4(
+      f64x2.mul(f64x2.sub(wideLow, histogramMinLanes), histogramScaleLanes),
+      f64x2.mul(f64x2.sub(wideHigh, histogramMinLanes), histogramScaleLanes),
+    );
+    count4(histogram, i32x4.min_s(i32x4.max_s(positions, i32x4.splat(0)), lastBinLanes));
+    const beyond = v128.or(f32x4.gt(v, above), f32x4.lt(v, below));
+    saturatedLanes = i32x4.sub(saturatedLanes, v128.or(beyond, v128.and(f32x4.le(v, f32x4.splat(0)), reluLanes)));
+  }
+  let saturated = i32x4.extract_lane(saturatedLanes, 0) + i32x4.extract_lane(saturatedLanes, 1) + i32x4.extract_lane(saturatedLanes, 2) + i32x4.extract_lane(saturatedLanes, 3);
+  let min = smallestLane(minLanes);
+  let max = largestLane(maxLanes);
+  for (let i = whole; i < n; i++) {
     const value = f32At(values, i);
     const wide = <f64>value;
     sum += wide;
@@ -244,25 +351,32 @@ export function describeDistribution(
     setI32(histogram, bin, i32At(histogram, bin) + 1);
     saturated += <i32>select<bool>(value <= 0, value > bound || value < -bound, relu);
   }
+  min = firstEqual(values, n, min);
+  max = firstEqual(values, n, max);
   const mean = sum / <f64>n;
+  const meanLanes = f64x2.splat(mean);
   let squares: f64 = 0;
   // statistics.ts's bucketable: a diverging arm's infinities leave no finite bucket width.
   const counted = n >= BUCKETING_MIN_LENGTH && min != max && min != -Infinity && max != Infinity;
-  if (counted) {
-    const low = <f64>min;
-    const scale = <f64>BUCKETS / (<f64>max - low);
-    memory.fill(counts, 0, BUCKETS * 4);
-    for (let i = 0; i < n; i++) {
-      const value = <f64>f32At(values, i);
-      const deviation = value - mean;
-      squares += deviation * deviation;
+  const low = <f64>min;
+  const scale = <f64>BUCKETS / (<f64>max - low);
+  const bucketMin = f64x2.splat(low);
+  const bucketScale = f64x2.splat(scale);
+  if (counted) memory.fill(counts, 0, BUCKETS * 4);
+  for (let i = 0; i < whole; i += 4) {
+    const v = v128.load(values + (<usize>i << 2));
+    const wideLow = low64(v), wideHigh = high64(v);
+    const deviationLow = f64x2.sub(wideLow, meanLanes), deviationHigh = f64x2.sub(wideHigh, meanLanes);
+    squares = addInOrder(squares, f64x2.mul(deviationLow, deviationLow), f64x2.mul(deviationHigh, deviationHigh));
+    if (counted) count4(counts, buckets4(wideLow, wideHigh, bucketMin, bucketScale));
+  }
+  for (let i = whole; i < n; i++) {
+    const value = <f64>f32At(values, i);
+    const deviation = value - mean;
+    squares += deviation * deviation;
+    if (counted) {
       const bucket = bucketOf(value, low, scale);
       setI32(counts, bucket, i32At(counts, bucket) + 1);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const deviation = <f64>f32At(values, i) - mean;
-      squares += deviation * deviation;
     }
   }
   store<f64>(out, mean);

@@ -49,6 +49,15 @@ const SAMPLES: Record<string, (n: number, seed: number) => Float32Array> = {
     const uniform = createRng(seed);
     return Float32Array.from({ length: n }, () => [-0, 0, 1, -1][Math.floor(uniform() * 4)]);
   },
+  // The minimum (the maximum) is 0, met first as 0 (-0) and later as -0 (0), among values the buckets separate: the first met is the one kept.
+  'zeros of both signs at the minimum': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, (_, i) => (i === 0 ? 0 : uniform() < 0.01 ? -0 : 10 * uniform() + 0.001));
+  },
+  'zeros of both signs at the maximum': (n, seed) => {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length: n }, (_, i) => (i === 0 ? -0 : uniform() < 0.01 ? 0 : -10 * uniform() - 0.001));
+  },
 };
 
 /** The record's JS path (trainer.ts before the module took it over) on a copy of `tap`, which it leaves as describeInPlace leaves it. */
