@@ -296,13 +296,15 @@ function statisticAt(workspace: usize, rankCount: i32, rank: i32): f64 {
  * float64: the mean, the population standard deviation, one value per entry of `percentiles`
  * (percentileCount float64, R-7 as d3.quantile), then the counts of `bins` bins over
  * [histogramMin, histogramMax] (values beyond in the end bins). Returns how many values saturate
- * `activation` (isSaturated's bounds; 0 for the identity). `workspace` holds
+ * `activation` (isSaturated's bounds; 0 for the identity), or -1, writing nothing, where the
+ * workspace cannot hold that many percentiles or bins. `workspace` holds
  * distributionWorkspaceBytes() of scratch.
  */
 export function describeDistribution(
   values: usize, n: i32, percentiles: usize, percentileCount: i32, histogramMin: f64, histogramMax: f64, bins: i32, activation: i32,
   workspace: usize, out: usize,
 ): i32 {
+  if (2 * percentileCount > MAX_RANKS || bins > MAX_BINS) return -1;
   const histogram = workspace + HISTOGRAM_COUNTS;
   const counts = workspace + COUNTS;
   memory.fill(histogram, 0, <usize>bins << 2);

@@ -129,6 +129,18 @@ describe('SimdStatistics.describeLayer', () => {
     }
   });
 
+  it('leaves the module refusing more percentiles or bins than its workspace holds, rather than writing past it', () => {
+    const arena = new Arena();
+    const workspace = arena.f32(arena.kernels.distributionWorkspaceBytes() / 4);
+    const out = arena.f32(4096);
+    arena.commit();
+    const describe = (percentiles: number, bins: number) =>
+      arena.kernels.describeDistribution(out.ptr, 4, out.ptr, percentiles, -10, 10, bins, 0, workspace.ptr, out.ptr);
+    expect(describe(33, 40)).toBe(-1);
+    expect(describe(9, 1025)).toBe(-1);
+    expect(describe(32, 1024)).toBe(0);
+  });
+
   it('rejects a tap outside the kernels memory', () => {
     const { statistics } = inModule(new Float32Array(6), 2, 3);
     expect(() => statistics.describeLayer(new Float32Array(6), 3, null, 'sigmoid', 0)).toThrow(/memory/);

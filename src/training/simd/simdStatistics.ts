@@ -79,6 +79,8 @@ export class SimdStatistics {
       this.workspace.ptr,
       this.described.ptr,
     );
+    if (saturated < 0)
+      throw new Error(`SimdStatistics: the module describes at most 32 percentiles and 1,024 bins, not ${PERCENTILES.length} and ${HISTOGRAM.bins}`);
     const histogramAt = 2 + PERCENTILES.length;
     // The keys in describeInPlace's order, so a run's JSON is the same text.
     const distribution = {
