@@ -805,3 +805,6 @@ export function momentumUpdate(p: usize, g: usize, v: usize, count: i32, momentu
 export function heapBase(): usize {
   return __heap_base;
 }
+
+// A record's distribution statistics, in a file of their own.
+export * from './statistics';

@@ -13,6 +13,7 @@ import { applyNoise, drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import { SimdRecord, type RecordMeasures } from './simd/simdRecord';
+import { SimdStatistics, type LayerDistributions } from './simd/simdStatistics';
 import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
@@ -143,6 +144,8 @@ export class ArmTrainer {
   private readonly yOneHot: Float32Array;
   /** With `simd` gradients, the record's passes in the same module, on its parameters; the tensors below are then not made. */
   private readonly simdRecord: SimdRecord | null = null;
+  /** With `simd` gradients, the record's distributions in the same module, on the taps the passes leave there. */
+  private readonly simdStatistics: SimdStatistics | null = null;
   /** The live test digits (which include the probe digits), resident for every record. */
   private readonly testX: tf.Tensor2D | null = null;
   private readonly populationBatches: tf.Tensor2D[] = [];
@@ -175,6 +178,7 @@ export class ArmTrainer {
     const gapDigits = spec.normalization.some(usesBatchStatistics) ? wholeBatches : 0;
     const population = this.populationBatchCount();
     let simdRecord: SimdRecord | null = null;
+    let simdStatistics: SimdStatistics | null = null;
     this.simd =
       config.gradients === 'simd' && uncovered === null
         ? new SimdStep(spec, this.network.parameters(), config.batchSize, data.train, data.trainInk, (arena, layers) => {
@@ -187,9 +191,11 @@ export class ArmTrainer {
               gapDigits,
             };
             simdRecord = new SimdRecord(arena, spec, layers, this.network.statisticsArrays(), config.batchSize, recordData);
+            simdStatistics = new SimdStatistics(arena, config.probeSize, config.hiddenUnits, config.batchSize);
           })
         : null;
     this.simdRecord = simdRecord;
+    this.simdStatistics = simdStatistics;
     this.batches = new BatchSequence(config.seed, data.train.count, config.batchSize);
     this.x = new Float32Array(this.reference ? config.batchSize * INPUT_SIZE : 0);
     // The SIMD step fills its own mini-batches, for its measures too.
@@ -331,12 +337,11 @@ export class ArmTrainer {
     const { hiddenUnits, trackedUnit, activation } = this.config;
     const measures = this.simdRecord?.measure(this.fullTestDue) ?? this.measureInTfjs();
     const layers: LayerRecord[] = measures.taps.map((probe, index) => {
-      // describeInPlace reorders the probe rows: each layer's are read once.
-      const layerNoise = this.lastNoise[index];
-      if (layerNoise) applyNoise(probe, layerNoise, hiddenUnits);
-      const unit = describeInPlace(column(probe, hiddenUnits, trackedUnit));
-      const saturation = saturationFraction(probe, activation);
-      const layer: LayerRecord = { unit, saturation, pooled: describeInPlace(probe) };
+      // Both reorder the probe rows: each layer's are read once.
+      const noise = this.lastNoise[index];
+      const layer: LayerRecord =
+        this.simdStatistics?.describeLayer(probe, hiddenUnits, noise, activation, trackedUnit) ??
+        describeLayer(probe, hiddenUnits, noise, activation, trackedUnit);
       if (santurkar) layer.ics = santurkar.ics[index];
       return layer;
     });
@@ -435,6 +440,20 @@ export class ArmTrainer {
     this.network.dispose();
     tf.dispose([...(this.testX ? [this.testX] : []), ...this.populationBatches, ...(this.gapX ? [this.gapX] : [])]);
   }
+}
+
+/** A layer's distributions in JS, as SimdStatistics computes them in the module: the noise added to the probe rows, which may then be reordered. */
+function describeLayer(
+  probe: Float32Array,
+  units: number,
+  noise: LayerNoise | null,
+  activation: Config['activation'],
+  trackedUnit: number,
+): LayerDistributions {
+  if (noise) applyNoise(probe, noise, units);
+  const unit = describeInPlace(column(probe, units, trackedUnit));
+  const saturation = saturationFraction(probe, activation);
+  return { unit, saturation, pooled: describeInPlace(probe) };
 }
 
 /** Both arms stepped in lockstep in one thread: the headless experiment and the tests. */

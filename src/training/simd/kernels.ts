@@ -83,6 +83,21 @@ export interface Kernels {
   softmaxCrossEntropy(logits: Ptr, labels: Ptr, dlogits: Ptr, m: number, classes: number, scale: number): number;
   subtract(p: Ptr, g: Ptr, count: number): void;
   momentumUpdate(p: Ptr, g: Ptr, v: Ptr, count: number, momentum: number, learningRate: number): void;
+  distributionWorkspaceBytes(): number;
+  describeDistribution(
+    values: Ptr,
+    n: number,
+    percentiles: Ptr,
+    percentileCount: number,
+    histogramMin: number,
+    histogramMax: number,
+    bins: number,
+    activation: number,
+    workspace: Ptr,
+    out: Ptr,
+  ): number;
+  gatherColumn(matrix: Ptr, rows: number, units: number, unit: number, out: Ptr): void;
+  applyNoise(y: Ptr, rows: number, units: number, scale: Ptr, shift: Ptr, shiftRows: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
