@@ -261,6 +261,36 @@ describe('SimdStep', () => {
       }
     }
 
+    it("reads the network's own arrays where the module holds them: ICS's mix of own and moved arrays gives the bits of copies of them all, and leaves the module's step as it was", () => {
+      const spec = specOf(['batchnorm', 'none', 'noisy'], 13);
+      const m = 60;
+      const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
+      const weights = initialWeights(spec, 0.1, 1);
+      const network = new Network(spec, weights, `simd-resident-${instance++}`);
+      const simd = new SimdStep(spec, network.parameters(), m, train, ink);
+      const twinNetwork = new Network(spec, weights, `simd-resident-twin-${instance++}`);
+      const twin = new SimdStep(spec, twinNetwork.parameters(), m, train, ink);
+      const { order, start } = new BatchSequence(1, train.count, m).next();
+      simd.loadBatch(order, start, noise);
+      twin.loadBatch(order, start, noise);
+      const own = network.parameterValues();
+      const { layerOf } = network.parameterLayout();
+      const uniform = createRng(7);
+      for (const layer of [0, 1, 2, 3]) {
+        // Layers below `layer` moved (new arrays), the others the network's own.
+        const mixed = own.map((p, k) => (layerOf[k] < layer ? p.map((v) => v + 0.02 * (uniform() - 0.5)) : p));
+        const result = simd.gradientAt(mixed);
+        const [loss, gradients] = [result.loss, copyAll(result.gradients)];
+        const copied = twin.gradientAt(mixed.map((p) => p.slice()));
+        expect(loss).toBe(copied.loss);
+        gradients.forEach((g, k) => expect(g, network.parameters()[k].name).toEqual(copied.gradients[k]));
+      }
+      expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
+      simd.writeBack();
+      twin.writeBack();
+      expect(network.parameterValues()).toEqual(twinNetwork.parameterValues());
+    });
+
     it('says what it needs rather than compute on no mini-batch or on parameters of another network', () => {
       const spec = specOf(['batchnorm', 'none'], 20);
       const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-gradient-input-${instance++}`);

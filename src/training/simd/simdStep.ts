@@ -58,6 +58,9 @@ export function simdCoverage(spec: NetworkSpec): string | null {
   return null;
 }
 
+/** Where a parameter lies for one pass: the module's own block or its copy elsewhere. */
+type Place = (block: Block<Float32Array>) => number;
+
 /** byte / 255 as float32, as the data's mini-batches scale a pixel. */
 export const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
 
@@ -109,6 +112,10 @@ export class SimdStep {
   private readonly params: Block<Float32Array>[];
   private readonly gradients: Block<Float32Array>[];
   private readonly velocities: Block<Float32Array>[];
+  /** Parameters at a point other than the module's own (what gradientAt is asked at), laid out as params; backpropagate reads a parameter from either. */
+  private readonly elsewhere: Block<Float32Array>[];
+  /** Where each parameter of the module's own point lies: what a step reads. */
+  private readonly own: number[];
   private readonly labels: Block<Int32Array>;
   /** The mini-batch's digit indices, which gatherBatch reads. */
   private readonly digits: Block<Int32Array>;
@@ -159,6 +166,8 @@ export class SimdStep {
     this.params = parameters.map((p) => arena.f32(p.values.length));
     this.gradients = parameters.map((p) => arena.f32(p.values.length));
     this.velocities = parameters.map((p) => arena.f32(p.values.length));
+    this.elsewhere = parameters.map((p) => arena.f32(p.values.length));
+    this.own = this.params.map((p) => p.ptr);
 
     const sizes = layerSizes(spec);
     let next = 0;
@@ -304,7 +313,7 @@ export class SimdStep {
   /**
    * The loss and every parameter's gradient at `params` (parameters() order and sizes) on the
    * mini-batch and noise loadBatch laid out last, as the network's lossAndGradients computes them
-   * (santurkar.ts's GradientAt). Nothing of the module changes: its parameters are put back, its
+   * (santurkar.ts's GradientAt). Nothing of the module changes: its parameters are not written, its
    * velocities are not read, and the batch statistics the trainer hands to the moving averages
    * are those of the step, which computes them again. The gradients are the module's own
    * buffers, valid until its next gradient or step.
@@ -314,40 +323,47 @@ export class SimdStep {
     if (params.length !== this.params.length || params.some((p, k) => p.length !== this.params[k].length)) {
       throw new Error('SimdStep: the parameters do not match the network (parameters() order and sizes)');
     }
-    // The network's arrays, once written back, hold the module's parameters: what is put back after.
+    // The network's arrays, once written back, hold the module's parameters: those (ICS keeps most
+    // of them) are read where the module has them, and only the others are copied, to a region of
+    // their own, so that nothing has to be put back.
     this.writeBack();
-    params.forEach((p, k) => this.params[k].view.set(p));
-    const loss = this.backpropagate(1, false);
-    this.params.forEach((p, k) => p.view.set(this.parameters[k].values));
+    const at = params.map((p, k) => {
+      if (p === this.parameters[k].values || p === this.params[k].view) return this.own[k];
+      this.elsewhere[k].view.set(p);
+      return this.elsewhere[k].ptr;
+    });
+    const loss = this.backpropagate(1, false, at);
     return { loss, gradients: this.gradientViews };
   };
 
   /**
-   * Forward and backward over the loaded mini-batch at the module's parameters: the mean
+   * Forward and backward over the loaded mini-batch at the parameters that lie at `at` (one
+   * pointer per parameter, parameters() order; the module's own by default): the mean
    * cross-entropy, with every gradient times `scale` in the gradients' region; or, where
    * `updateWeights`, each weight matrix already moved by its gradient (plain SGD, `scale` the
    * learning rate) and only the per-unit vectors' gradients written.
    */
-  private backpropagate(scale: number, updateWeights: boolean): number {
+  private backpropagate(scale: number, updateWeights: boolean, at: readonly number[] = this.own): number {
     const { kernels: k, m, layers, output } = this;
-    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
+    const place: Place = (block) => at[this.params.indexOf(block)];
+    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1], place);
     const top = layers[layers.length - 1];
     const classes = this.spec.outputSize;
-    k.denseForward(top.out.ptr, output.weights.ptr, output.bias.ptr, output.logits.ptr, m, top.units, classes, ACTIVATION_CODE.identity);
+    k.denseForward(top.out.ptr, place(output.weights), place(output.bias), output.logits.ptr, m, top.units, classes, ACTIVATION_CODE.identity);
     const loss = k.softmaxCrossEntropy(output.logits.ptr, this.labels.ptr, output.dLogits.ptr, m, classes, scale);
 
     const gradient = (block: Block<Float32Array>) => this.gradients[this.params.indexOf(block)];
-    const inPlace = (block: Block<Float32Array>) => (updateWeights ? block.ptr : 0);
+    const inPlace = (block: Block<Float32Array>) => (updateWeights ? place(block) : 0);
     k.activationBackward(output.dLogits.ptr, output.dLogits.ptr, output.dLogits.ptr, m, classes, ACTIVATION_CODE.identity, gradient(output.bias).ptr);
-    k.inputGradient(output.dLogits.ptr, output.weights.ptr, top.dOut.ptr, m, top.units, classes);
+    k.inputGradient(output.dLogits.ptr, place(output.weights), top.dOut.ptr, m, top.units, classes);
     k.weightGradient(top.out.ptr, output.dLogits.ptr, gradient(output.weights).ptr, inPlace(output.weights), m, top.units, classes);
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l];
-      const dWx = this.backward(layer, gradient);
+      const dWx = this.backward(layer, gradient, place);
       const dWeights = gradient(layer.weights);
       if (l > 0) {
         const below = layers[l - 1];
-        k.inputGradient(dWx, layer.weights.ptr, below.dOut.ptr, m, layer.fanIn, layer.units);
+        k.inputGradient(dWx, place(layer.weights), below.dOut.ptr, m, layer.fanIn, layer.units);
         k.weightGradient(below.out.ptr, dWx, dWeights.ptr, inPlace(layer.weights), m, layer.fanIn, layer.units);
       } else {
         // A whole gradient (momentum moves every row) has zero rows for the pixels blank in this mini-batch.
@@ -399,29 +415,19 @@ export class SimdStep {
     });
   }
 
-  private forward(layer: HiddenLayer, below: HiddenLayer | null): void {
+  private forward(layer: HiddenLayer, below: HiddenLayer | null, place: Place): void {
     const { kernels: k, m, activation } = this;
     const { units } = layer;
-    const bias = layer.bias?.ptr ?? 0;
+    const bias = layer.bias === null ? 0 : place(layer.bias);
+    const [weights, gamma, beta] = [place(layer.weights), layer.gamma && place(layer.gamma), layer.beta && place(layer.beta)];
     const before = layer.wx !== null;
     const target = before ? layer.wx!.ptr : layer.z.ptr;
     const g = before ? ACTIVATION_CODE.identity : activation;
-    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, layer.weights.ptr, bias, target, m, units, g);
-    else k.denseForward(below.out.ptr, layer.weights.ptr, bias, target, m, layer.fanIn, units, g);
+    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, weights, bias, target, m, units, g);
+    else k.denseForward(below.out.ptr, weights, bias, target, m, layer.fanIn, units, g);
     if (layer.xhat === null) return;
     if (layer.mean === null) {
-      k.layerNormForward(
-        target,
-        layer.gamma!.ptr,
-        layer.beta!.ptr,
-        layer.xhat.ptr,
-        layer.z.ptr,
-        layer.inverseStd!.ptr,
-        m,
-        units,
-        this.spec.epsilon,
-        activation,
-      );
+      k.layerNormForward(target, gamma!, beta!, layer.xhat.ptr, layer.z.ptr, layer.inverseStd!.ptr, m, units, this.spec.epsilon, activation);
       return;
     }
     const rows = m / layer.groups;
@@ -435,8 +441,8 @@ export class SimdStep {
       const stat = group * units * 4;
       k.batchNormForward(
         input.ptr + at,
-        layer.gamma!.ptr,
-        layer.beta!.ptr,
+        gamma!,
+        beta!,
         layer.xhat.ptr + at,
         out.ptr + at,
         layer.mean.ptr + stat,
@@ -457,7 +463,7 @@ export class SimdStep {
   }
 
   /** From dLoss/d(out) to dLoss/d(Wx (+ b)), writing the layer's bias, gamma and beta gradients; returns where dLoss/d(Wx) is. */
-  private backward(layer: HiddenLayer, gradient: (block: Block<Float32Array>) => Block<Float32Array>): number {
+  private backward(layer: HiddenLayer, gradient: (block: Block<Float32Array>) => Block<Float32Array>, place: Place): number {
     const { kernels: k, m, activation } = this;
     const { units } = layer;
     const dOut = layer.dOut.ptr;
@@ -467,7 +473,7 @@ export class SimdStep {
     }
     const [dGamma, dBeta] = [gradient(layer.gamma!).ptr, gradient(layer.beta!).ptr];
     if (layer.mean === null) {
-      k.layerNormBackward(dOut, layer.z.ptr, layer.xhat.ptr, layer.gamma!.ptr, layer.inverseStd!.ptr, dOut, dGamma, dBeta, m, units, activation);
+      k.layerNormBackward(dOut, layer.z.ptr, layer.xhat.ptr, place(layer.gamma!), layer.inverseStd!.ptr, dOut, dGamma, dBeta, m, units, activation);
       return dOut;
     }
     const after = layer.dz !== null;
@@ -482,7 +488,7 @@ export class SimdStep {
         dOut + at,
         out.ptr + at,
         layer.xhat.ptr + at,
-        layer.gamma!.ptr,
+        place(layer.gamma!),
         layer.inverseStd!.ptr + group * units * 4,
         dx + at,
         dGamma,
