@@ -793,6 +793,9 @@ export function momentumUpdate(p: usize, g: usize, v: usize, count: i32, momentu
   }
 }
 
+// Santurkar et al.'s landscape: its moves and sums.
+export * from './santurkar';
+
 /** Where the module's own data ends: the host lays out its buffers above it. */
 export function heapBase(): usize {
   return __heap_base;

@@ -6,7 +6,7 @@ import { initialWeights, Network, type NetworkSpec } from './network';
 import { drawNoise, type LayerNoise } from './noise';
 import { ReferenceNetwork } from './reference';
 import { createRng } from './rng';
-import { copyAll, internalCovariateShift, landscape, LANDSCAPE_STEP_FACTORS, type GradientAt } from './santurkar';
+import { copyAll, internalCovariateShift, LANDSCAPE_STEP_FACTORS, landscape, walkInArrays, type GradientAt } from './santurkar';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -124,7 +124,7 @@ describe('landscape (Santurkar et al., Figure 4)', () => {
     const loss = here.loss;
     const gradient = copyAll(here.gradients);
     // The loss moves by about eta ||g||^2 at first order: under 1e-6 here.
-    const tiny = landscape(gradientAt, net.parameterValues(), gradient, 1e-7);
+    const tiny = landscape(walkInArrays(gradientAt, net.parameterValues(), gradient), 1e-7);
     expect(tiny.lossMin).toBeCloseTo(loss, 5);
     expect(tiny.lossMax).toBeCloseTo(loss, 5);
     expect(tiny.gradientChangeMax).toBeLessThan(1e-4 * Math.sqrt(gradient.reduce((sum, g) => sum + norm(g) ** 2, 0)));
@@ -140,7 +140,7 @@ describe('landscape (Santurkar et al., Figure 4)', () => {
     const params = net.parameterValues();
     const gradient = copyAll(gradientAt(params).gradients);
     const before = copyAll(params);
-    const measured = landscape(gradientAt, params, gradient, 0.5);
+    const measured = landscape(walkInArrays(gradientAt, params, gradient), 0.5);
     const gradientNorm = Math.sqrt(gradient.reduce((sum, g) => sum + norm(g) ** 2, 0));
     const walk = LANDSCAPE_STEP_FACTORS.map((factor) => {
       const eta = factor * 0.5;

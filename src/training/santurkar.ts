@@ -14,7 +14,9 @@
  *   ||g(W) - g(W - eta g)|| / ||eta g|| (4c).
  *
  * Everything is evaluated on copies: the caller's parameters, its optimizer's state and whatever
- * its gradient function reads stay as they were.
+ * its gradient function reads stay as they were. The landscape's arithmetic over every parameter
+ * runs behind GradientWalk: in JS over arrays for any gradient function (walkInArrays), or where
+ * the SIMD step keeps its parameters (SimdStep.walkAlong), each sum in the same order.
  */
 
 /** Loss and the gradient of every parameter of step t's mini-batch at `params`; the arrays may be reused by the next call. */
@@ -72,25 +74,38 @@ export function internalCovariateShift(
   });
 }
 
-/** The landscape along -g from `params` (Figure 4), g the gradient there, at eta = each factor times the learning rate. */
-export function landscape(gradientAt: GradientAt, params: readonly Float32Array[], gradient: readonly Float32Array[], learningRate: number): Landscape {
-  const gradientNorm = Math.sqrt(gradient.reduce((sum, g) => sum + squaredNorm(g), 0));
+/**
+ * A walk along -g from W, g the gradient at W, on step t's mini-batch: what the landscape asks of
+ * every parameter array k (parameters() order), each a float64 sum in index order.
+ */
+export interface GradientWalk {
+  /** ||g_k||^2 of each parameter array. */
+  readonly gradientSquaredNorms: readonly number[];
+  /** The loss at W - eta g, and ||g_k(W) - g_k(W - eta g)|| of each parameter array. */
+  at(eta: number): { loss: number; gradientChanges: readonly number[] };
+}
+
+/** The walk in JS: W - eta g written into arrays of its own, and `gradientAt` asked there. */
+export function walkInArrays(gradientAt: GradientAt, params: readonly Float32Array[], gradient: readonly Float32Array[]): GradientWalk {
   const moved = params.map((p) => new Float32Array(p.length));
+  return {
+    gradientSquaredNorms: gradient.map(squaredNorm),
+    at(eta) {
+      params.forEach((p, k) => moveAlong(p, gradient[k], moved[k], eta));
+      const there = gradientAt(moved);
+      return { loss: there.loss, gradientChanges: there.gradients.map((g, k) => distance(gradient[k], g)) };
+    },
+  };
+}
+
+/** The landscape of `walk` (Figure 4), at eta = each factor times the learning rate. */
+export function landscape(walk: GradientWalk, learningRate: number): Landscape {
+  const gradientNorm = Math.sqrt(walk.gradientSquaredNorms.reduce((sum, s) => sum + s, 0));
   const result = { lossMin: Infinity, lossMax: -Infinity, gradientChangeMin: Infinity, gradientChangeMax: -Infinity, betaSmoothness: -Infinity };
   for (const factor of LANDSCAPE_STEP_FACTORS) {
     const eta = factor * learningRate;
-    params.forEach((p, k) => {
-      const g = gradient[k];
-      const out = moved[k];
-      for (let i = 0; i < p.length; i++) out[i] = p[i] - eta * g[i];
-    });
-    const there = gradientAt(moved);
-    let change = 0;
-    there.gradients.forEach((g, k) => {
-      const d = distance(gradient[k], g);
-      change += d * d;
-    });
-    change = Math.sqrt(change);
+    const there = walk.at(eta);
+    const change = Math.sqrt(there.gradientChanges.reduce((sum, d) => sum + d * d, 0));
     result.lossMin = Math.min(result.lossMin, there.loss);
     result.lossMax = Math.max(result.lossMax, there.loss);
     result.gradientChangeMin = Math.min(result.gradientChangeMin, change);
@@ -107,13 +122,20 @@ export function copyAll(arrays: readonly Float32Array[]): Float32Array[] {
   return arrays.map((a) => a.slice());
 }
 
-function squaredNorm(a: Float32Array): number {
+/** out = w - eta g: a point along -g (float64 arithmetic, float32 on the store, as the module's moveAlong rounds it). */
+export function moveAlong(w: Float32Array, g: Float32Array, out: Float32Array, eta: number): void {
+  for (let i = 0; i < w.length; i++) out[i] = w[i] - eta * g[i];
+}
+
+/** The sum of a[i]^2 in float64, in index order (as the module's squaredNorm). */
+export function squaredNorm(a: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += a[i] * a[i];
   return sum;
 }
 
-function distance(a: Float32Array, b: Float32Array): number {
+/** ||a - b|| from a float64 sum in index order (as the module's distance). */
+export function distance(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) {
     const d = a[i] - b[i];

@@ -16,7 +16,7 @@ import { SimdRecord, type RecordMeasures } from './simd/simdRecord';
 import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
-import { copyAll, internalCovariateShift, landscape, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
+import { copyAll, internalCovariateShift, landscape, walkInArrays, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
 import { column, describeInPlace, saturationFraction } from './statistics';
 
 export type ArmIndex = 0 | 1;
@@ -309,7 +309,8 @@ export class ArmTrainer {
     this.santurkar = {
       step: this.step + 1,
       ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout()),
-      landscape: landscape(gradientAt, params, gradient, learningRate),
+      // A SIMD arm walks in the module, where its parameters are.
+      landscape: landscape(this.simd?.walkAlong(gradient) ?? walkInArrays(gradientAt, params, gradient), learningRate),
     };
   }
 

@@ -81,6 +81,9 @@ export interface Kernels {
   softmaxCrossEntropy(logits: Ptr, labels: Ptr, dlogits: Ptr, m: number, classes: number, scale: number): number;
   subtract(p: Ptr, g: Ptr, count: number): void;
   momentumUpdate(p: Ptr, g: Ptr, v: Ptr, count: number, momentum: number, learningRate: number): void;
+  moveAlong(w: Ptr, g: Ptr, out: Ptr, count: number, eta: number): void;
+  squaredNorm(a: Ptr, count: number): number;
+  distance(a: Ptr, b: Ptr, count: number): number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

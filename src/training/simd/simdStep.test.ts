@@ -8,7 +8,7 @@ import { initialWeights, Network, type NetworkSpec } from '../network';
 import { drawNoise } from '../noise';
 import { ReferenceNetwork } from '../reference';
 import { createRng } from '../rng';
-import { copyAll } from '../santurkar';
+import { copyAll, landscape, walkInArrays } from '../santurkar';
 import { BatchSequence } from '../trainer';
 import { packedInkCapacity, packInk, SimdStep, simdCoverage } from './simdStep';
 
@@ -291,15 +291,52 @@ describe('SimdStep', () => {
       expect(network.parameterValues()).toEqual(twinNetwork.parameterValues());
     });
 
+    for (const [normalization, units] of [
+      [['none', 'none', 'none'], 100],
+      [['batchnorm', 'noisy', 'layernorm'], 13],
+      [['ghost-batchnorm', 'batchnorm-after'], 5],
+    ] as [Normalization[], number][]) {
+      it(`walkAlong walks the landscape in the module with the bits of walkInArrays over gradientAt, and changes nothing of the module (${normalization.join('/')}, ${units} units)`, () => {
+        const spec = specOf(normalization, units, 'sigmoid', 10);
+        const m = 60;
+        const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
+        const weights = initialWeights(spec, 0.1, 1);
+        const network = new Network(spec, weights, `simd-walk-${instance++}`);
+        const simd = new SimdStep(spec, network.parameters(), m, train, ink);
+        const twinNetwork = new Network(spec, weights, `simd-walk-twin-${instance++}`);
+        const twin = new SimdStep(spec, twinNetwork.parameters(), m, train, ink);
+        const { order, start } = new BatchSequence(1, train.count, m).next();
+        simd.loadBatch(order, start, noise);
+        twin.loadBatch(order, start, noise);
+        const params = network.parameterValues();
+        const gradient = copyAll(simd.gradientAt(params).gradients);
+        const inModule = simd.walkAlong(gradient);
+        const inArrays = walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient);
+        expect(inModule.gradientSquaredNorms).toEqual(inArrays.gradientSquaredNorms);
+        for (const eta of [0.025, 0.1, 0.4, 1.7]) {
+          const [there, expected] = [inModule.at(eta), inArrays.at(eta)];
+          expect(there.loss).toBe(expected.loss);
+          expect(there.gradientChanges).toEqual(expected.gradientChanges);
+        }
+        expect(landscape(simd.walkAlong(gradient), 0.1)).toEqual(landscape(walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient), 0.1));
+        expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
+        simd.writeBack();
+        twin.writeBack();
+        expect(network.parameterValues()).toEqual(twinNetwork.parameterValues());
+      });
+    }
+
     it('says what it needs rather than compute on no mini-batch or on parameters of another network', () => {
       const spec = specOf(['batchnorm', 'none'], 20);
       const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-gradient-input-${instance++}`);
       const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
       expect(() => simd.gradientAt(network.parameterValues())).toThrow('SimdStep: a gradient needs a mini-batch (loadBatch) first');
+      expect(() => simd.walkAlong(network.parameterValues())).toThrow('SimdStep: a walk needs a mini-batch (loadBatch) first');
       const { order, start } = new BatchSequence(1, train.count, 60).next();
       simd.loadBatch(order, start);
       expect(() => simd.gradientAt(network.parameterValues().slice(1))).toThrow('SimdStep: the parameters do not match the network');
       expect(() => simd.gradientAt(network.parameterValues().map((p) => p.subarray(1)))).toThrow('SimdStep: the parameters do not match the network');
+      expect(() => simd.walkAlong(network.parameterValues().slice(1))).toThrow('SimdStep: the gradient does not match the network');
     });
   });
 });

@@ -18,7 +18,7 @@ import { layerSizes, type NetworkSpec, type Parameter } from '../network';
 import { groupSize } from '../ops/batchNorm';
 import type { LayerNoise } from '../noise';
 import { MomentumSgd } from '../optimizer';
-import type { GradientAt } from '../santurkar';
+import type { GradientAt, GradientWalk } from '../santurkar';
 import type { BatchStatistics } from '../ops/op';
 import { ACTIVATION_CODE, Arena, type Block, type Kernels, kernelsUnavailable } from './kernels';
 
@@ -116,6 +116,8 @@ export class SimdStep {
   private readonly elsewhere: Block<Float32Array>[];
   /** Where each parameter of the module's own point lies: what a step reads. */
   private readonly own: number[];
+  /** The gradient at the module's parameters that walkAlong walks along, laid out as params. */
+  private readonly walkGradient: Block<Float32Array>[];
   private readonly labels: Block<Int32Array>;
   /** The mini-batch's digit indices, which gatherBatch reads. */
   private readonly digits: Block<Int32Array>;
@@ -168,6 +170,7 @@ export class SimdStep {
     this.velocities = parameters.map((p) => arena.f32(p.values.length));
     this.elsewhere = parameters.map((p) => arena.f32(p.values.length));
     this.own = this.params.map((p) => p.ptr);
+    this.walkGradient = parameters.map((p) => arena.f32(p.values.length));
 
     const sizes = layerSizes(spec);
     let next = 0;
@@ -335,6 +338,31 @@ export class SimdStep {
     const loss = this.backpropagate(1, false, at);
     return { loss, gradients: this.gradientViews };
   };
+
+  /**
+   * Santurkar et al.'s walk along -g from the module's parameters W (santurkar.ts's GradientWalk),
+   * g = `gradient` (gradientAt's at W, parameters() order), on the mini-batch loadBatch laid out
+   * last: each W - eta g is moved into the region of other points, its gradient computed there
+   * and every sum taken in the kernels, so no parameter crosses to JS per step size. Valid until
+   * the next step moves W; like gradientAt it changes nothing of the module.
+   */
+  walkAlong(gradient: readonly Float32Array[]): GradientWalk {
+    if (!this.batchLoaded) throw new Error('SimdStep: a walk needs a mini-batch (loadBatch) first');
+    if (gradient.length !== this.params.length || gradient.some((g, k) => g.length !== this.params[k].length)) {
+      throw new Error('SimdStep: the gradient does not match the network (parameters() order and sizes)');
+    }
+    const k = this.kernels;
+    this.walkGradient.forEach((g, i) => g.view.set(gradient[i]));
+    const at = this.elsewhere.map((p) => p.ptr);
+    return {
+      gradientSquaredNorms: this.walkGradient.map((g) => k.squaredNorm(g.ptr, g.length)),
+      at: (eta) => {
+        this.params.forEach((p, i) => k.moveAlong(p.ptr, this.walkGradient[i].ptr, at[i], p.length, eta));
+        const loss = this.backpropagate(1, false, at);
+        return { loss, gradientChanges: this.walkGradient.map((g, i) => k.distance(g.ptr, this.gradients[i].ptr, g.length)) };
+      },
+    };
+  }
 
   /**
    * Forward and backward over the loaded mini-batch at the parameters that lie at `at` (one
