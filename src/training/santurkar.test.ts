@@ -114,6 +114,20 @@ describe('internalCovariateShift (Santurkar et al., Definition 2.1)', () => {
   });
 });
 
+describe('copyAll', () => {
+  it('copies into the arrays it is given, and returns those, where a caller keeps them from one measure to the next', () => {
+    const arrays = [Float32Array.of(1, 2, 3), Float32Array.of(4)];
+    const into = [new Float32Array(3), new Float32Array(1)];
+    const copies = copyAll(arrays, into);
+    expect(copies[0]).toBe(into[0]);
+    expect(copies[1]).toBe(into[1]);
+    expect(copies).toEqual(arrays);
+    arrays[0][0] = 9;
+    expect(into[0][0]).toBe(1);
+    expect(copyAll(arrays)[0]).not.toBe(arrays[0]);
+  });
+});
+
 describe('landscape (Santurkar et al., Figure 4)', () => {
   it('at a tiny step size finds the loss at W itself and no change of gradient', () => {
     const s = spec(['batchnorm', 'none']);
