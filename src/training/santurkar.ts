@@ -19,8 +19,12 @@
  * the SIMD step keeps its parameters (SimdStep.walkAlong), each sum in the same order.
  */
 
-/** Loss and the gradient of every parameter of step t's mini-batch at `params`; the arrays may be reused by the next call. */
-export type GradientAt = (params: readonly Float32Array[]) => { loss: number; gradients: readonly Float32Array[] };
+/**
+ * Loss and the gradient of every parameter of step t's mini-batch at `params`; the arrays may be
+ * reused by the next call. Where `only` is given, the caller reads no gradient but that of
+ * parameter `only`, and the others may be left as they are (a backward pass may stop there).
+ */
+export type GradientAt = (params: readonly Float32Array[], only?: number) => { loss: number; gradients: readonly Float32Array[] };
 
 /** Where each parameter sits: `layerOf[k]` the layer (0 = first hidden) of parameter k, `weightsOf[i]` the index of hidden layer i's W. */
 export interface ParameterLayout {
@@ -69,7 +73,7 @@ export function internalCovariateShift(
   return layout.weightsOf.map((weights, layer) => {
     if (layer === 0) return { l2: 0, cosine: 1 };
     const mixed = params.map((p, k) => (layout.layerOf[k] < layer ? updated[k] : p));
-    const shifted = gradientAt(mixed).gradients[weights];
+    const shifted = gradientAt(mixed, weights).gradients[weights];
     return { l2: distance(gradient[weights], shifted), cosine: cosine(gradient[weights], shifted) };
   });
 }

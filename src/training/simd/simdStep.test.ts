@@ -261,7 +261,7 @@ describe('SimdStep', () => {
       }
     }
 
-    it("reads the network's own arrays where the module holds them: ICS's mix of own and moved arrays gives the bits of copies of them all, and leaves the module's step as it was", () => {
+    it("reads the network's own arrays where the module holds them: ICS's mix of own and moved arrays gives the bits of copies of them all, as does a pass that stops at one layer's weights, and leaves the module's step as it was", () => {
       const spec = specOf(['batchnorm', 'none', 'noisy'], 13);
       const m = 60;
       const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
@@ -274,7 +274,7 @@ describe('SimdStep', () => {
       simd.loadBatch(order, start, noise);
       twin.loadBatch(order, start, noise);
       const own = network.parameterValues();
-      const { layerOf } = network.parameterLayout();
+      const { layerOf, weightsOf } = network.parameterLayout();
       const uniform = createRng(7);
       for (const layer of [0, 1, 2, 3]) {
         // Layers below `layer` moved (new arrays), the others the network's own.
@@ -284,6 +284,12 @@ describe('SimdStep', () => {
         const copied = twin.gradientAt(mixed.map((p) => p.slice()));
         expect(loss).toBe(copied.loss);
         gradients.forEach((g, k) => expect(g, network.parameters()[k].name).toEqual(copied.gradients[k]));
+        if (layer < weightsOf.length) {
+          const only = weightsOf[layer];
+          const stopped = simd.gradientAt(mixed, only);
+          expect(stopped.loss).toBe(loss);
+          expect(stopped.gradients[only]).toEqual(gradients[only]);
+        }
       }
       expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
       simd.writeBack();

@@ -319,9 +319,10 @@ export class SimdStep {
    * (santurkar.ts's GradientAt). Nothing of the module changes: its parameters are not written, its
    * velocities are not read, and the batch statistics the trainer hands to the moving averages
    * are those of the step, which computes them again. The gradients are the module's own
-   * buffers, valid until its next gradient or step.
+   * buffers, valid until its next gradient or step; with `only`, the backward pass stops once
+   * that parameter's gradient is written (ICS asks one layer's), leaving the others stale.
    */
-  readonly gradientAt: GradientAt = (params) => {
+  readonly gradientAt: GradientAt = (params, only) => {
     if (!this.batchLoaded) throw new Error('SimdStep: a gradient needs a mini-batch (loadBatch) first');
     if (params.length !== this.params.length || params.some((p, k) => p.length !== this.params[k].length)) {
       throw new Error('SimdStep: the parameters do not match the network (parameters() order and sizes)');
@@ -335,7 +336,7 @@ export class SimdStep {
       this.elsewhere[k].view.set(p);
       return this.elsewhere[k].ptr;
     });
-    const loss = this.backpropagate(1, false, at);
+    const loss = this.backpropagate(1, false, at, only === undefined ? null : this.params[only]);
     return { loss, gradients: this.gradientViews };
   };
 
@@ -369,9 +370,10 @@ export class SimdStep {
    * pointer per parameter, parameters() order; the module's own by default): the mean
    * cross-entropy, with every gradient times `scale` in the gradients' region; or, where
    * `updateWeights`, each weight matrix already moved by its gradient (plain SGD, `scale` the
-   * learning rate) and only the per-unit vectors' gradients written.
+   * learning rate) and only the per-unit vectors' gradients written. Where `last` is a hidden
+   * layer's weights, the pass ends once their gradient is written.
    */
-  private backpropagate(scale: number, updateWeights: boolean, at: readonly number[] = this.own): number {
+  private backpropagate(scale: number, updateWeights: boolean, at: readonly number[] = this.own, last: Block<Float32Array> | null = null): number {
     const { kernels: k, m, layers, output } = this;
     const place: Place = (block) => at[this.params.indexOf(block)];
     for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1], place);
@@ -389,10 +391,13 @@ export class SimdStep {
       const layer = layers[l];
       const dWx = this.backward(layer, gradient, place);
       const dWeights = gradient(layer.weights);
+      const ends = layer.weights === last;
       if (l > 0) {
         const below = layers[l - 1];
-        k.inputGradient(dWx, place(layer.weights), below.dOut.ptr, m, layer.fanIn, layer.units);
+        // What the layers below read, computed before weightGradient moves the weights (plain SGD).
+        if (!ends) k.inputGradient(dWx, place(layer.weights), below.dOut.ptr, m, layer.fanIn, layer.units);
         k.weightGradient(below.out.ptr, dWx, dWeights.ptr, inPlace(layer.weights), m, layer.fanIn, layer.units);
+        if (ends) break;
       } else {
         // A whole gradient (momentum moves every row) has zero rows for the pixels blank in this mini-batch.
         if (!updateWeights) dWeights.view.fill(0);
