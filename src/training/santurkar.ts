@@ -85,8 +85,8 @@ export function internalCovariateShift(
 export interface GradientWalk {
   /** ||g_k||^2 of each parameter array. */
   readonly gradientSquaredNorms: readonly number[];
-  /** The loss at W - eta g, and ||g_k(W) - g_k(W - eta g)|| of each parameter array. */
-  at(eta: number): { loss: number; gradientChanges: readonly number[] };
+  /** At each step size eta in turn: the loss at W - eta g, and ||g_k(W) - g_k(W - eta g)|| of each parameter array. */
+  along(etas: readonly number[]): { loss: number; gradientChanges: readonly number[] }[];
 }
 
 /** The walk in JS: W - eta g written into arrays of its own, and `gradientAt` asked there. */
@@ -94,11 +94,12 @@ export function walkInArrays(gradientAt: GradientAt, params: readonly Float32Arr
   const moved = params.map((p) => new Float32Array(p.length));
   return {
     gradientSquaredNorms: gradient.map(squaredNorm),
-    at(eta) {
-      params.forEach((p, k) => moveAlong(p, gradient[k], moved[k], eta));
-      const there = gradientAt(moved);
-      return { loss: there.loss, gradientChanges: there.gradients.map((g, k) => distance(gradient[k], g)) };
-    },
+    along: (etas) =>
+      etas.map((eta) => {
+        params.forEach((p, k) => moveAlong(p, gradient[k], moved[k], eta));
+        const there = gradientAt(moved);
+        return { loss: there.loss, gradientChanges: there.gradients.map((g, k) => distance(gradient[k], g)) };
+      }),
   };
 }
 
@@ -106,9 +107,9 @@ export function walkInArrays(gradientAt: GradientAt, params: readonly Float32Arr
 export function landscape(walk: GradientWalk, learningRate: number): Landscape {
   const gradientNorm = Math.sqrt(walk.gradientSquaredNorms.reduce((sum, s) => sum + s, 0));
   const result = { lossMin: Infinity, lossMax: -Infinity, gradientChangeMin: Infinity, gradientChangeMax: -Infinity, betaSmoothness: -Infinity };
-  for (const factor of LANDSCAPE_STEP_FACTORS) {
-    const eta = factor * learningRate;
-    const there = walk.at(eta);
+  const etas = LANDSCAPE_STEP_FACTORS.map((factor) => factor * learningRate);
+  walk.along(etas).forEach((there, j) => {
+    const eta = etas[j];
     const change = Math.sqrt(there.gradientChanges.reduce((sum, d) => sum + d * d, 0));
     result.lossMin = Math.min(result.lossMin, there.loss);
     result.lossMax = Math.max(result.lossMax, there.loss);
@@ -117,7 +118,7 @@ export function landscape(walk: GradientWalk, learningRate: number): Landscape {
     const stepLength = eta * gradientNorm;
     // A step of length 0 (a zero gradient or learning rate) says nothing of smoothness.
     result.betaSmoothness = Math.max(result.betaSmoothness, stepLength > 0 ? change / stepLength : NaN);
-  }
+  });
   return result;
 }
 

@@ -563,7 +563,7 @@ describe("WebAssembly kernels of Santurkar et al.'s landscape (assembly/santurka
   const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
   for (const length of [1, 3, 5, 13, 257, 78_400]) {
-    it(`moveAlong, squaredNorm and distance give santurkar.ts's JS results bit for bit over ${length} values`, () => {
+    it(`moveAlong, squaredNorm, distance and distanceAndMove give santurkar.ts's JS results bit for bit over ${length} values`, () => {
       const [w, g, there] = [spread(length, 31), spread(length, 32), spread(length, 33)];
       const mem = arenaWith({ w, g, there, out: length });
       const { kernels } = mem.arena;
@@ -576,6 +576,11 @@ describe("WebAssembly kernels of Santurkar et al.'s landscape (assembly/santurka
       expect(kernels.squaredNorm(mem.g.ptr, length)).toBe(squaredNorm(g));
       expect(kernels.distance(mem.g.ptr, mem.there.ptr, length)).toBe(distance(g, there));
       expect(kernels.distance(mem.g.ptr, mem.g.ptr, length)).toBe(0);
+      const moved = new Float32Array(length);
+      moveAlong(w, g, moved, 0.3);
+      mem.out.view.fill(0);
+      expect(kernels.distanceAndMove(mem.g.ptr, mem.there.ptr, length, mem.w.ptr, mem.out.ptr, 0.3)).toBe(distance(g, there));
+      expect(bits(mem.out.view)).toEqual(bits(moved));
     });
   }
 });

@@ -84,6 +84,7 @@ export interface Kernels {
   moveAlong(w: Ptr, g: Ptr, out: Ptr, count: number, eta: number): void;
   squaredNorm(a: Ptr, count: number): number;
   distance(a: Ptr, b: Ptr, count: number): number;
+  distanceAndMove(a: Ptr, b: Ptr, count: number, w: Ptr, out: Ptr, eta: number): number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -319,11 +319,9 @@ describe('SimdStep', () => {
         const inModule = simd.walkAlong(gradient);
         const inArrays = walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient);
         expect(inModule.gradientSquaredNorms).toEqual(inArrays.gradientSquaredNorms);
-        for (const eta of [0.025, 0.1, 0.4, 1.7]) {
-          const [there, expected] = [inModule.at(eta), inArrays.at(eta)];
-          expect(there.loss).toBe(expected.loss);
-          expect(there.gradientChanges).toEqual(expected.gradientChanges);
-        }
+        const etas = [0.025, 0.1, 0.4, 1.7];
+        expect(inModule.along(etas)).toEqual(inArrays.along(etas));
+        expect(inModule.along([0.3])).toEqual(inArrays.along([0.3]));
         expect(landscape(simd.walkAlong(gradient), 0.1)).toEqual(landscape(walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient), 0.1));
         expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
         simd.writeBack();

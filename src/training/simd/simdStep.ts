@@ -344,8 +344,9 @@ export class SimdStep {
    * Santurkar et al.'s walk along -g from the module's parameters W (santurkar.ts's GradientWalk),
    * g = `gradient` (gradientAt's at W, parameters() order), on the mini-batch loadBatch laid out
    * last: each W - eta g is moved into the region of other points, its gradient computed there
-   * and every sum taken in the kernels, so no parameter crosses to JS per step size. Valid until
-   * the next step moves W; like gradientAt it changes nothing of the module.
+   * and every sum taken in the kernels, so no parameter crosses to JS per step size; the next
+   * point is moved in the loop that sums the distance from the last. Valid until the next step
+   * moves W; like gradientAt it changes nothing of the module.
    */
   walkAlong(gradient: readonly Float32Array[]): GradientWalk {
     if (!this.batchLoaded) throw new Error('SimdStep: a walk needs a mini-batch (loadBatch) first');
@@ -357,10 +358,18 @@ export class SimdStep {
     const at = this.elsewhere.map((p) => p.ptr);
     return {
       gradientSquaredNorms: this.walkGradient.map((g) => k.squaredNorm(g.ptr, g.length)),
-      at: (eta) => {
-        this.params.forEach((p, i) => k.moveAlong(p.ptr, this.walkGradient[i].ptr, at[i], p.length, eta));
-        const loss = this.backpropagate(1, false, at);
-        return { loss, gradientChanges: this.walkGradient.map((g, i) => k.distance(g.ptr, this.gradients[i].ptr, g.length)) };
+      along: (etas) => {
+        if (etas.length > 0) this.params.forEach((p, i) => k.moveAlong(p.ptr, this.walkGradient[i].ptr, at[i], p.length, etas[0]));
+        return etas.map((_, j) => {
+          const loss = this.backpropagate(1, false, at);
+          const next = etas[j + 1];
+          const gradientChanges = this.walkGradient.map((g, i) =>
+            next === undefined
+              ? k.distance(g.ptr, this.gradients[i].ptr, g.length)
+              : k.distanceAndMove(g.ptr, this.gradients[i].ptr, g.length, this.params[i].ptr, at[i], next),
+          );
+          return { loss, gradientChanges };
+        });
       },
     };
   }
