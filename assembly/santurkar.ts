@@ -1,5 +1,6 @@
-// Santurkar et al.'s landscape along the gradient (src/training/santurkar.ts) in the module: the
-// moves W - eta g and the float64 sums over every parameter, on arrays the host laid out.
+// Santurkar et al.'s measures (src/training/santurkar.ts) in the module: the landscape's moves
+// W - eta g, ICS's plain-SGD update and the float64 sums over every parameter, on arrays the host
+// laid out.
 //
 // Each result has the bits the JS functions give: the move is rounded as JS rounds
 // `w[i] - eta * g[i]` (float64 product and difference, then float32 on the store), which SIMD does
@@ -88,4 +89,31 @@ export function distance(a: usize, b: usize, count: i32): f64 {
     sum += d * d;
   }
   return Math.sqrt(sum);
+}
+
+/** The sum of a[i] b[i] over `count` floats, in float64. */
+export function dot(a: usize, b: usize, count: i32): f64 {
+  let sum: f64 = 0;
+  for (let at = 0; at < count; at++) {
+    const ptr = <usize>at << 2;
+    sum += <f64>load<f32>(a + ptr) * <f64>load<f32>(b + ptr);
+  }
+  return sum;
+}
+
+/**
+ * out = w - rate g for `count` floats, every product and difference rounded as float32: the
+ * parameters plain SGD (MomentumSgd's recipe) would step to, which ICS's G'_i is taken after.
+ */
+export function plainSgdMove(w: usize, g: usize, out: usize, count: i32, rate: f32): void {
+  const r = f32x4.splat(rate);
+  let at = 0;
+  for (; at + 4 <= count; at += 4) {
+    const ptr = <usize>at << 2;
+    v128.store(out + ptr, f32x4.sub(v128.load(w + ptr), f32x4.mul(r, v128.load(g + ptr))));
+  }
+  for (; at < count; at++) {
+    const ptr = <usize>at << 2;
+    store<f32>(out + ptr, load<f32>(w + ptr) - rate * load<f32>(g + ptr));
+  }
 }

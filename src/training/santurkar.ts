@@ -58,10 +58,17 @@ export interface Landscape {
  */
 export const LANDSCAPE_STEP_FACTORS = [0.25, 0.5, 1, 2, 4] as const;
 
+/** The float64 sums the measures take over a parameter array, each in index order: in JS, or in the SIMD module over arrays in its memory. */
+export interface ParameterSums {
+  squaredNorm(a: Float32Array): number;
+  dot(a: Float32Array, b: Float32Array): number;
+  distance(a: Float32Array, b: Float32Array): number;
+}
+
 /**
  * ICS of every hidden layer (Definition 2.1) at `params`. `gradient` is g at `params` (every
  * parameter, as gradientAt gives it); `updated` are the parameters after step t's whole update, of
- * which each G'_i takes the layers below i.
+ * which each G'_i takes the layers below i. `sums` compares G_i with G'_i.
  */
 export function internalCovariateShift(
   gradientAt: GradientAt,
@@ -69,12 +76,13 @@ export function internalCovariateShift(
   gradient: readonly Float32Array[],
   updated: readonly Float32Array[],
   layout: ParameterLayout,
+  sums: ParameterSums = JS_SUMS,
 ): InternalCovariateShift[] {
   return layout.weightsOf.map((weights, layer) => {
     if (layer === 0) return { l2: 0, cosine: 1 };
     const mixed = params.map((p, k) => (layout.layerOf[k] < layer ? updated[k] : p));
     const shifted = gradientAt(mixed, weights).gradients[weights];
-    return { l2: distance(gradient[weights], shifted), cosine: cosine(gradient[weights], shifted) };
+    return { l2: sums.distance(gradient[weights], shifted), cosine: cosine(gradient[weights], shifted, sums) };
   });
 }
 
@@ -157,9 +165,17 @@ export function distance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(sum);
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
-  const norms = Math.sqrt(squaredNorm(a) * squaredNorm(b));
-  return norms > 0 ? dot / norms : NaN;
+/** The sum of a[i] b[i] in float64, in index order (as the module's dot). */
+export function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+/** The sums in JS, over any arrays. */
+export const JS_SUMS: ParameterSums = { squaredNorm, dot, distance };
+
+function cosine(a: Float32Array, b: Float32Array, sums: ParameterSums): number {
+  const norms = Math.sqrt(sums.squaredNorm(a) * sums.squaredNorm(b));
+  return norms > 0 ? sums.dot(a, b) / norms : NaN;
 }

@@ -10,7 +10,6 @@ import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { applyNoise, drawNoise, type LayerNoise } from './noise';
-import { MomentumSgd } from './optimizer';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import { SimdRecord, type RecordMeasures } from './simd/simdRecord';
@@ -157,7 +156,7 @@ export class ArmTrainer {
   private readonly gapX: tf.Tensor2D | null = null;
   /** Santurkar et al.'s measures of the last step that took them, for the record of that step. */
   private santurkar: { step: number; ics: InternalCovariateShift[]; landscape: Landscape } | null = null;
-  /** Where the measures copy the gradient at W and the updated parameters, laid out at the first measured step. */
+  /** Where the measures copy the gradient at W and the updated parameters, laid out at the first measured step (in the module for a SIMD arm). */
   private santurkarBuffers: { gradient: Float32Array[]; updated: Float32Array[] } | null = null;
 
   constructor(
@@ -304,17 +303,20 @@ export class ArmTrainer {
     // The measures read the parameters from the network's arrays.
     this.simd?.writeBack();
     const params = this.network.parameterValues();
-    const buffers = (this.santurkarBuffers ??= { gradient: copyAll(params), updated: copyAll(params) });
+    const buffers = (this.santurkarBuffers ??= this.simd?.santurkarArrays() ?? { gradient: copyAll(params), updated: copyAll(params) });
     const gradient = copyAll(gradientAt(params).gradients, buffers.gradient);
-    const updated = copyAll(params, buffers.updated);
-    // Where the SIMD module trains the arm, the velocities are its own; plain SGD reads none, so
-    // they are not copied out of it.
-    const simdOptimizer = this.simd && (this.config.momentum === 0 ? new MomentumSgd() : this.simd.optimizer());
-    const optimizer = simdOptimizer ?? (this.reference?.optimizer ?? this.network.optimizer).clone();
-    optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
+    const updated = buffers.updated;
+    if (this.simd && this.config.momentum === 0) {
+      this.simd.plainSgdUpdate(learningRate);
+    } else {
+      copyAll(params, updated);
+      // Where the SIMD module trains the arm, the velocities are its own.
+      const optimizer = this.simd?.optimizer() ?? (this.reference?.optimizer ?? this.network.optimizer).clone();
+      optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
+    }
     this.santurkar = {
       step: this.step + 1,
-      ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout()),
+      ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout(), this.simd?.sums),
       // A SIMD arm walks in the module, where its parameters are.
       landscape: landscape(this.simd?.walkAlong(gradient) ?? walkInArrays(gradientAt, params, gradient), learningRate),
     };

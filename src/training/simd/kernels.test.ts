@@ -6,7 +6,7 @@ import { nonlinearity } from '../ops/activation';
 import { uniformArray } from '../ops/testing';
 import { MomentumSgd } from '../optimizer';
 import { createRng } from '../rng';
-import { distance, moveAlong, squaredNorm } from '../santurkar';
+import { distance, dot, moveAlong, squaredNorm } from '../santurkar';
 import { ACTIVATION_CODE, Arena, kernelsUnavailable, type Block } from './kernels';
 
 beforeAll(async () => {
@@ -563,7 +563,7 @@ describe("WebAssembly kernels of Santurkar et al.'s landscape (assembly/santurka
   const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
   for (const length of [1, 3, 5, 13, 257, 78_400]) {
-    it(`moveAlong, squaredNorm, distance and distanceAndMove give santurkar.ts's JS results bit for bit over ${length} values`, () => {
+    it(`moveAlong, squaredNorm, dot, distance and distanceAndMove give santurkar.ts's JS results, and plainSgdMove MomentumSgd's plain step, bit for bit over ${length} values`, () => {
       const [w, g, there] = [spread(length, 31), spread(length, 32), spread(length, 33)];
       const mem = arenaWith({ w, g, there, out: length });
       const { kernels } = mem.arena;
@@ -574,6 +574,7 @@ describe("WebAssembly kernels of Santurkar et al.'s landscape (assembly/santurka
         expect(bits(mem.out.view)).toEqual(bits(expected));
       }
       expect(kernels.squaredNorm(mem.g.ptr, length)).toBe(squaredNorm(g));
+      expect(kernels.dot(mem.g.ptr, mem.there.ptr, length)).toBe(dot(g, there));
       expect(kernels.distance(mem.g.ptr, mem.there.ptr, length)).toBe(distance(g, there));
       expect(kernels.distance(mem.g.ptr, mem.g.ptr, length)).toBe(0);
       const moved = new Float32Array(length);
@@ -581,6 +582,12 @@ describe("WebAssembly kernels of Santurkar et al.'s landscape (assembly/santurka
       mem.out.view.fill(0);
       expect(kernels.distanceAndMove(mem.g.ptr, mem.there.ptr, length, mem.w.ptr, mem.out.ptr, 0.3)).toBe(distance(g, there));
       expect(bits(mem.out.view)).toEqual(bits(moved));
+      for (const learningRate of [0.1, 0.37, 1]) {
+        const stepped = w.slice();
+        new MomentumSgd().update([stepped], [g], [[1, length]], learningRate, 0);
+        kernels.plainSgdMove(mem.w.ptr, mem.g.ptr, mem.out.ptr, length, learningRate);
+        expect(bits(mem.out.view)).toEqual(bits(stepped));
+      }
     });
   }
 });

@@ -85,6 +85,8 @@ export interface Kernels {
   squaredNorm(a: Ptr, count: number): number;
   distance(a: Ptr, b: Ptr, count: number): number;
   distanceAndMove(a: Ptr, b: Ptr, count: number, w: Ptr, out: Ptr, eta: number): number;
+  dot(a: Ptr, b: Ptr, count: number): number;
+  plainSgdMove(w: Ptr, g: Ptr, out: Ptr, count: number, rate: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -8,7 +8,8 @@ import { initialWeights, Network, type NetworkSpec } from '../network';
 import { drawNoise } from '../noise';
 import { ReferenceNetwork } from '../reference';
 import { createRng } from '../rng';
-import { copyAll, landscape, walkInArrays } from '../santurkar';
+import { MomentumSgd } from '../optimizer';
+import { copyAll, JS_SUMS, landscape, walkInArrays } from '../santurkar';
 import { BatchSequence } from '../trainer';
 import { packedInkCapacity, packInk, SimdStep, simdCoverage } from './simdStep';
 
@@ -323,6 +324,23 @@ describe('SimdStep', () => {
         expect(inModule.along(etas)).toEqual(inArrays.along(etas));
         expect(inModule.along([0.3])).toEqual(inArrays.along([0.3]));
         expect(landscape(simd.walkAlong(gradient), 0.1)).toEqual(landscape(walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient), 0.1));
+
+        // The measures' arrays in the module: the sums and plain SGD's update there, as JS computes them.
+        const arrays = simd.santurkarArrays();
+        copyAll(gradient, arrays.gradient);
+        const shifted = simd.gradientAt(params.map((p) => p.map((v) => v * 1.01))).gradients;
+        arrays.gradient.forEach((g, k) => {
+          expect(simd.sums.squaredNorm(g)).toBe(JS_SUMS.squaredNorm(g));
+          expect(simd.sums.dot(g, shifted[k])).toBe(JS_SUMS.dot(g, shifted[k]));
+          expect(simd.sums.distance(g, shifted[k])).toBe(JS_SUMS.distance(g, shifted[k]));
+        });
+        expect(() => simd.sums.squaredNorm(gradient[0])).toThrow("SimdStep: the sums read arrays in the module's memory only");
+        simd.plainSgdUpdate(0.37);
+        const stepped = copyAll(params);
+        new MomentumSgd().update(stepped, gradient, network.parameterShapes(), 0.37, 0);
+        expect(arrays.updated).toEqual(stepped);
+        // Read where they lie: the same gradient as copies of them give.
+        expect(copyAll(simd.gradientAt(arrays.updated).gradients)).toEqual(copyAll(twin.gradientAt(copyAll(arrays.updated)).gradients));
         expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
         simd.writeBack();
         twin.writeBack();

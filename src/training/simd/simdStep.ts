@@ -18,7 +18,7 @@ import { layerSizes, type NetworkSpec, type Parameter } from '../network';
 import { groupSize } from '../ops/batchNorm';
 import type { LayerNoise } from '../noise';
 import { MomentumSgd } from '../optimizer';
-import type { GradientAt, GradientWalk } from '../santurkar';
+import type { GradientAt, GradientWalk, ParameterSums } from '../santurkar';
 import type { BatchStatistics } from '../ops/op';
 import { ACTIVATION_CODE, Arena, type Block, type Kernels, kernelsUnavailable } from './kernels';
 
@@ -333,7 +333,7 @@ export class SimdStep {
     this.writeBack();
     const at = params.map((p, k) => {
       if (p === this.parameters[k].values || p === this.params[k].view) return this.own[k];
-      this.elsewhere[k].view.set(p);
+      if (p !== this.elsewhere[k].view) this.elsewhere[k].view.set(p);
       return this.elsewhere[k].ptr;
     });
     const loss = this.backpropagate(1, false, at, only === undefined ? null : this.params[only]);
@@ -354,7 +354,9 @@ export class SimdStep {
       throw new Error('SimdStep: the gradient does not match the network (parameters() order and sizes)');
     }
     const k = this.kernels;
-    this.walkGradient.forEach((g, i) => g.view.set(gradient[i]));
+    this.walkGradient.forEach((g, i) => {
+      if (gradient[i] !== g.view) g.view.set(gradient[i]);
+    });
     const at = this.elsewhere.map((p) => p.ptr);
     return {
       gradientSquaredNorms: this.walkGradient.map((g) => k.squaredNorm(g.ptr, g.length)),
@@ -372,6 +374,37 @@ export class SimdStep {
         });
       },
     };
+  }
+
+  /**
+   * Arrays in the module where Santurkar et al.'s measures keep g at W (`gradient`, the one
+   * walkAlong walks along) and the parameters after the step's update (`updated`, which
+   * gradientAt reads where they lie): so that the sums, the update and the walk need no copy.
+   * The walk overwrites `updated`.
+   */
+  santurkarArrays(): { gradient: Float32Array[]; updated: Float32Array[] } {
+    return { gradient: this.walkGradient.map((g) => g.view), updated: this.elsewhere.map((p) => p.view) };
+  }
+
+  /** The measures' float64 sums in the kernels, over arrays in the module's memory (santurkarArrays, gradientAt's gradients). */
+  readonly sums: ParameterSums = {
+    squaredNorm: (a) => this.kernels.squaredNorm(this.pointerTo(a), a.length),
+    dot: (a, b) => this.kernels.dot(this.pointerTo(a), this.pointerTo(b), a.length),
+    distance: (a, b) => this.kernels.distance(this.pointerTo(a), this.pointerTo(b), a.length),
+  };
+
+  /**
+   * Writes into santurkarArrays().updated the parameters plain SGD would step to from the
+   * module's own along santurkarArrays().gradient: W - learningRate g, each product and
+   * difference rounded as float32, MomentumSgd.update's recipe for momentum 0.
+   */
+  plainSgdUpdate(learningRate: number): void {
+    this.params.forEach((p, i) => this.kernels.plainSgdMove(p.ptr, this.walkGradient[i].ptr, this.elsewhere[i].ptr, p.length, learningRate));
+  }
+
+  private pointerTo(a: Float32Array): number {
+    if (a.buffer !== this.kernels.memory.buffer) throw new Error("SimdStep: the sums read arrays in the module's memory only");
+    return a.byteOffset;
   }
 
   /**
