@@ -5,7 +5,8 @@
 // Each result has the bits the JS functions give: the move is rounded as JS rounds
 // `w[i] - eta * g[i]` (float64 product and difference, then float32 on the store), which SIMD does
 // lane by lane; the sums add one float64 term after another in index order, as the JS loops do,
-// so they stay scalar (lanes would add in another order).
+// so they stay scalar (lanes would add in another order). A sum goes on from `from`, so that the
+// host can sum an array over several spans, skipping terms it knows to be exactly zero.
 
 /** Four floats' w - eta g, each rounded as JS rounds it. */
 // @ts-ignore: decorator
@@ -37,9 +38,9 @@ export function moveAlong(w: usize, g: usize, out: usize, count: i32, eta: f64):
   }
 }
 
-/** The sum of a[i]^2 over `count` floats, in float64. */
-export function squaredNorm(a: usize, count: i32): f64 {
-  let sum: f64 = 0;
+/** from + the sum of a[i]^2 over `count` floats, in float64. */
+export function squaredNorm(a: usize, count: i32, from: f64): f64 {
+  let sum = from;
   for (let at = 0; at < count; at++) {
     const v = <f64>load<f32>(a + (<usize>at << 2));
     sum += v * v;
@@ -48,12 +49,13 @@ export function squaredNorm(a: usize, count: i32): f64 {
 }
 
 /**
- * distance(a, b, count), and moveAlong(w, a, out, count, eta) in the same loop: the walk's next
- * point is written while the sum, one float64 addition waiting for the last, leaves the core idle.
+ * squaredDistance(a, b, count, from), and moveAlong(w, a, out, count, eta) in the same loop: the
+ * walk's next point is written while the sum, one float64 addition waiting for the last, leaves
+ * the core idle.
  */
-export function distanceAndMove(a: usize, b: usize, count: i32, w: usize, out: usize, eta: f64): f64 {
+export function squaredDistanceAndMove(a: usize, b: usize, count: i32, w: usize, out: usize, eta: f64, from: f64): f64 {
   const step = f64x2.splat(eta);
-  let sum: f64 = 0;
+  let sum = from;
   let at = 0;
   for (; at + 4 <= count; at += 4) {
     const ptr = <usize>at << 2;
@@ -77,18 +79,18 @@ export function distanceAndMove(a: usize, b: usize, count: i32, w: usize, out: u
     const d = <f64>av - <f64>load<f32>(b + ptr);
     sum += d * d;
   }
-  return Math.sqrt(sum);
+  return sum;
 }
 
-/** ||a - b|| over `count` floats, in float64. */
-export function distance(a: usize, b: usize, count: i32): f64 {
-  let sum: f64 = 0;
+/** from + the sum of (a[i] - b[i])^2 over `count` floats, in float64: ||a - b||^2 before its square root. */
+export function squaredDistance(a: usize, b: usize, count: i32, from: f64): f64 {
+  let sum = from;
   for (let at = 0; at < count; at++) {
     const ptr = <usize>at << 2;
     const d = <f64>load<f32>(a + ptr) - <f64>load<f32>(b + ptr);
     sum += d * d;
   }
-  return Math.sqrt(sum);
+  return sum;
 }
 
 /** The sum of a[i] b[i] over `count` floats, in float64. */

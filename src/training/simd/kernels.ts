@@ -82,9 +82,9 @@ export interface Kernels {
   subtract(p: Ptr, g: Ptr, count: number): void;
   momentumUpdate(p: Ptr, g: Ptr, v: Ptr, count: number, momentum: number, learningRate: number): void;
   moveAlong(w: Ptr, g: Ptr, out: Ptr, count: number, eta: number): void;
-  squaredNorm(a: Ptr, count: number): number;
-  distance(a: Ptr, b: Ptr, count: number): number;
-  distanceAndMove(a: Ptr, b: Ptr, count: number, w: Ptr, out: Ptr, eta: number): number;
+  squaredNorm(a: Ptr, count: number, from: number): number;
+  squaredDistance(a: Ptr, b: Ptr, count: number, from: number): number;
+  squaredDistanceAndMove(a: Ptr, b: Ptr, count: number, w: Ptr, out: Ptr, eta: number, from: number): number;
   dot(a: Ptr, b: Ptr, count: number): number;
   plainSgdMove(w: Ptr, g: Ptr, out: Ptr, count: number, rate: number): void;
 }

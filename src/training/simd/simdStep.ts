@@ -346,7 +346,10 @@ export class SimdStep {
    * last: each W - eta g is moved into the region of other points, its gradient computed there
    * and every sum taken in the kernels, so no parameter crosses to JS per step size; the next
    * point is moved in the loop that sums the distance from the last. Valid until the next step
-   * moves W; like gradientAt it changes nothing of the module.
+   * moves W; like gradientAt it changes nothing of the module. The first layer's weights are
+   * summed and moved only over the rows of the pixels in the mini-batch's ink: `gradient` being
+   * gradientAt's on this mini-batch, every other row is exactly zero in it and in each gradient
+   * the walk computes (no ink, no gradient), so adds nothing to any sum, and no pass reads it.
    */
   walkAlong(gradient: readonly Float32Array[]): GradientWalk {
     if (!this.batchLoaded) throw new Error('SimdStep: a walk needs a mini-batch (loadBatch) first');
@@ -358,18 +361,29 @@ export class SimdStep {
       if (gradient[i] !== g.view) g.view.set(gradient[i]);
     });
     const at = this.elsewhere.map((p) => p.ptr);
+    // Each array's spans [byte offset, floats], in index order: a sum goes on from one to the next.
+    const spans = this.params.map((p): [number, number][] => (p === this.layers[0].weights ? this.inkRows() : [[0, p.length]]));
+    const sum = (i: number, add: (offset: number, count: number, from: number) => number) => spans[i].reduce((s, [o, n]) => add(o, n, s), 0);
     return {
-      gradientSquaredNorms: this.walkGradient.map((g) => k.squaredNorm(g.ptr, g.length)),
+      gradientSquaredNorms: this.walkGradient.map((g, i) => sum(i, (o, n, from) => k.squaredNorm(g.ptr + o, n, from))),
       along: (etas) => {
-        if (etas.length > 0) this.params.forEach((p, i) => k.moveAlong(p.ptr, this.walkGradient[i].ptr, at[i], p.length, etas[0]));
+        if (etas.length > 0) {
+          this.params.forEach((p, i) => {
+            for (const [o, n] of spans[i]) k.moveAlong(p.ptr + o, this.walkGradient[i].ptr + o, at[i] + o, n, etas[0]);
+          });
+        }
         return etas.map((_, j) => {
           const loss = this.backpropagate(1, false, at);
           const next = etas[j + 1];
-          const gradientChanges = this.walkGradient.map((g, i) =>
-            next === undefined
-              ? k.distance(g.ptr, this.gradients[i].ptr, g.length)
-              : k.distanceAndMove(g.ptr, this.gradients[i].ptr, g.length, this.params[i].ptr, at[i], next),
-          );
+          const gradientChanges = this.walkGradient.map((g, i) => {
+            const [there, w] = [this.gradients[i].ptr, this.params[i].ptr];
+            const squared = sum(i, (o, n, from) =>
+              next === undefined
+                ? k.squaredDistance(g.ptr + o, there + o, n, from)
+                : k.squaredDistanceAndMove(g.ptr + o, there + o, n, w + o, at[i] + o, next, from),
+            );
+            return Math.sqrt(squared);
+          });
           return { loss, gradientChanges };
         });
       },
@@ -388,10 +402,24 @@ export class SimdStep {
 
   /** The measures' float64 sums in the kernels, over arrays in the module's memory (santurkarArrays, gradientAt's gradients). */
   readonly sums: ParameterSums = {
-    squaredNorm: (a) => this.kernels.squaredNorm(this.pointerTo(a), a.length),
+    squaredNorm: (a) => this.kernels.squaredNorm(this.pointerTo(a), a.length, 0),
     dot: (a, b) => this.kernels.dot(this.pointerTo(a), this.pointerTo(b), a.length),
-    distance: (a, b) => this.kernels.distance(this.pointerTo(a), this.pointerTo(b), a.length),
+    distance: (a, b) => Math.sqrt(this.kernels.squaredDistance(this.pointerTo(a), this.pointerTo(b), a.length, 0)),
   };
+
+  /** The first layer's weight rows of the pixels in the loaded mini-batch's ink, as runs of consecutive rows: [byte offset, floats]. */
+  private inkRows(): [number, number][] {
+    const units = this.layers[0].units;
+    const pixels = this.pixelList.view;
+    const runs: [number, number][] = [];
+    for (let i = 0; i < this.pixelsInUse; ) {
+      const first = pixels[i];
+      let end = first + 1;
+      for (i++; i < this.pixelsInUse && pixels[i] === end; i++) end++;
+      runs.push([first * units * 4, (end - first) * units]);
+    }
+    return runs;
+  }
 
   /**
    * Writes into santurkarArrays().updated the parameters plain SGD would step to from the
