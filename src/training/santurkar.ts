@@ -155,7 +155,7 @@ export function squaredNorm(a: Float32Array): number {
   return sum;
 }
 
-/** ||a - b|| from a float64 sum in index order (as the module's distance). */
+/** ||a - b|| from a float64 sum in index order (as the module's squaredDistance, then its square root). */
 export function distance(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) {

@@ -307,6 +307,7 @@ export class ArmTrainer {
     const gradient = copyAll(gradientAt(params).gradients, buffers.gradient);
     const updated = buffers.updated;
     if (this.simd && this.config.momentum === 0) {
+      // MomentumSgd's plain-SGD recipe, in the module where the arrays are.
       this.simd.plainSgdUpdate(learningRate);
     } else {
       copyAll(params, updated);
