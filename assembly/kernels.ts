@@ -806,5 +806,6 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-// A record's distribution statistics, in a file of their own.
+// Kernels of files of their own: Santurkar et al.'s measures' moves and sums, a record's distribution statistics.
+export * from './santurkar';
 export * from './statistics';

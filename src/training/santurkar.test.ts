@@ -6,7 +6,7 @@ import { initialWeights, Network, type NetworkSpec } from './network';
 import { drawNoise, type LayerNoise } from './noise';
 import { ReferenceNetwork } from './reference';
 import { createRng } from './rng';
-import { copyAll, internalCovariateShift, landscape, LANDSCAPE_STEP_FACTORS, type GradientAt } from './santurkar';
+import { copyAll, internalCovariateShift, LANDSCAPE_STEP_FACTORS, landscape, walkInArrays, type GradientAt } from './santurkar';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -114,6 +114,20 @@ describe('internalCovariateShift (Santurkar et al., Definition 2.1)', () => {
   });
 });
 
+describe('copyAll', () => {
+  it('copies into the arrays it is given, and returns those, where a caller keeps them from one measure to the next', () => {
+    const arrays = [Float32Array.of(1, 2, 3), Float32Array.of(4)];
+    const into = [new Float32Array(3), new Float32Array(1)];
+    const copies = copyAll(arrays, into);
+    expect(copies[0]).toBe(into[0]);
+    expect(copies[1]).toBe(into[1]);
+    expect(copies).toEqual(arrays);
+    arrays[0][0] = 9;
+    expect(into[0][0]).toBe(1);
+    expect(copyAll(arrays)[0]).not.toBe(arrays[0]);
+  });
+});
+
 describe('landscape (Santurkar et al., Figure 4)', () => {
   it('at a tiny step size finds the loss at W itself and no change of gradient', () => {
     const s = spec(['batchnorm', 'none']);
@@ -124,7 +138,7 @@ describe('landscape (Santurkar et al., Figure 4)', () => {
     const loss = here.loss;
     const gradient = copyAll(here.gradients);
     // The loss moves by about eta ||g||^2 at first order: under 1e-6 here.
-    const tiny = landscape(gradientAt, net.parameterValues(), gradient, 1e-7);
+    const tiny = landscape(walkInArrays(gradientAt, net.parameterValues(), gradient), 1e-7);
     expect(tiny.lossMin).toBeCloseTo(loss, 5);
     expect(tiny.lossMax).toBeCloseTo(loss, 5);
     expect(tiny.gradientChangeMax).toBeLessThan(1e-4 * Math.sqrt(gradient.reduce((sum, g) => sum + norm(g) ** 2, 0)));
@@ -140,7 +154,7 @@ describe('landscape (Santurkar et al., Figure 4)', () => {
     const params = net.parameterValues();
     const gradient = copyAll(gradientAt(params).gradients);
     const before = copyAll(params);
-    const measured = landscape(gradientAt, params, gradient, 0.5);
+    const measured = landscape(walkInArrays(gradientAt, params, gradient), 0.5);
     const gradientNorm = Math.sqrt(gradient.reduce((sum, g) => sum + norm(g) ** 2, 0));
     const walk = LANDSCAPE_STEP_FACTORS.map((factor) => {
       const eta = factor * 0.5;

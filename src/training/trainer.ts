@@ -17,7 +17,7 @@ import { SimdStatistics, type LayerDistributions } from './simd/simdStatistics';
 import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
-import { copyAll, internalCovariateShift, landscape, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
+import { copyAll, internalCovariateShift, landscape, walkInArrays, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
 import { column, describeInPlace, saturationFraction } from './statistics';
 
 export type ArmIndex = 0 | 1;
@@ -159,6 +159,8 @@ export class ArmTrainer {
   private readonly gapX: tf.Tensor2D | null = null;
   /** Santurkar et al.'s measures of the last step that took them, for the record of that step. */
   private santurkar: { step: number; ics: InternalCovariateShift[]; landscape: Landscape } | null = null;
+  /** Where the measures copy the gradient at W and the updated parameters, laid out at the first measured step (in the module for a SIMD arm). */
+  private santurkarBuffers: { gradient: Float32Array[]; updated: Float32Array[] } | null = null;
 
   constructor(
     private readonly config: Config,
@@ -307,15 +309,23 @@ export class ArmTrainer {
     // The measures read the parameters from the network's arrays.
     this.simd?.writeBack();
     const params = this.network.parameterValues();
-    const gradient = copyAll(gradientAt(params).gradients);
-    const updated = copyAll(params);
-    // Where the SIMD module trains the arm, the velocities are its own.
-    const optimizer = this.simd?.optimizer() ?? (this.reference?.optimizer ?? this.network.optimizer).clone();
-    optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
+    const buffers = (this.santurkarBuffers ??= this.simd?.santurkarArrays() ?? { gradient: copyAll(params), updated: copyAll(params) });
+    const gradient = copyAll(gradientAt(params).gradients, buffers.gradient);
+    const updated = buffers.updated;
+    if (this.simd && this.config.momentum === 0) {
+      // MomentumSgd's plain-SGD recipe, in the module where the arrays are.
+      this.simd.plainSgdUpdate(learningRate);
+    } else {
+      copyAll(params, updated);
+      // Where the SIMD module trains the arm, the velocities are its own.
+      const optimizer = this.simd?.optimizer() ?? (this.reference?.optimizer ?? this.network.optimizer).clone();
+      optimizer.update(updated, gradient, this.network.parameterShapes(), learningRate, this.config.momentum);
+    }
     this.santurkar = {
       step: this.step + 1,
-      ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout()),
-      landscape: landscape(gradientAt, params, gradient, learningRate),
+      ics: internalCovariateShift(gradientAt, params, gradient, updated, this.network.parameterLayout(), this.simd?.sums),
+      // A SIMD arm walks in the module, where its parameters are.
+      landscape: landscape(this.simd?.walkAlong(gradient) ?? walkInArrays(gradientAt, params, gradient), learningRate),
     };
   }
 

@@ -6,6 +6,7 @@ import { nonlinearity } from '../ops/activation';
 import { uniformArray } from '../ops/testing';
 import { MomentumSgd } from '../optimizer';
 import { createRng } from '../rng';
+import { distance, dot, moveAlong, squaredNorm } from '../santurkar';
 import { ACTIVATION_CODE, Arena, kernelsUnavailable, type Block } from './kernels';
 
 beforeAll(async () => {
@@ -603,6 +604,49 @@ describe('WebAssembly SIMD kernels', () => {
       }
       expect(Array.from(mem.p.view)).toEqual(Array.from(expected));
       expect(Array.from(mem.v.view)).toEqual(Array.from(reference.state()![0]));
+    });
+  }
+});
+
+describe("WebAssembly kernels of Santurkar et al.'s landscape (assembly/santurkar.ts)", () => {
+  /** Values over many binades (2^-40 to 2^40, both signs), where float64 rounding of a product or a difference shows. */
+  function spread(length: number, seed: number): Float32Array {
+    const uniform = createRng(seed);
+    return Float32Array.from({ length }, () => (uniform() - 0.5) * 2 ** Math.round(80 * uniform() - 40));
+  }
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+  for (const length of [1, 3, 5, 13, 257, 78_400]) {
+    it(`moveAlong, squaredNorm, dot, squaredDistance and squaredDistanceAndMove give santurkar.ts's JS results, and plainSgdMove MomentumSgd's plain step, bit for bit over ${length} values`, () => {
+      const [w, g, there] = [spread(length, 31), spread(length, 32), spread(length, 33)];
+      const mem = arenaWith({ w, g, there, out: length });
+      const { kernels } = mem.arena;
+      for (const eta of [0.025, 0.1, 0.4, 1e-7, 3.7]) {
+        const expected = new Float32Array(length);
+        moveAlong(w, g, expected, eta);
+        kernels.moveAlong(mem.w.ptr, mem.g.ptr, mem.out.ptr, length, eta);
+        expect(bits(mem.out.view)).toEqual(bits(expected));
+      }
+      expect(kernels.squaredNorm(mem.g.ptr, length, 0)).toBe(squaredNorm(g));
+      expect(kernels.dot(mem.g.ptr, mem.there.ptr, length)).toBe(dot(g, there));
+      expect(Math.sqrt(kernels.squaredDistance(mem.g.ptr, mem.there.ptr, length, 0))).toBe(distance(g, there));
+      expect(kernels.squaredDistance(mem.g.ptr, mem.g.ptr, length, 0)).toBe(0);
+      const moved = new Float32Array(length);
+      moveAlong(w, g, moved, 0.3);
+      mem.out.view.fill(0);
+      expect(Math.sqrt(kernels.squaredDistanceAndMove(mem.g.ptr, mem.there.ptr, length, mem.w.ptr, mem.out.ptr, 0.3, 0))).toBe(distance(g, there));
+      expect(bits(mem.out.view)).toEqual(bits(moved));
+      // A sum over two spans goes on where the first ended: the whole array's, bit for bit.
+      const half = Math.floor(length / 2);
+      const first = kernels.squaredDistance(mem.g.ptr, mem.there.ptr, half, 0);
+      expect(Math.sqrt(kernels.squaredDistance(mem.g.ptr + 4 * half, mem.there.ptr + 4 * half, length - half, first))).toBe(distance(g, there));
+      expect(kernels.squaredNorm(mem.g.ptr + 4 * half, length - half, kernels.squaredNorm(mem.g.ptr, half, 0))).toBe(squaredNorm(g));
+      for (const learningRate of [0.1, 0.37, 1]) {
+        const stepped = w.slice();
+        new MomentumSgd().update([stepped], [g], [[1, length]], learningRate, 0);
+        kernels.plainSgdMove(mem.w.ptr, mem.g.ptr, mem.out.ptr, length, learningRate);
+        expect(bits(mem.out.view)).toEqual(bits(stepped));
+      }
     });
   }
 });

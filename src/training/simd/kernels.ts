@@ -98,6 +98,12 @@ export interface Kernels {
   ): number;
   gatherColumn(matrix: Ptr, rows: number, units: number, unit: number, out: Ptr): void;
   applyNoise(y: Ptr, rows: number, units: number, scale: Ptr, shift: Ptr, shiftRows: number): void;
+  moveAlong(w: Ptr, g: Ptr, out: Ptr, count: number, eta: number): void;
+  squaredNorm(a: Ptr, count: number, from: number): number;
+  squaredDistance(a: Ptr, b: Ptr, count: number, from: number): number;
+  squaredDistanceAndMove(a: Ptr, b: Ptr, count: number, w: Ptr, out: Ptr, eta: number, from: number): number;
+  dot(a: Ptr, b: Ptr, count: number): number;
+  plainSgdMove(w: Ptr, g: Ptr, out: Ptr, count: number, rate: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -8,7 +8,8 @@ import { initialWeights, Network, type NetworkSpec } from '../network';
 import { drawNoise } from '../noise';
 import { ReferenceNetwork } from '../reference';
 import { createRng } from '../rng';
-import { copyAll } from '../santurkar';
+import { MomentumSgd } from '../optimizer';
+import { copyAll, JS_SUMS, landscape, walkInArrays } from '../santurkar';
 import { BatchSequence } from '../trainer';
 import { packedInkCapacity, packInk, SimdStep, simdCoverage } from './simdStep';
 
@@ -261,15 +262,103 @@ describe('SimdStep', () => {
       }
     }
 
+    it("reads the network's own arrays where the module holds them: ICS's mix of own and moved arrays gives the bits of copies of them all, as does a pass that stops at one layer's weights, and leaves the module's step as it was", () => {
+      const spec = specOf(['batchnorm', 'none', 'noisy'], 13);
+      const m = 60;
+      const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
+      const weights = initialWeights(spec, 0.1, 1);
+      const network = new Network(spec, weights, `simd-resident-${instance++}`);
+      const simd = new SimdStep(spec, network.parameters(), m, train, ink);
+      const twinNetwork = new Network(spec, weights, `simd-resident-twin-${instance++}`);
+      const twin = new SimdStep(spec, twinNetwork.parameters(), m, train, ink);
+      const { order, start } = new BatchSequence(1, train.count, m).next();
+      simd.loadBatch(order, start, noise);
+      twin.loadBatch(order, start, noise);
+      const own = network.parameterValues();
+      const { layerOf, weightsOf } = network.parameterLayout();
+      const uniform = createRng(7);
+      for (const layer of [0, 1, 2, 3]) {
+        // Layers below `layer` moved (new arrays), the others the network's own.
+        const mixed = own.map((p, k) => (layerOf[k] < layer ? p.map((v) => v + 0.02 * (uniform() - 0.5)) : p));
+        const result = simd.gradientAt(mixed);
+        const [loss, gradients] = [result.loss, copyAll(result.gradients)];
+        const copied = twin.gradientAt(mixed.map((p) => p.slice()));
+        expect(loss).toBe(copied.loss);
+        gradients.forEach((g, k) => expect(g, network.parameters()[k].name).toEqual(copied.gradients[k]));
+        if (layer < weightsOf.length) {
+          const only = weightsOf[layer];
+          const stopped = simd.gradientAt(mixed, only);
+          expect(stopped.loss).toBe(loss);
+          expect(stopped.gradients[only]).toEqual(gradients[only]);
+        }
+      }
+      expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
+      simd.writeBack();
+      twin.writeBack();
+      expect(network.parameterValues()).toEqual(twinNetwork.parameterValues());
+    });
+
+    for (const [normalization, units] of [
+      [['none', 'none', 'none'], 100],
+      [['batchnorm', 'noisy', 'layernorm'], 13],
+      [['ghost-batchnorm', 'batchnorm-after'], 5],
+    ] as [Normalization[], number][]) {
+      it(`walkAlong walks the landscape in the module with the bits of walkInArrays over gradientAt, and changes nothing of the module (${normalization.join('/')}, ${units} units)`, () => {
+        const spec = specOf(normalization, units, 'sigmoid', 10);
+        const m = 60;
+        const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
+        const weights = initialWeights(spec, 0.1, 1);
+        const network = new Network(spec, weights, `simd-walk-${instance++}`);
+        const simd = new SimdStep(spec, network.parameters(), m, train, ink);
+        const twinNetwork = new Network(spec, weights, `simd-walk-twin-${instance++}`);
+        const twin = new SimdStep(spec, twinNetwork.parameters(), m, train, ink);
+        const { order, start } = new BatchSequence(1, train.count, m).next();
+        simd.loadBatch(order, start, noise);
+        twin.loadBatch(order, start, noise);
+        const params = network.parameterValues();
+        const gradient = copyAll(simd.gradientAt(params).gradients);
+        const inModule = simd.walkAlong(gradient);
+        const inArrays = walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient);
+        expect(inModule.gradientSquaredNorms).toEqual(inArrays.gradientSquaredNorms);
+        const etas = [0.025, 0.1, 0.4, 1.7];
+        expect(inModule.along(etas)).toEqual(inArrays.along(etas));
+        expect(inModule.along([0.3])).toEqual(inArrays.along([0.3]));
+        expect(landscape(simd.walkAlong(gradient), 0.1)).toEqual(landscape(walkInArrays(twin.gradientAt, twinNetwork.parameterValues(), gradient), 0.1));
+
+        // The measures' arrays in the module: the sums and plain SGD's update there, as JS computes them.
+        const arrays = simd.santurkarArrays();
+        copyAll(gradient, arrays.gradient);
+        const shifted = simd.gradientAt(params.map((p) => p.map((v) => v * 1.01))).gradients;
+        arrays.gradient.forEach((g, k) => {
+          expect(simd.sums.squaredNorm(g)).toBe(JS_SUMS.squaredNorm(g));
+          expect(simd.sums.dot(g, shifted[k])).toBe(JS_SUMS.dot(g, shifted[k]));
+          expect(simd.sums.distance(g, shifted[k])).toBe(JS_SUMS.distance(g, shifted[k]));
+        });
+        expect(() => simd.sums.squaredNorm(gradient[0])).toThrow("SimdStep: the sums read arrays in the module's memory only");
+        simd.plainSgdUpdate(0.37);
+        const stepped = copyAll(params);
+        new MomentumSgd().update(stepped, gradient, network.parameterShapes(), 0.37, 0);
+        expect(arrays.updated).toEqual(stepped);
+        // Read where they lie: the same gradient as copies of them give.
+        expect(copyAll(simd.gradientAt(arrays.updated).gradients)).toEqual(copyAll(twin.gradientAt(copyAll(arrays.updated)).gradients));
+        expect(simd.step(0.1, 0)).toBe(twin.step(0.1, 0));
+        simd.writeBack();
+        twin.writeBack();
+        expect(network.parameterValues()).toEqual(twinNetwork.parameterValues());
+      });
+    }
+
     it('says what it needs rather than compute on no mini-batch or on parameters of another network', () => {
       const spec = specOf(['batchnorm', 'none'], 20);
       const network = new Network(spec, initialWeights(spec, 0.1, 1), `simd-gradient-input-${instance++}`);
       const simd = new SimdStep(spec, network.parameters(), 60, train, ink);
       expect(() => simd.gradientAt(network.parameterValues())).toThrow('SimdStep: a gradient needs a mini-batch (loadBatch) first');
+      expect(() => simd.walkAlong(network.parameterValues())).toThrow('SimdStep: a walk needs a mini-batch (loadBatch) first');
       const { order, start } = new BatchSequence(1, train.count, 60).next();
       simd.loadBatch(order, start);
       expect(() => simd.gradientAt(network.parameterValues().slice(1))).toThrow('SimdStep: the parameters do not match the network');
       expect(() => simd.gradientAt(network.parameterValues().map((p) => p.subarray(1)))).toThrow('SimdStep: the parameters do not match the network');
+      expect(() => simd.walkAlong(network.parameterValues().slice(1))).toThrow('SimdStep: the gradient does not match the network');
     });
   });
 });

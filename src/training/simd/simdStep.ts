@@ -18,7 +18,7 @@ import { layerSizes, type NetworkSpec, type Parameter } from '../network';
 import { groupSize } from '../ops/batchNorm';
 import type { LayerNoise } from '../noise';
 import { MomentumSgd } from '../optimizer';
-import type { GradientAt } from '../santurkar';
+import type { GradientAt, GradientWalk, ParameterSums } from '../santurkar';
 import type { BatchStatistics } from '../ops/op';
 import { ACTIVATION_CODE, Arena, type Block, type Kernels, kernelsUnavailable } from './kernels';
 
@@ -57,6 +57,9 @@ export function simdCoverage(spec: NetworkSpec): string | null {
   }
   return null;
 }
+
+/** Where a parameter lies for one pass: the module's own block or its copy elsewhere. */
+type Place = (block: Block<Float32Array>) => number;
 
 /** byte / 255 as float32, as the data's mini-batches scale a pixel. */
 export const PIXEL_INTENSITY = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
@@ -109,6 +112,12 @@ export class SimdStep {
   private readonly params: Block<Float32Array>[];
   private readonly gradients: Block<Float32Array>[];
   private readonly velocities: Block<Float32Array>[];
+  /** Parameters at a point other than the module's own (what gradientAt is asked at), laid out as params; backpropagate reads a parameter from either. */
+  private readonly elsewhere: Block<Float32Array>[];
+  /** Where each parameter of the module's own point lies: what a step reads. */
+  private readonly own: number[];
+  /** The gradient at the module's parameters that walkAlong walks along, laid out as params. */
+  private readonly walkGradient: Block<Float32Array>[];
   private readonly labels: Block<Int32Array>;
   /** The mini-batch's digit indices, which gatherBatch reads. */
   private readonly digits: Block<Int32Array>;
@@ -159,6 +168,9 @@ export class SimdStep {
     this.params = parameters.map((p) => arena.f32(p.values.length));
     this.gradients = parameters.map((p) => arena.f32(p.values.length));
     this.velocities = parameters.map((p) => arena.f32(p.values.length));
+    this.elsewhere = parameters.map((p) => arena.f32(p.values.length));
+    this.own = this.params.map((p) => p.ptr);
+    this.walkGradient = parameters.map((p) => arena.f32(p.values.length));
 
     const sizes = layerSizes(spec);
     let next = 0;
@@ -304,51 +316,158 @@ export class SimdStep {
   /**
    * The loss and every parameter's gradient at `params` (parameters() order and sizes) on the
    * mini-batch and noise loadBatch laid out last, as the network's lossAndGradients computes them
-   * (santurkar.ts's GradientAt). Nothing of the module changes: its parameters are put back, its
+   * (santurkar.ts's GradientAt). Nothing of the module changes: its parameters are not written, its
    * velocities are not read, and the batch statistics the trainer hands to the moving averages
    * are those of the step, which computes them again. The gradients are the module's own
-   * buffers, valid until its next gradient or step.
+   * buffers, valid until its next gradient or step; with `only`, the backward pass stops once
+   * that parameter's gradient is written (ICS asks one layer's), leaving the others stale.
    */
-  readonly gradientAt: GradientAt = (params) => {
+  readonly gradientAt: GradientAt = (params, only) => {
     if (!this.batchLoaded) throw new Error('SimdStep: a gradient needs a mini-batch (loadBatch) first');
     if (params.length !== this.params.length || params.some((p, k) => p.length !== this.params[k].length)) {
       throw new Error('SimdStep: the parameters do not match the network (parameters() order and sizes)');
     }
-    // The network's arrays, once written back, hold the module's parameters: what is put back after.
+    // The network's arrays, once written back, hold the module's parameters: those (ICS keeps most
+    // of them) are read where the module has them, and only the others are copied, to a region of
+    // their own, so that nothing has to be put back.
     this.writeBack();
-    params.forEach((p, k) => this.params[k].view.set(p));
-    const loss = this.backpropagate(1, false);
-    this.params.forEach((p, k) => p.view.set(this.parameters[k].values));
+    const at = params.map((p, k) => {
+      if (p === this.parameters[k].values || p === this.params[k].view) return this.own[k];
+      if (p !== this.elsewhere[k].view) this.elsewhere[k].view.set(p);
+      return this.elsewhere[k].ptr;
+    });
+    const loss = this.backpropagate(1, false, at, only === undefined ? null : this.params[only]);
     return { loss, gradients: this.gradientViews };
   };
 
   /**
-   * Forward and backward over the loaded mini-batch at the module's parameters: the mean
+   * Santurkar et al.'s walk along -g from the module's parameters W (santurkar.ts's GradientWalk),
+   * g = `gradient` (gradientAt's at W, parameters() order), on the mini-batch loadBatch laid out
+   * last: each W - eta g is moved into the region of other points, its gradient computed there
+   * and every sum taken in the kernels, so no parameter crosses to JS per step size; the next
+   * point is moved in the loop that sums the distance from the last. Valid until the next step
+   * moves W; like gradientAt it changes nothing of the module. The first layer's weights are
+   * summed and moved only over the rows of the pixels in the mini-batch's ink: `gradient` being
+   * gradientAt's on this mini-batch, every other row is exactly zero in it and in each gradient
+   * the walk computes (no ink, no gradient), so adds nothing to any sum, and no pass reads it.
+   */
+  walkAlong(gradient: readonly Float32Array[]): GradientWalk {
+    if (!this.batchLoaded) throw new Error('SimdStep: a walk needs a mini-batch (loadBatch) first');
+    if (gradient.length !== this.params.length || gradient.some((g, k) => g.length !== this.params[k].length)) {
+      throw new Error('SimdStep: the gradient does not match the network (parameters() order and sizes)');
+    }
+    const k = this.kernels;
+    this.walkGradient.forEach((g, i) => {
+      if (gradient[i] !== g.view) g.view.set(gradient[i]);
+    });
+    const at = this.elsewhere.map((p) => p.ptr);
+    // Each array's spans [byte offset, floats], in index order: a sum goes on from one to the next.
+    const spans = this.params.map((p): [number, number][] => (p === this.layers[0].weights ? this.inkRows() : [[0, p.length]]));
+    const sum = (i: number, add: (offset: number, count: number, from: number) => number) => spans[i].reduce((s, [o, n]) => add(o, n, s), 0);
+    return {
+      gradientSquaredNorms: this.walkGradient.map((g, i) => sum(i, (o, n, from) => k.squaredNorm(g.ptr + o, n, from))),
+      along: (etas) => {
+        if (etas.length > 0) {
+          this.params.forEach((p, i) => {
+            for (const [o, n] of spans[i]) k.moveAlong(p.ptr + o, this.walkGradient[i].ptr + o, at[i] + o, n, etas[0]);
+          });
+        }
+        return etas.map((_, j) => {
+          const loss = this.backpropagate(1, false, at);
+          const next = etas[j + 1];
+          const gradientChanges = this.walkGradient.map((g, i) => {
+            const [there, w] = [this.gradients[i].ptr, this.params[i].ptr];
+            const squared = sum(i, (o, n, from) =>
+              next === undefined
+                ? k.squaredDistance(g.ptr + o, there + o, n, from)
+                : k.squaredDistanceAndMove(g.ptr + o, there + o, n, w + o, at[i] + o, next, from),
+            );
+            return Math.sqrt(squared);
+          });
+          return { loss, gradientChanges };
+        });
+      },
+    };
+  }
+
+  /**
+   * Arrays in the module where Santurkar et al.'s measures keep g at W (`gradient`, the one
+   * walkAlong walks along) and the parameters after the step's update (`updated`, which
+   * gradientAt reads where they lie): so that the sums, the update and the walk need no copy.
+   * The walk overwrites `updated`.
+   */
+  santurkarArrays(): { gradient: Float32Array[]; updated: Float32Array[] } {
+    return { gradient: this.walkGradient.map((g) => g.view), updated: this.elsewhere.map((p) => p.view) };
+  }
+
+  /** The measures' float64 sums in the kernels, over arrays in the module's memory (santurkarArrays, gradientAt's gradients). */
+  readonly sums: ParameterSums = {
+    squaredNorm: (a) => this.kernels.squaredNorm(this.pointerTo(a), a.length, 0),
+    dot: (a, b) => this.kernels.dot(this.pointerTo(a), this.pointerTo(b), a.length),
+    distance: (a, b) => Math.sqrt(this.kernels.squaredDistance(this.pointerTo(a), this.pointerTo(b), a.length, 0)),
+  };
+
+  /** The first layer's weight rows of the pixels in the loaded mini-batch's ink, as runs of consecutive rows: [byte offset, floats]. */
+  private inkRows(): [number, number][] {
+    const units = this.layers[0].units;
+    const pixels = this.pixelList.view;
+    const runs: [number, number][] = [];
+    for (let i = 0; i < this.pixelsInUse; ) {
+      const first = pixels[i];
+      let end = first + 1;
+      for (i++; i < this.pixelsInUse && pixels[i] === end; i++) end++;
+      runs.push([first * units * 4, (end - first) * units]);
+    }
+    return runs;
+  }
+
+  /**
+   * Writes into santurkarArrays().updated the parameters plain SGD would step to from the
+   * module's own along santurkarArrays().gradient: W - learningRate g, each product and
+   * difference rounded as float32, MomentumSgd.update's recipe for momentum 0.
+   */
+  plainSgdUpdate(learningRate: number): void {
+    this.params.forEach((p, i) => this.kernels.plainSgdMove(p.ptr, this.walkGradient[i].ptr, this.elsewhere[i].ptr, p.length, learningRate));
+  }
+
+  private pointerTo(a: Float32Array): number {
+    if (a.buffer !== this.kernels.memory.buffer) throw new Error("SimdStep: the sums read arrays in the module's memory only");
+    return a.byteOffset;
+  }
+
+  /**
+   * Forward and backward over the loaded mini-batch at the parameters that lie at `at` (one
+   * pointer per parameter, parameters() order; the module's own by default): the mean
    * cross-entropy, with every gradient times `scale` in the gradients' region; or, where
    * `updateWeights`, each weight matrix already moved by its gradient (plain SGD, `scale` the
-   * learning rate) and only the per-unit vectors' gradients written.
+   * learning rate) and only the per-unit vectors' gradients written. Where `last` is a hidden
+   * layer's weights, the pass ends once their gradient is written.
    */
-  private backpropagate(scale: number, updateWeights: boolean): number {
+  private backpropagate(scale: number, updateWeights: boolean, at: readonly number[] = this.own, last: Block<Float32Array> | null = null): number {
     const { kernels: k, m, layers, output } = this;
-    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1]);
+    const place: Place = (block) => at[this.params.indexOf(block)];
+    for (const [l, layer] of layers.entries()) this.forward(layer, l === 0 ? null : layers[l - 1], place);
     const top = layers[layers.length - 1];
     const classes = this.spec.outputSize;
-    k.denseForward(top.out.ptr, output.weights.ptr, 0, output.bias.ptr, output.logits.ptr, 0, m, top.units, classes, ACTIVATION_CODE.identity);
+    k.denseForward(top.out.ptr, place(output.weights), 0, place(output.bias), output.logits.ptr, 0, m, top.units, classes, ACTIVATION_CODE.identity);
     const loss = k.softmaxCrossEntropy(output.logits.ptr, this.labels.ptr, output.dLogits.ptr, m, classes, scale);
 
     const gradient = (block: Block<Float32Array>) => this.gradients[this.params.indexOf(block)];
-    const inPlace = (block: Block<Float32Array>) => (updateWeights ? block.ptr : 0);
+    const inPlace = (block: Block<Float32Array>) => (updateWeights ? place(block) : 0);
     k.activationBackward(output.dLogits.ptr, output.dLogits.ptr, output.dLogits.ptr, m, classes, ACTIVATION_CODE.identity, gradient(output.bias).ptr);
-    k.inputGradient(output.dLogits.ptr, output.weights.ptr, top.dOut.ptr, m, top.units, classes);
+    k.inputGradient(output.dLogits.ptr, place(output.weights), top.dOut.ptr, m, top.units, classes);
     k.weightGradient(top.out.ptr, output.dLogits.ptr, gradient(output.weights).ptr, inPlace(output.weights), m, top.units, classes);
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l];
-      const dWx = this.backward(layer, gradient);
+      const dWx = this.backward(layer, gradient, place);
       const dWeights = gradient(layer.weights);
+      const ends = layer.weights === last;
       if (l > 0) {
         const below = layers[l - 1];
-        k.inputGradient(dWx, layer.weights.ptr, below.dOut.ptr, m, layer.fanIn, layer.units);
+        // What the layers below read, computed before weightGradient moves the weights (plain SGD).
+        if (!ends) k.inputGradient(dWx, place(layer.weights), below.dOut.ptr, m, layer.fanIn, layer.units);
         k.weightGradient(below.out.ptr, dWx, dWeights.ptr, inPlace(layer.weights), m, layer.fanIn, layer.units);
+        if (ends) break;
       } else {
         // A whole gradient (momentum moves every row) has zero rows for the pixels blank in this mini-batch.
         if (!updateWeights) dWeights.view.fill(0);
@@ -399,29 +518,19 @@ export class SimdStep {
     });
   }
 
-  private forward(layer: HiddenLayer, below: HiddenLayer | null): void {
+  private forward(layer: HiddenLayer, below: HiddenLayer | null, place: Place): void {
     const { kernels: k, m, activation } = this;
     const { units } = layer;
-    const bias = layer.bias?.ptr ?? 0;
+    const bias = layer.bias === null ? 0 : place(layer.bias);
+    const [weights, gamma, beta] = [place(layer.weights), layer.gamma && place(layer.gamma), layer.beta && place(layer.beta)];
     const before = layer.wx !== null;
     const target = before ? layer.wx!.ptr : layer.z.ptr;
     const g = before ? ACTIVATION_CODE.identity : activation;
-    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, layer.weights.ptr, 0, bias, target, 0, m, units, g);
-    else k.denseForward(below.out.ptr, layer.weights.ptr, 0, bias, target, 0, m, layer.fanIn, units, g);
+    if (below === null) k.sparseForward(this.offsets.ptr, this.pixels.ptr, this.values.ptr, weights, 0, bias, target, 0, m, units, g);
+    else k.denseForward(below.out.ptr, weights, 0, bias, target, 0, m, layer.fanIn, units, g);
     if (layer.xhat === null) return;
     if (layer.mean === null) {
-      k.layerNormForward(
-        target,
-        layer.gamma!.ptr,
-        layer.beta!.ptr,
-        layer.xhat.ptr,
-        layer.z.ptr,
-        layer.inverseStd!.ptr,
-        m,
-        units,
-        this.spec.epsilon,
-        activation,
-      );
+      k.layerNormForward(target, gamma!, beta!, layer.xhat.ptr, layer.z.ptr, layer.inverseStd!.ptr, m, units, this.spec.epsilon, activation);
       return;
     }
     const rows = m / layer.groups;
@@ -435,8 +544,8 @@ export class SimdStep {
       const stat = group * units * 4;
       k.batchNormForward(
         input.ptr + at,
-        layer.gamma!.ptr,
-        layer.beta!.ptr,
+        gamma!,
+        beta!,
         layer.xhat.ptr + at,
         out.ptr + at,
         layer.mean.ptr + stat,
@@ -457,7 +566,7 @@ export class SimdStep {
   }
 
   /** From dLoss/d(out) to dLoss/d(Wx (+ b)), writing the layer's bias, gamma and beta gradients; returns where dLoss/d(Wx) is. */
-  private backward(layer: HiddenLayer, gradient: (block: Block<Float32Array>) => Block<Float32Array>): number {
+  private backward(layer: HiddenLayer, gradient: (block: Block<Float32Array>) => Block<Float32Array>, place: Place): number {
     const { kernels: k, m, activation } = this;
     const { units } = layer;
     const dOut = layer.dOut.ptr;
@@ -467,7 +576,7 @@ export class SimdStep {
     }
     const [dGamma, dBeta] = [gradient(layer.gamma!).ptr, gradient(layer.beta!).ptr];
     if (layer.mean === null) {
-      k.layerNormBackward(dOut, layer.z.ptr, layer.xhat.ptr, layer.gamma!.ptr, layer.inverseStd!.ptr, dOut, dGamma, dBeta, m, units, activation);
+      k.layerNormBackward(dOut, layer.z.ptr, layer.xhat.ptr, place(layer.gamma!), layer.inverseStd!.ptr, dOut, dGamma, dBeta, m, units, activation);
       return dOut;
     }
     const after = layer.dz !== null;
@@ -482,7 +591,7 @@ export class SimdStep {
         dOut + at,
         out.ptr + at,
         layer.xhat.ptr + at,
-        layer.gamma!.ptr,
+        place(layer.gamma!),
         layer.inverseStd!.ptr + group * units * 4,
         dx + at,
         dGamma,
