@@ -15,7 +15,10 @@ beforeAll(async () => {
 type Activation = 'sigmoid' | 'tanh' | 'relu';
 const ACTIVATIONS: Activation[] = ['sigmoid', 'tanh', 'relu'];
 
-/** [m, k, n]: widths of 1 and 3, a 257-wide edge, the step's own shapes, odd row counts. */
+/**
+ * [m, k, n]: widths of 1 and 3, a 257-wide edge, the step's own shapes, odd row counts, and every
+ * remainder of the blocks (k and m modulo 4 and 3, n modulo 8 and 4).
+ */
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 5, 3],
@@ -24,6 +27,7 @@ const SHAPES: [number, number, number][] = [
   [7, 100, 100],
   [60, 100, 10],
   [61, 23, 41],
+  [13, 6, 13],
 ];
 
 /** An arena holding a copy of each array (a number reserves that many zeros), committed. */
