@@ -256,12 +256,13 @@ export function sparseForward(offsets: usize, pixels: usize, values: usize, w: u
 
 /**
  * The first layer's weight gradient regrouped by pixel: for each of the `count` pixels in use,
- * pixelList[g], its row sum over e in [pixelOffsets[g], pixelOffsets[g + 1]) of
- * values[e] dy[examples[e], :] (examples ascending). Where `w` is 0 the row goes into dw;
- * otherwise (plain SGD, dy already times the learning rate) w's row becomes w - row, so each
- * row of w is read and written once.
+ * pixelList[g], its row sum over e in [pixelOffsets[g], pixelOffsets[g + 1]) of values[e] times
+ * the row of dy at byte exampleRows[e] (examples ascending; regroupByPixel writes each example's
+ * row offset, not its index, so that no entry is multiplied by the row's width here, once per
+ * block of columns). Where `w` is 0 the row goes into dw; otherwise (plain SGD, dy already times
+ * the learning rate) w's row becomes w - row, so each row of w is read and written once.
  */
-export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, examples: usize, values: usize, dy: usize, dw: usize, w: usize, count: i32, n: i32): void {
+export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exampleRows: usize, values: usize, dy: usize, dw: usize, w: usize, count: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
   for (let g = 0; g < count; g++) {
     const from = load<i32>(pixelOffsets + (<usize>g << 2));
@@ -272,8 +273,8 @@ export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exam
       let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
       const dj = dy + (<usize>j << 2);
       for (let e = from; e < to; e++) {
-        const s = f32x4.splat(load<f32>(values + (<usize>e << 2)));
-        const dp = dj + <usize>load<i32>(examples + (<usize>e << 2)) * rowBytes;
+        const s = v128.load32_splat(values + (<usize>e << 2));
+        const dp = dj + <usize>load<i32>(exampleRows + (<usize>e << 2));
         a0 = madd(a0, s, v128.load(dp)); a1 = madd(a1, s, v128.load(dp, 16)); a2 = madd(a2, s, v128.load(dp, 32));
         a3 = madd(a3, s, v128.load(dp, 48)); a4 = madd(a4, s, v128.load(dp, 64));
       }
@@ -292,8 +293,8 @@ export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exam
       let a = ZERO;
       const dj = dy + (<usize>j << 2);
       for (let e = from; e < to; e++) {
-        const dp = dj + <usize>load<i32>(examples + (<usize>e << 2)) * rowBytes;
-        a = madd(a, f32x4.splat(load<f32>(values + (<usize>e << 2))), loadAny(dp, cols));
+        const dp = dj + <usize>load<i32>(exampleRows + (<usize>e << 2));
+        a = madd(a, v128.load32_splat(values + (<usize>e << 2)), loadAny(dp, cols));
       }
       const at = row + (<usize>j << 2);
       if (w == 0) storeAny(dw + at, a, cols);
@@ -484,13 +485,14 @@ export function gatherBatch(
 /**
  * The mini-batch's ink regrouped by pixel, for sparseWeightGradient: from each example's entries
  * (offsets [m + 1] into pixels and values), the pixels in use ascending into pixelList, and for
- * each the examples that have ink there (ascending) and their values, from pixelOffsets[g].
+ * each the examples that have ink there (ascending) and their values, from pixelOffsets[g]; an
+ * example is written as the byte offset of its row in the first layer's dLoss/d(Wx) [m, n].
  * `counts` holds one zeroed int32 per pixel of a digit and is left zeroed. Returns how many
  * pixels are in use.
  */
 export function regroupByPixel(
-  offsets: usize, pixels: usize, values: usize, m: i32, pixelsPerDigit: i32, counts: usize,
-  pixelList: usize, pixelOffsets: usize, examples: usize, pixelValues: usize,
+  offsets: usize, pixels: usize, values: usize, m: i32, n: i32, pixelsPerDigit: i32, counts: usize,
+  pixelList: usize, pixelOffsets: usize, exampleRows: usize, pixelValues: usize,
 ): i32 {
   const entries = load<i32>(offsets + (<usize>m << 2));
   for (let e = 0; e < entries; e++) {
@@ -512,12 +514,13 @@ export function regroupByPixel(
   }
   store<i32>(pixelOffsets + (<usize>used << 2), running);
   for (let i = 0; i < m; i++) {
+    const row = (i * n) << 2;
     const to = load<i32>(offsets + (<usize>i << 2), 4);
     for (let e = load<i32>(offsets + (<usize>i << 2)); e < to; e++) {
       const at = counts + (<usize>load<i32>(pixels + (<usize>e << 2)) << 2);
       const slot = <usize>load<i32>(at) << 2;
       store<i32>(at, load<i32>(at) + 1);
-      store<i32>(examples + slot, i);
+      store<i32>(exampleRows + slot, row);
       store<f32>(pixelValues + slot, load<f32>(values + (<usize>e << 2)));
     }
   }

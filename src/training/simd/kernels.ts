@@ -19,7 +19,7 @@ export interface Kernels {
   activationBackward(dz: Ptr, z: Ptr, du: Ptr, m: number, n: number, activation: number, bias: Ptr): void;
   denseForward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, k: number, n: number, activation: number): void;
   sparseForward(offsets: Ptr, pixels: Ptr, values: Ptr, w: Ptr, b: Ptr, y: Ptr, m: number, n: number, activation: number): void;
-  sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, examples: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
+  sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, exampleRows: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
   gatherBatch(
     digits: Ptr,
     m: number,
@@ -37,11 +37,12 @@ export interface Kernels {
     pixels: Ptr,
     values: Ptr,
     m: number,
+    n: number,
     pixelsPerDigit: number,
     counts: Ptr,
     pixelList: Ptr,
     pixelOffsets: Ptr,
-    examples: Ptr,
+    exampleRows: Ptr,
     pixelValues: Ptr,
   ): number;
   weightGradient(x: Ptr, dy: Ptr, dw: Ptr, w: Ptr, m: number, k: number, n: number): void;
