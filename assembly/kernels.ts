@@ -110,10 +110,29 @@ export function activationForward(u: usize, z: usize, count: i32, activation: i3
 
 /**
  * du = dz g'(u), read from z, for [m, n]; where `bias` is not 0, also the bias gradient, the
- * column sums of du (rows in order). du may be dz.
+ * column sums of du (rows in order). Twelve columns at a time, then four: three column sums in
+ * flight, where one alone waits on each addition before the next row's. du may be dz.
  */
 export function activationBackward(dz: usize, z: usize, du: usize, m: i32, n: i32, activation: i32, bias: usize): void {
-  for (let j = 0; j < n; j += 4) {
+  const rowBytes = <usize>n << 2;
+  let j = 0;
+  for (; j + 12 <= n; j += 12) {
+    let sum0 = ZERO, sum1 = ZERO, sum2 = ZERO;
+    let at = <usize>j << 2;
+    for (let i = 0; i < m; i++) {
+      const d0 = derive(v128.load(dz + at), v128.load(z + at), activation);
+      const d1 = derive(v128.load(dz + at, 16), v128.load(z + at, 16), activation);
+      const d2 = derive(v128.load(dz + at, 32), v128.load(z + at, 32), activation);
+      v128.store(du + at, d0); v128.store(du + at, d1, 16); v128.store(du + at, d2, 32);
+      sum0 = f32x4.add(sum0, d0); sum1 = f32x4.add(sum1, d1); sum2 = f32x4.add(sum2, d2);
+      at += rowBytes;
+    }
+    if (bias != 0) {
+      const b = bias + (<usize>j << 2);
+      v128.store(b, sum0); v128.store(b, sum1, 16); v128.store(b, sum2, 32);
+    }
+  }
+  for (; j < n; j += 4) {
     const cols = n - j;
     let sum = ZERO;
     for (let i = 0; i < m; i++) {
