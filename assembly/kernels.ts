@@ -276,10 +276,11 @@ export function sparseForward(offsets: usize, pixels: usize, values: usize, w: u
 /**
  * The first layer's weight gradient regrouped by pixel: for each of the `count` pixels in use,
  * pixelList[g], its row sum over e in [pixelOffsets[g], pixelOffsets[g + 1]) of values[e] times
- * the row of dy at byte exampleRows[e] (examples ascending; regroupByPixel writes each example's
- * row offset, not its index, so that no entry is multiplied by the row's width here, once per
- * block of columns). Where `w` is 0 the row goes into dw; otherwise (plain SGD, dy already times
- * the learning rate) w's row becomes w - row, so each row of w is read and written once.
+ * the row of dy at byte offset exampleRows[e] (examples ascending). regroupByPixel writes an
+ * example's row offset rather than its index: the multiplication by the row's width is done once
+ * an entry there, not once an entry and block of columns here. Where `w` is 0 the row goes into
+ * dw; otherwise (plain SGD, dy already times the learning rate) w's row becomes w - row, so each
+ * row of w is read and written once.
  */
 export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exampleRows: usize, values: usize, dy: usize, dw: usize, w: usize, count: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
