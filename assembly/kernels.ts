@@ -110,10 +110,29 @@ export function activationForward(u: usize, z: usize, count: i32, activation: i3
 
 /**
  * du = dz g'(u), read from z, for [m, n]; where `bias` is not 0, also the bias gradient, the
- * column sums of du (rows in order). du may be dz.
+ * column sums of du (rows in order). Twelve columns at a time, then four: three column sums in
+ * flight, where one alone waits on each addition before the next row's. du may be dz.
  */
 export function activationBackward(dz: usize, z: usize, du: usize, m: i32, n: i32, activation: i32, bias: usize): void {
-  for (let j = 0; j < n; j += 4) {
+  const rowBytes = <usize>n << 2;
+  let j = 0;
+  for (; j + 12 <= n; j += 12) {
+    let sum0 = ZERO, sum1 = ZERO, sum2 = ZERO;
+    let at = <usize>j << 2;
+    for (let i = 0; i < m; i++) {
+      const d0 = derive(v128.load(dz + at), v128.load(z + at), activation);
+      const d1 = derive(v128.load(dz + at, 16), v128.load(z + at, 16), activation);
+      const d2 = derive(v128.load(dz + at, 32), v128.load(z + at, 32), activation);
+      v128.store(du + at, d0); v128.store(du + at, d1, 16); v128.store(du + at, d2, 32);
+      sum0 = f32x4.add(sum0, d0); sum1 = f32x4.add(sum1, d1); sum2 = f32x4.add(sum2, d2);
+      at += rowBytes;
+    }
+    if (bias != 0) {
+      const b = bias + (<usize>j << 2);
+      v128.store(b, sum0); v128.store(b, sum1, 16); v128.store(b, sum2, 32);
+    }
+  }
+  for (; j < n; j += 4) {
     const cols = n - j;
     let sum = ZERO;
     for (let i = 0; i < m; i++) {
@@ -264,12 +283,14 @@ export function sparseForward(
 
 /**
  * The first layer's weight gradient regrouped by pixel: for each of the `count` pixels in use,
- * pixelList[g], its row sum over e in [pixelOffsets[g], pixelOffsets[g + 1]) of
- * values[e] dy[examples[e], :] (examples ascending). Where `w` is 0 the row goes into dw;
- * otherwise (plain SGD, dy already times the learning rate) w's row becomes w - row, so each
+ * pixelList[g], its row sum over e in [pixelOffsets[g], pixelOffsets[g + 1]) of values[e] times
+ * the row of dy at byte offset exampleRows[e] (examples ascending). regroupByPixel writes an
+ * example's row offset rather than its index: the multiplication by the row's width is done once
+ * an entry there, not once an entry and block of columns here. Where `w` is 0 the row goes into
+ * dw; otherwise (plain SGD, dy already times the learning rate) w's row becomes w - row, so each
  * row of w is read and written once.
  */
-export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, examples: usize, values: usize, dy: usize, dw: usize, w: usize, count: i32, n: i32): void {
+export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exampleRows: usize, values: usize, dy: usize, dw: usize, w: usize, count: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
   for (let g = 0; g < count; g++) {
     const from = load<i32>(pixelOffsets + (<usize>g << 2));
@@ -280,8 +301,8 @@ export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exam
       let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
       const dj = dy + (<usize>j << 2);
       for (let e = from; e < to; e++) {
-        const s = f32x4.splat(load<f32>(values + (<usize>e << 2)));
-        const dp = dj + <usize>load<i32>(examples + (<usize>e << 2)) * rowBytes;
+        const s = v128.load32_splat(values + (<usize>e << 2));
+        const dp = dj + <usize>load<i32>(exampleRows + (<usize>e << 2));
         a0 = madd(a0, s, v128.load(dp)); a1 = madd(a1, s, v128.load(dp, 16)); a2 = madd(a2, s, v128.load(dp, 32));
         a3 = madd(a3, s, v128.load(dp, 48)); a4 = madd(a4, s, v128.load(dp, 64));
       }
@@ -300,8 +321,8 @@ export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exam
       let a = ZERO;
       const dj = dy + (<usize>j << 2);
       for (let e = from; e < to; e++) {
-        const dp = dj + <usize>load<i32>(examples + (<usize>e << 2)) * rowBytes;
-        a = madd(a, f32x4.splat(load<f32>(values + (<usize>e << 2))), loadAny(dp, cols));
+        const dp = dj + <usize>load<i32>(exampleRows + (<usize>e << 2));
+        a = madd(a, v128.load32_splat(values + (<usize>e << 2)), loadAny(dp, cols));
       }
       const at = row + (<usize>j << 2);
       if (w == 0) storeAny(dw + at, a, cols);
@@ -311,74 +332,74 @@ export function sparseWeightGradient(pixelList: usize, pixelOffsets: usize, exam
 }
 
 /**
- * dw[k, n] = x[m, k]^T dy[m, n], each sum over the examples in order; two rows of dw by twenty
- * columns at a time. Where `w` is not 0, w becomes w - dw instead (plain SGD, dy already times
- * the learning rate) and dw is not written.
+ * dw[k, n] = x[m, k]^T dy[m, n], each sum over the examples in order; four rows of dw by eight
+ * columns at a time (per example, two loads of dy feed four splats of x: measured faster than
+ * twelve columns, whose twelve accumulators leave too few registers). Rows past k repeat the
+ * last row and are not stored, so a block's arithmetic never branches. Where `w` is not 0, w
+ * becomes w - dw instead (plain SGD, dy already times the learning rate) and dw is not written.
  */
 export function weightGradient(x: usize, dy: usize, dw: usize, w: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
   const xRow = <usize>k << 2;
-  for (let kk = 0; kk < k; kk += 2) {
-    const two = kk + 1 < k;
+  for (let kk = 0; kk < k; kk += 4) {
+    const rows = k - kk;
     const x0 = x + (<usize>kk << 2);
-    const x1 = two ? x0 + 4 : x0;
-    const out = (w == 0 ? dw : w) + <usize>kk * rowBytes;
+    const x1 = rows > 1 ? x0 + 4 : x0;
+    const x2 = rows > 2 ? x1 + 4 : x1;
+    const x3 = rows > 3 ? x2 + 4 : x2;
+    const out0 = (w == 0 ? dw : w) + <usize>kk * rowBytes;
+    const out1 = out0 + rowBytes, out2 = out1 + rowBytes, out3 = out2 + rowBytes;
     let j = 0;
-    for (; j + 20 <= n; j += 20) {
-      let a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO;
-      let c0 = ZERO, c1 = ZERO, c2 = ZERO, c3 = ZERO, c4 = ZERO;
+    for (; j + 8 <= n; j += 8) {
+      let a0 = ZERO, a1 = ZERO, c0 = ZERO, c1 = ZERO, e0 = ZERO, e1 = ZERO, f0 = ZERO, f1 = ZERO;
       let dp = dy + (<usize>j << 2);
       let xo: usize = 0;
       for (let i = 0; i < m; i++) {
-        const s = f32x4.splat(load<f32>(x0 + xo));
-        const t = f32x4.splat(load<f32>(x1 + xo));
-        const d0 = v128.load(dp), d1 = v128.load(dp, 16), d2 = v128.load(dp, 32), d3 = v128.load(dp, 48), d4 = v128.load(dp, 64);
-        a0 = madd(a0, s, d0); a1 = madd(a1, s, d1); a2 = madd(a2, s, d2); a3 = madd(a3, s, d3); a4 = madd(a4, s, d4);
-        c0 = madd(c0, t, d0); c1 = madd(c1, t, d1); c2 = madd(c2, t, d2); c3 = madd(c3, t, d3); c4 = madd(c4, t, d4);
+        const d0 = v128.load(dp), d1 = v128.load(dp, 16);
+        const s = v128.load32_splat(x0 + xo);
+        a0 = madd(a0, s, d0); a1 = madd(a1, s, d1);
+        const t = v128.load32_splat(x1 + xo);
+        c0 = madd(c0, t, d0); c1 = madd(c1, t, d1);
+        const u = v128.load32_splat(x2 + xo);
+        e0 = madd(e0, u, d0); e1 = madd(e1, u, d1);
+        const v = v128.load32_splat(x3 + xo);
+        f0 = madd(f0, v, d0); f1 = madd(f1, v, d1);
         dp += rowBytes;
         xo += xRow;
       }
-      const p = out + (<usize>j << 2);
-      const q = p + rowBytes;
-      if (w == 0) {
-        v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48); v128.store(p, a4, 64);
-        if (two) {
-          v128.store(q, c0); v128.store(q, c1, 16); v128.store(q, c2, 32); v128.store(q, c3, 48); v128.store(q, c4, 64);
-        }
-      } else {
-        v128.store(p, f32x4.sub(v128.load(p), a0)); v128.store(p, f32x4.sub(v128.load(p, 16), a1), 16);
-        v128.store(p, f32x4.sub(v128.load(p, 32), a2), 32); v128.store(p, f32x4.sub(v128.load(p, 48), a3), 48);
-        v128.store(p, f32x4.sub(v128.load(p, 64), a4), 64);
-        if (two) {
-          v128.store(q, f32x4.sub(v128.load(q), c0)); v128.store(q, f32x4.sub(v128.load(q, 16), c1), 16);
-          v128.store(q, f32x4.sub(v128.load(q, 32), c2), 32); v128.store(q, f32x4.sub(v128.load(q, 48), c3), 48);
-          v128.store(q, f32x4.sub(v128.load(q, 64), c4), 64);
-        }
-      }
+      const jb = <usize>j << 2;
+      writeGradient(out0 + jb, a0, 4, w); writeGradient(out0 + jb + 16, a1, 4, w);
+      if (rows > 1) { writeGradient(out1 + jb, c0, 4, w); writeGradient(out1 + jb + 16, c1, 4, w); }
+      if (rows > 2) { writeGradient(out2 + jb, e0, 4, w); writeGradient(out2 + jb + 16, e1, 4, w); }
+      if (rows > 3) { writeGradient(out3 + jb, f0, 4, w); writeGradient(out3 + jb + 16, f1, 4, w); }
     }
     for (; j < n; j += 4) {
       const cols = n - j;
-      let a = ZERO, c = ZERO;
+      let a = ZERO, c = ZERO, e = ZERO, f = ZERO;
       let dp = dy + (<usize>j << 2);
       let xo: usize = 0;
       for (let i = 0; i < m; i++) {
         const d = loadAny(dp, cols);
-        a = madd(a, f32x4.splat(load<f32>(x0 + xo)), d);
-        c = madd(c, f32x4.splat(load<f32>(x1 + xo)), d);
+        a = madd(a, v128.load32_splat(x0 + xo), d);
+        c = madd(c, v128.load32_splat(x1 + xo), d);
+        e = madd(e, v128.load32_splat(x2 + xo), d);
+        f = madd(f, v128.load32_splat(x3 + xo), d);
         dp += rowBytes;
         xo += xRow;
       }
-      const p = out + (<usize>j << 2);
-      const q = p + rowBytes;
-      if (w == 0) {
-        storeAny(p, a, cols);
-        if (two) storeAny(q, c, cols);
-      } else {
-        storeAny(p, f32x4.sub(loadAny(p, cols), a), cols);
-        if (two) storeAny(q, f32x4.sub(loadAny(q, cols), c), cols);
-      }
+      const jb = <usize>j << 2;
+      writeGradient(out0 + jb, a, cols, w);
+      if (rows > 1) writeGradient(out1 + jb, c, cols, w);
+      if (rows > 2) writeGradient(out2 + jb, e, cols, w);
+      if (rows > 3) writeGradient(out3 + jb, f, cols, w);
     }
   }
+}
+
+/** `cols` (1 to 4) columns of a weight gradient into dw at p, or (where `w` is not 0) subtracted from w at p. */
+// @ts-ignore: decorator
+@inline function writeGradient(p: usize, g: v128, cols: i32, w: usize): void {
+  storeAny(p, w == 0 ? g : f32x4.sub(loadAny(p, cols), g), cols);
 }
 
 // @ts-ignore: decorator
@@ -387,9 +408,21 @@ export function weightGradient(x: usize, dy: usize, dw: usize, w: usize, m: i32,
 }
 
 /**
+ * The lanes' sums of a, b, c and d in one vector, each (v0 + v1) + (v2 + v3) as horizontalSum
+ * adds them: four outputs summed in three additions and stored at once, not one by one.
+ */
+// @ts-ignore: decorator
+@inline function horizontalSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 2, 4, 6), v128.shuffle<f32>(c, d, 1, 3, 5, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
+/**
  * dx[m, k] = dy[m, n] w[k, n]^T: each output the dot product of a row of dy and a row of w, in
  * four lanes over the columns (the last, partial group of columns zero-filled), then the lanes
- * summed; two rows of dy by four rows of w at a time.
+ * summed; two rows of dy by four rows of w at a time (three rows of dy, twelve accumulators,
+ * measured slower).
  */
 export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2;
@@ -421,12 +454,8 @@ export function inputGradient(dy: usize, w: usize, dx: usize, m: i32, k: i32, n:
         c0 = madd(c0, t, v0); c1 = madd(c1, t, v1); c2 = madd(c2, t, v2); c3 = madd(c3, t, v3);
       }
       const kb = <usize>kk << 2;
-      store<f32>(out0 + kb, horizontalSum(a0)); store<f32>(out0 + kb, horizontalSum(a1), 4);
-      store<f32>(out0 + kb, horizontalSum(a2), 8); store<f32>(out0 + kb, horizontalSum(a3), 12);
-      if (two) {
-        store<f32>(out1 + kb, horizontalSum(c0)); store<f32>(out1 + kb, horizontalSum(c1), 4);
-        store<f32>(out1 + kb, horizontalSum(c2), 8); store<f32>(out1 + kb, horizontalSum(c3), 12);
-      }
+      v128.store(out0 + kb, horizontalSums(a0, a1, a2, a3));
+      if (two) v128.store(out1 + kb, horizontalSums(c0, c1, c2, c3));
     }
     for (; kk < k; kk++) {
       const w0 = w + <usize>kk * rowBytes;
@@ -484,13 +513,14 @@ export function gatherBatch(
 /**
  * The mini-batch's ink regrouped by pixel, for sparseWeightGradient: from each example's entries
  * (offsets [m + 1] into pixels and values), the pixels in use ascending into pixelList, and for
- * each the examples that have ink there (ascending) and their values, from pixelOffsets[g].
+ * each the examples that have ink there (ascending) and their values, from pixelOffsets[g]; an
+ * example is written as the byte offset of its row in the first layer's dLoss/d(Wx) [m, n].
  * `counts` holds one zeroed int32 per pixel of a digit and is left zeroed. Returns how many
  * pixels are in use.
  */
 export function regroupByPixel(
-  offsets: usize, pixels: usize, values: usize, m: i32, pixelsPerDigit: i32, counts: usize,
-  pixelList: usize, pixelOffsets: usize, examples: usize, pixelValues: usize,
+  offsets: usize, pixels: usize, values: usize, m: i32, n: i32, pixelsPerDigit: i32, counts: usize,
+  pixelList: usize, pixelOffsets: usize, exampleRows: usize, pixelValues: usize,
 ): i32 {
   const entries = load<i32>(offsets + (<usize>m << 2));
   for (let e = 0; e < entries; e++) {
@@ -512,12 +542,13 @@ export function regroupByPixel(
   }
   store<i32>(pixelOffsets + (<usize>used << 2), running);
   for (let i = 0; i < m; i++) {
+    const row = (i * n) << 2;
     const to = load<i32>(offsets + (<usize>i << 2), 4);
     for (let e = load<i32>(offsets + (<usize>i << 2)); e < to; e++) {
       const at = counts + (<usize>load<i32>(pixels + (<usize>e << 2)) << 2);
       const slot = <usize>load<i32>(at) << 2;
       store<i32>(at, load<i32>(at) + 1);
-      store<i32>(examples + slot, i);
+      store<i32>(exampleRows + slot, row);
       store<f32>(pixelValues + slot, load<f32>(values + (<usize>e << 2)));
     }
   }

@@ -16,7 +16,10 @@ beforeAll(async () => {
 type Activation = 'sigmoid' | 'tanh' | 'relu';
 const ACTIVATIONS: Activation[] = ['sigmoid', 'tanh', 'relu'];
 
-/** [m, k, n]: widths of 1 and 3, a 257-wide edge, the step's own shapes, odd row counts. */
+/**
+ * [m, k, n]: widths of 1 and 3, a 257-wide edge, the step's own shapes, odd row counts, and every
+ * remainder of the blocks (k and m modulo 4 and 3, n modulo 8 and 4).
+ */
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 5, 3],
@@ -25,6 +28,7 @@ const SHAPES: [number, number, number][] = [
   [7, 100, 100],
   [60, 100, 10],
   [61, 23, 41],
+  [13, 6, 13],
 ];
 
 /** An arena holding a copy of each array (a number reserves that many zeros), committed. */
@@ -215,7 +219,9 @@ describe('WebAssembly SIMD kernels', () => {
       const w = uniformArray(width * n, 9, -0.3, 0.3);
       const b = uniformArray(n, 10);
       const dy = uniformArray(m * n, 11);
-      const mem = arenaWith({ ...batch, count: 1, w, b, y: m * n, dy, dw: width * n, updated: w });
+      // sparseWeightGradient reads each example as its row's byte offset in dy, as regroupByPixel writes it.
+      const exampleRows = Int32Array.from(batch.examples, (i) => i * n * 4);
+      const mem = arenaWith({ ...batch, exampleRows, count: 1, w, b, y: m * n, dy, dw: width * n, updated: w });
       const { kernels } = mem.arena;
       const x = tf.tensor2d(batch.dense, [m, width]);
       const linear = tf.tidy(() => tf.add(tf.matMul(x, tf.tensor2d(w, [width, n])), tf.tensor1d(b)) as tf.Tensor2D);
@@ -225,13 +231,23 @@ describe('WebAssembly SIMD kernels', () => {
       expectClose(mem.y.view, read(tf.tidy(() => tf.sigmoid(linear))));
 
       const gradient = read(tf.tidy(() => tf.matMul(x, tf.tensor2d(dy, [m, n]), true, false)));
-      kernels.sparseWeightGradient(mem.pixelList.ptr, mem.pixelOffsets.ptr, mem.examples.ptr, mem.pixelValues.ptr, mem.dy.ptr, mem.dw.ptr, 0, batch.count, n);
+      kernels.sparseWeightGradient(
+        mem.pixelList.ptr,
+        mem.pixelOffsets.ptr,
+        mem.exampleRows.ptr,
+        mem.pixelValues.ptr,
+        mem.dy.ptr,
+        mem.dw.ptr,
+        0,
+        batch.count,
+        n,
+      );
       // Rows of blank pixels are not written: they stay 0, as their gradient is.
       expectClose(mem.dw.view, gradient);
       kernels.sparseWeightGradient(
         mem.pixelList.ptr,
         mem.pixelOffsets.ptr,
-        mem.examples.ptr,
+        mem.exampleRows.ptr,
         mem.pixelValues.ptr,
         mem.dy.ptr,
         0,
@@ -244,12 +260,12 @@ describe('WebAssembly SIMD kernels', () => {
     });
   }
 
-  for (const [m, width] of [
-    [1, 3],
-    [7, 20],
-    [60, 784],
+  for (const [m, width, n] of [
+    [1, 3, 1],
+    [7, 20, 13],
+    [60, 784, 100],
   ] as const) {
-    it(`regroupByPixel: ${m} examples' ink of ${width} pixels regrouped by pixel, examples ascending, its scratch left zeroed`, () => {
+    it(`regroupByPixel: ${m} examples' ink of ${width} pixels regrouped by pixel, examples ascending as their rows' byte offsets in a gradient of ${n} units, its scratch left zeroed`, () => {
       const batch = sparseBatch(m, width, 0.2, 2 * m + width);
       const entries = batch.offsets[m];
       const mem = arenaWith({
@@ -257,7 +273,7 @@ describe('WebAssembly SIMD kernels', () => {
         counts: new Int32Array(width),
         pixelList: new Int32Array(width),
         pixelOffsets: new Int32Array(width + 1),
-        examples: new Int32Array(entries + 1),
+        exampleRows: new Int32Array(entries + 1),
         pixelValues: entries + 1,
       });
       const used = mem.arena.kernels.regroupByPixel(
@@ -265,17 +281,18 @@ describe('WebAssembly SIMD kernels', () => {
         mem.pixels.ptr,
         mem.values.ptr,
         m,
+        n,
         width,
         mem.counts.ptr,
         mem.pixelList.ptr,
         mem.pixelOffsets.ptr,
-        mem.examples.ptr,
+        mem.exampleRows.ptr,
         mem.pixelValues.ptr,
       );
       expect(used).toBe(batch.count);
       expect(Array.from(mem.pixelList.view.subarray(0, used))).toEqual(Array.from(batch.pixelList.subarray(0, used)));
       expect(Array.from(mem.pixelOffsets.view.subarray(0, used + 1))).toEqual(Array.from(batch.pixelOffsets));
-      expect(Array.from(mem.examples.view.subarray(0, entries))).toEqual(Array.from(batch.examples.subarray(0, entries)));
+      expect(Array.from(mem.exampleRows.view.subarray(0, entries))).toEqual(Array.from(batch.examples.subarray(0, entries), (i) => i * n * 4));
       expect(Array.from(mem.pixelValues.view.subarray(0, entries))).toEqual(Array.from(batch.pixelValues.subarray(0, entries)));
       expect(mem.counts.view.every((c) => c === 0)).toBe(true);
     });

@@ -21,7 +21,7 @@ export interface Kernels {
   denseForward(x: Ptr, w: Ptr, scale: Ptr, shift: Ptr, y: Ptr, tap: Ptr, m: number, k: number, n: number, activation: number): void;
   /** denseForward's y and tap for each example over its own ink. */
   sparseForward(offsets: Ptr, pixels: Ptr, values: Ptr, w: Ptr, scale: Ptr, shift: Ptr, y: Ptr, tap: Ptr, m: number, n: number, activation: number): void;
-  sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, examples: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
+  sparseWeightGradient(pixelList: Ptr, pixelOffsets: Ptr, exampleRows: Ptr, values: Ptr, dy: Ptr, dw: Ptr, w: Ptr, count: number, n: number): void;
   gatherBatch(
     digits: Ptr,
     m: number,
@@ -39,11 +39,12 @@ export interface Kernels {
     pixels: Ptr,
     values: Ptr,
     m: number,
+    n: number,
     pixelsPerDigit: number,
     counts: Ptr,
     pixelList: Ptr,
     pixelOffsets: Ptr,
-    examples: Ptr,
+    exampleRows: Ptr,
     pixelValues: Ptr,
   ): number;
   weightGradient(x: Ptr, dy: Ptr, dw: Ptr, w: Ptr, m: number, k: number, n: number): void;

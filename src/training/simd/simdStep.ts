@@ -130,10 +130,10 @@ export class SimdStep {
   private readonly offsets: Block<Int32Array>;
   private readonly pixels: Block<Int32Array>;
   private readonly values: Block<Float32Array>;
-  /** The same regrouped by pixel: pixelList [pixels in use], pixelOffsets into examples and pixelValues. */
+  /** The same regrouped by pixel: pixelList [pixels in use], pixelOffsets into exampleRows (each example's row offset in the first layer's gradient) and pixelValues. */
   private readonly pixelList: Block<Int32Array>;
   private readonly pixelOffsets: Block<Int32Array>;
-  private readonly examples: Block<Int32Array>;
+  private readonly exampleRows: Block<Int32Array>;
   private readonly pixelValues: Block<Float32Array>;
   /** One zeroed counter per pixel, regroupByPixel's scratch. */
   private readonly pixelCounts: Block<Int32Array>;
@@ -248,7 +248,7 @@ export class SimdStep {
     this.values = arena.f32(entries);
     this.pixelList = arena.i32(pixelsPerDigit);
     this.pixelOffsets = arena.i32(pixelsPerDigit + 1);
-    this.examples = arena.i32(entries);
+    this.exampleRows = arena.i32(entries);
     this.pixelValues = arena.f32(entries);
     this.pixelCounts = arena.i32(pixelsPerDigit);
     const { weights, bias } = this.output;
@@ -474,7 +474,7 @@ export class SimdStep {
         k.sparseWeightGradient(
           this.pixelList.ptr,
           this.pixelOffsets.ptr,
-          this.examples.ptr,
+          this.exampleRows.ptr,
           this.pixelValues.ptr,
           dWx,
           dWeights.ptr,
@@ -636,11 +636,12 @@ export class SimdStep {
       this.pixels.ptr,
       this.values.ptr,
       m,
+      this.layers[0].units,
       pixelsPerDigit,
       this.pixelCounts.ptr,
       this.pixelList.ptr,
       this.pixelOffsets.ptr,
-      this.examples.ptr,
+      this.exampleRows.ptr,
       this.pixelValues.ptr,
     );
   }
