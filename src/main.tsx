@@ -26,10 +26,14 @@ createRoot(document.getElementById('root')!).render(
 // The service worker keeps the page, its wasm and its digits for offline visits. A new version
 // takes over as soon as it is installed; the page reloads into it only if nothing has been
 // trained yet, since a reload would end the run in view (the next load shows it anyway).
-registerSW({
-  immediate: true,
-  onNeedReload: () => {
-    const state = store.getState();
-    if (state.status !== 'running' && pairStep(state) === 0) window.location.reload();
-  },
-});
+const reloadIfUntrained = () => {
+  const state = store.getState();
+  if (state.status !== 'running' && pairStep(state) === 0) window.location.reload();
+};
+// The takeover is the controller changing under a page that a worker served. registerSW's own
+// event misses it on a slow machine: the browser's update check at navigation, or register()
+// itself (which resolves after the install), finds the new worker before workbox-window listens
+// for one, and the page stayed on the old version (seen with the page's CPU slowed 8x).
+if (navigator.serviceWorker?.controller) navigator.serviceWorker.addEventListener('controllerchange', reloadIfUntrained);
+// Without onNeedReload, registerSW would reload whatever the page holds when it does see one.
+registerSW({ immediate: true, onNeedReload: reloadIfUntrained });

@@ -7,9 +7,14 @@
  * engine that tfjs itself keeps on the worker's global scope (`self._tfengine`), so the product needs
  * no hook for it. The digits' memory is what V8 reports as array-buffer backing stores: on the page
  * the digit file, in each worker its copy of it (unless shared), the shuffled test digits and the ink
- * index. tfjs's wasm memory is not among them; `wasmMemoryBytes` reports it.
+ * index. tfjs's wasm memory is not among them; `wasmMemoryBytes` reports it. Nor are the memories of
+ * the project's own WebAssembly SIMD kernels (the step's Arena, the parameters' memory): tfjs does
+ * not know them and the product keeps no global handle on them, so `simdMemoryBytes` finds every
+ * WebAssembly.Memory of the worker in a heap snapshot and leaves out tfjs's. (Runtime.queryObjects
+ * would be lighter, but in Chromium 156 it crashes the renderer when run in a training worker.)
  */
 import type { CDPSession, Page } from 'playwright-core';
+import { wasmMemoryByteLengths, type HeapSnapshot } from './heapSnapshot';
 
 export interface HeapUsage {
   /** Live JS heap after a forced garbage collection: what the run retains, not what awaits collection. */
@@ -32,6 +37,11 @@ export interface WorkerMemory {
   heap: HeapUsage;
   /** Null if the worker has no tfjs engine (yet). */
   tf: TfMemory | null;
+  /**
+   * Bytes of the worker's WebAssembly memories other than tfjs's: the SIMD kernels' own, laid out
+   * once and never grown. Null if tfjs's memory could not be told apart (it grew between the readings).
+   */
+  simdMemoryBytes: number | null;
 }
 
 export interface MemorySnapshot {
@@ -69,9 +79,18 @@ function heapUsage(answer: HeapUsageAnswer): HeapUsage {
 const ATTACH_WAIT_MS = 2_000;
 const COMMAND_TIMEOUT_MS = 30_000;
 
+/** The memories' bytes less tfjs's one (any of the same length: the sum is the same); null if none has its length. */
+export function simdMemoryBytes(lengths: readonly number[], tfjsWasmBytes: number | null): number | null {
+  const total = lengths.reduce((sum, length) => sum + length, 0);
+  if (tfjsWasmBytes === null) return total;
+  return lengths.includes(tfjsWasmBytes) ? total - tfjsWasmBytes : null;
+}
+
 export class MemoryReader {
   private readonly workerSessions: string[] = [];
   private readonly pending = new Map<number, Pending>();
+  /** Heap snapshot chunks as they arrive, per worker session. */
+  private readonly snapshotChunks = new Map<string, string[]>();
   private nextId = 1;
 
   private constructor(private readonly session: CDPSession) {
@@ -83,7 +102,15 @@ export class MemoryReader {
       if (index >= 0) this.workerSessions.splice(index, 1);
     });
     session.on('Target.receivedMessageFromTarget', (event) => {
-      const message = JSON.parse(event.message) as { id?: number; result?: unknown; error?: { message: string } };
+      const message = JSON.parse(event.message) as {
+        id?: number;
+        method?: string;
+        params?: { chunk?: string };
+        result?: unknown;
+        error?: { message: string };
+      };
+      if (message.method === 'HeapProfiler.addHeapSnapshotChunk' && message.params?.chunk !== undefined)
+        this.snapshotChunks.get(event.sessionId ?? '')?.push(message.params.chunk);
       const waiting = message.id === undefined ? undefined : this.pending.get(message.id);
       if (!waiting || message.id === undefined) return;
       this.pending.delete(message.id);
@@ -128,14 +155,28 @@ export class MemoryReader {
     return heapUsage(usage);
   }
 
+  /** The worker's heap snapshot (it collects garbage first). */
+  private async heapSnapshot(sessionId: string): Promise<HeapSnapshot> {
+    const chunks: string[] = [];
+    this.snapshotChunks.set(sessionId, chunks);
+    try {
+      await this.inWorker(sessionId, 'HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      return JSON.parse(chunks.join('')) as HeapSnapshot;
+    } finally {
+      this.snapshotChunks.delete(sessionId);
+    }
+  }
+
   private async workerMemory(sessionId: string): Promise<WorkerMemory> {
     await this.inWorker(sessionId, 'HeapProfiler.collectGarbage');
     const heap = await this.inWorker<HeapUsageAnswer>(sessionId, 'Runtime.getHeapUsage');
+    const memories = wasmMemoryByteLengths(await this.heapSnapshot(sessionId));
     const evaluated = await this.inWorker<{ result: { value?: TfMemory | null } }>(sessionId, 'Runtime.evaluate', {
       expression: TF_MEMORY_EXPRESSION,
       returnByValue: true,
     });
-    return { heap: heapUsage(heap), tf: evaluated.result.value ?? null };
+    const tf = evaluated.result.value ?? null;
+    return { heap: heapUsage(heap), tf, simdMemoryBytes: simdMemoryBytes(memories, tf?.wasmMemoryBytes ?? null) };
   }
 
   async read(step: number): Promise<MemorySnapshot> {

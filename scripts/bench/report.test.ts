@@ -127,6 +127,26 @@ describe('renderTable', () => {
     expect(text).toContain('hand-written, webgpu: the webgpu backend did not initialise here');
   });
 
+  it("prints each worker's SIMD kernels' memory, tfjs's apart, at every memory step, so flat memory covers it", () => {
+    const worker = (simdMemoryBytes: number | null) => ({
+      heap: { usedBytes: 2 ** 20, totalBytes: 2 ** 21, arrayBufferBytes: null },
+      tf: { backend: 'wasm', numTensors: 0, numDataBuffers: 0, numBytes: 0, wasmMemoryBytes: 16 * 2 ** 20 },
+      simdMemoryBytes,
+    });
+    const page = { usedBytes: 2 ** 20, totalBytes: 2 ** 21, arrayBufferBytes: null };
+    const simd = run({
+      label: 'SIMD',
+      memory: [
+        { step: 2_004, page, workers: [worker(23.5 * 2 ** 20), worker(24 * 2 ** 20)] },
+        { step: 20_010, page, workers: [worker(23.5 * 2 ** 20), worker(null)] },
+      ],
+    });
+    const rows = renderTable([simd], environment, [2_000, 20_000])
+      .split('\n')
+      .filter((line) => line.startsWith("  worker SIMD kernels' memory") || line.startsWith("  worker tfjs's wasm memory"));
+    expect(rows.map((line) => line.split('|')[1].trim())).toEqual(['16.0 MB + 16.0 MB', '23.5 MB + 24.0 MB', '16.0 MB + 16.0 MB', '23.5 MB + ?']);
+  });
+
   it('has no speed-up where either run has no rate', () => {
     expect(speedUp(handwritten, run({ pairStepsPerSecond: null }))).toBeNull();
   });

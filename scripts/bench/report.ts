@@ -177,8 +177,12 @@ export function renderTable(runs: readonly RunResult[], environment: BenchEnviro
       ['  worker tf.memory(): tensors', (run) => memoryCell(run, i, (s) => s.workers.map((w) => String(w.tf?.numTensors ?? '?')).join(' + '))],
       ['  worker tf.memory(): bytes', (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.tf ? megabytes(w.tf.numBytes) : '?')).join(' + '))],
       [
-        '  worker wasm memory',
+        "  worker tfjs's wasm memory",
         (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.tf?.wasmMemoryBytes ? megabytes(w.tf.wasmMemoryBytes) : '–')).join(' + ')),
+      ],
+      [
+        "  worker SIMD kernels' memory (WebAssembly, not tfjs's)",
+        (run) => memoryCell(run, i, (s) => s.workers.map((w) => (w.simdMemoryBytes === null ? '?' : megabytes(w.simdMemoryBytes))).join(' + ')),
       ],
     ]),
     ['page errors', (run) => String(run.errors.length)],

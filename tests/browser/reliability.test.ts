@@ -211,8 +211,13 @@ describe('deployment', () => {
         // A page that has trained keeps its run when a new version takes over; the next load shows it.
         deploy(root, 'version 3');
         await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+        // update() resolves once the new worker installs. It caches the new page as it installs, but
+        // the old worker answers loads until the new one is active: wait for the takeover itself.
         await page.waitForFunction(
-          async () => (await caches.match('index.html', { ignoreSearch: true }))?.text().then((text) => text.includes('version 3')),
+          async () => {
+            const registration = await navigator.serviceWorker.getRegistration();
+            return !registration?.installing && !registration?.waiting && registration?.active?.state === 'activated';
+          },
           undefined,
           WAIT,
         );
