@@ -4,50 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { HISTOGRAM, PERCENTILES } from './records';
 import { createGaussian, createRng } from './rng';
 import { column, describeInPlace, histogram, percentilesInPlace, saturationFraction } from './statistics';
+import { FINITE_SAMPLES, sigmoidInputs } from './statisticsTesting';
 
 function sample(n: number, seed: number, spread = 3): Float32Array {
   const gaussian = createGaussian(createRng(seed));
   return Float32Array.from({ length: n }, () => gaussian() * spread + 0.5);
 }
-
-/** Inputs to a layer's sigmoids: each unit a normal of its own mean and a spread of 0.5 to 3. */
-function sigmoidInputs(n: number, seed: number): Float32Array {
-  const uniform = createRng(seed);
-  const gaussian = createGaussian(uniform);
-  const units = Array.from({ length: 1 + Math.floor(uniform() * 100) }, () => ({ mean: 2 * gaussian(), spread: 0.5 + 2.5 * uniform() }));
-  return Float32Array.from({ length: n }, (_, i) => units[i % units.length].mean + units[i % units.length].spread * gaussian());
-}
-
-/** Samples with no infinity, including the shapes that defeat equal-width buckets. */
-const finiteSamples: Record<string, (n: number, seed: number) => Float32Array> = {
-  'inputs to sigmoids': sigmoidInputs,
-  'three distinct values': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => [-4, 0, 2.5][Math.floor(uniform() * 3)]);
-  },
-  'all equal': (n, seed) => new Float32Array(n).fill(createRng(seed)() * 10 - 5),
-  // At 1e6 neighbouring float32 values are 0.0625 apart: a spread of 1e-7 around it is a few of them.
-  'a spread of 1e-7 relative to 1e6': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => 1e6 + 0.0625 * Math.floor(uniform() * 4));
-  },
-  'a spread of 1e-7 around 1': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => 1 + 1e-7 * uniform());
-  },
-  'subnormal values': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => 1e-40 * uniform());
-  },
-  'huge and small magnitudes mixed': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => (uniform() < 0.5 ? -1 : 1) * 10 ** (76 * uniform() - 38));
-  },
-  'a few far outliers': (n, seed) => {
-    const uniform = createRng(seed);
-    return sigmoidInputs(n, seed).map((value) => (uniform() < 0.001 ? 1e30 : value));
-  },
-};
 
 /** -0 and 0 compare equal, so which of them a selection returns is arbitrary; toEqual tells them apart. */
 function withoutNegativeZero(values: number[]): number[] {
@@ -84,10 +46,10 @@ describe('percentilesInPlace', () => {
     expect(percentilesInPlace(new Float32Array(0)).every(Number.isNaN)).toBe(true);
   });
 
-  it.each(Object.keys(finiteSamples))('equals d3.quantile exactly on 1 to 5,000 values: %s', (name) => {
+  it.each(Object.keys(FINITE_SAMPLES))('equals d3.quantile exactly on 1 to 5,000 values: %s', (name) => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), (n, seed) => {
-        const values = finiteSamples[name](n, seed);
+        const values = FINITE_SAMPLES[name](n, seed);
         const expected = PERCENTILES.map((p) => d3.quantile(values, p / 100)!);
         expect(withoutNegativeZero(percentilesInPlace(values.slice()))).toEqual(withoutNegativeZero(expected));
       }),
@@ -154,7 +116,7 @@ describe('describeInPlace', () => {
   });
 
   it('gives the percentiles and histogram of percentilesInPlace and histogram, which it computes in fewer passes', () => {
-    for (const [name, make] of Object.entries(finiteSamples)) {
+    for (const [name, make] of Object.entries(FINITE_SAMPLES)) {
       // Either side of the size where percentiles switch from quickselect to buckets.
       for (const n of [1, 2, 1499, 1500, 100_000]) {
         const values = make(n, n);

@@ -4,6 +4,8 @@
  * they run every k steps on up to 256 units x 2,000 probe digits per layer, inside the worker.
  */
 import type { Activation } from '../config/schema';
+import type { LayerRecord } from './measures';
+import { applyNoise, type LayerNoise } from './noise';
 import { HISTOGRAM, PERCENTILES, type Distribution } from './records';
 
 /** Below this many values a range is sorted by insertion: fewer moves than partitioning. */
@@ -316,4 +318,19 @@ export function saturationFraction(values: ArrayLike<number>, activation: Activa
   let count = 0;
   for (let i = 0; i < values.length; i++) if (saturated(values[i])) count++;
   return count / values.length;
+}
+
+/** What a record tells of a hidden layer's inputs to the nonlinearity: the tracked unit's distribution, the saturated share, all units pooled. */
+export type LayerDistributions = Pick<LayerRecord, 'unit' | 'saturation' | 'pooled'>;
+
+/**
+ * A layer's distributions from the probe digits' inputs to its nonlinearity [rows, units]: noisy
+ * BN's last noise added first (what the nonlinearity saw in training), then the tracked unit,
+ * the saturated share and the pooled units. Adds the noise to `probe` and may reorder it.
+ */
+export function describeLayer(probe: Float32Array, units: number, noise: LayerNoise | null, activation: Activation, trackedUnit: number): LayerDistributions {
+  if (noise) applyNoise(probe, noise, units);
+  const unit = describeInPlace(column(probe, units, trackedUnit));
+  const saturation = saturationFraction(probe, activation);
+  return { unit, saturation, pooled: describeInPlace(probe) };
 }

@@ -9,16 +9,16 @@ import { usesBatchStatistics, type Config, type Normalization } from '../config/
 import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
-import { applyNoise, drawNoise, type LayerNoise } from './noise';
+import { drawNoise, type LayerNoise } from './noise';
 import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
 import { SimdRecord, type RecordMeasures } from './simd/simdRecord';
-import { SimdStatistics, type LayerDistributions } from './simd/simdStatistics';
+import { SimdStatistics } from './simd/simdStatistics';
 import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
 import { createRng, deriveSeed, shuffle } from './rng';
 import { copyAll, internalCovariateShift, landscape, walkInArrays, type GradientAt, type InternalCovariateShift, type Landscape } from './santurkar';
-import { column, describeInPlace, saturationFraction } from './statistics';
+import { describeLayer } from './statistics';
 
 export type ArmIndex = 0 | 1;
 export const ARM_NAMES = ['A', 'B'] as const;
@@ -450,20 +450,6 @@ export class ArmTrainer {
     this.network.dispose();
     tf.dispose([...(this.testX ? [this.testX] : []), ...this.populationBatches, ...(this.gapX ? [this.gapX] : [])]);
   }
-}
-
-/** A layer's distributions in JS, as SimdStatistics computes them in the module: the noise added to the probe rows, which may then be reordered. */
-function describeLayer(
-  probe: Float32Array,
-  units: number,
-  noise: LayerNoise | null,
-  activation: Config['activation'],
-  trackedUnit: number,
-): LayerDistributions {
-  if (noise) applyNoise(probe, noise, units);
-  const unit = describeInPlace(column(probe, units, trackedUnit));
-  const saturation = saturationFraction(probe, activation);
-  return { unit, saturation, pooled: describeInPlace(probe) };
 }
 
 /** Both arms stepped in lockstep in one thread: the headless experiment and the tests. */

@@ -1,49 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Activation } from '../../config/schema';
-import { applyNoise, drawNoise, type LayerNoise } from '../noise';
-import { createGaussian, createRng } from '../rng';
-import { column, describeInPlace, saturationFraction } from '../statistics';
+import { drawNoise, type LayerNoise } from '../noise';
+import { createRng } from '../rng';
+import { describeLayer } from '../statistics';
+import { FINITE_SAMPLES, sigmoidInputs } from '../statisticsTesting';
 import { Arena } from './kernels';
-import { SimdStatistics, type LayerDistributions } from './simdStatistics';
+import { SimdStatistics } from './simdStatistics';
 
 const ACTIVATIONS: Activation[] = ['sigmoid', 'tanh', 'relu'];
 
-/** Inputs to a layer's nonlinearities: each of some units a normal of its own mean and spread. */
-function layerInputs(n: number, seed: number): Float32Array {
-  const uniform = createRng(seed);
-  const gaussian = createGaussian(uniform);
-  const units = Array.from({ length: 1 + Math.floor(uniform() * 100) }, () => ({ mean: 2 * gaussian(), spread: 0.5 + 2.5 * uniform() }));
-  return Float32Array.from({ length: n }, (_, i) => units[i % units.length].mean + units[i % units.length].spread * gaussian());
-}
-
 /** The shapes statistics.test.ts tries, and the ones where only the same algorithm gives the same bits (ties of -0 and 0). */
 const SAMPLES: Record<string, (n: number, seed: number) => Float32Array> = {
-  'inputs to sigmoids': layerInputs,
-  'three distinct values': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => [-4, 0, 2.5][Math.floor(uniform() * 3)]);
-  },
-  'all equal': (n, seed) => new Float32Array(n).fill(createRng(seed)() * 10 - 5),
-  'a spread of 1e-7 relative to 1e6': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => 1e6 + 0.0625 * Math.floor(uniform() * 4));
-  },
-  'subnormal values': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => 1e-40 * uniform());
-  },
-  'huge and small magnitudes mixed': (n, seed) => {
-    const uniform = createRng(seed);
-    return Float32Array.from({ length: n }, () => (uniform() < 0.5 ? -1 : 1) * 10 ** (76 * uniform() - 38));
-  },
-  'a few far outliers': (n, seed) => {
-    const uniform = createRng(seed);
-    return layerInputs(n, seed).map((value) => (uniform() < 0.001 ? 1e30 : value));
-  },
+  ...FINITE_SAMPLES,
   'infinities of a diverging layer': (n, seed) => {
     const uniform = createRng(seed);
-    return layerInputs(n, seed).map((value) => (uniform() < 0.01 ? (uniform() < 0.5 ? -Infinity : Infinity) : value));
+    return sigmoidInputs(n, seed).map((value) => (uniform() < 0.01 ? (uniform() < 0.5 ? -Infinity : Infinity) : value));
   },
   'zeros of both signs': (n, seed) => {
     const uniform = createRng(seed);
@@ -60,13 +32,10 @@ const SAMPLES: Record<string, (n: number, seed: number) => Float32Array> = {
   },
 };
 
-/** The record's JS path (trainer.ts before the module took it over) on a copy of `tap`, which it leaves as describeInPlace leaves it. */
+/** The record's JS path (statistics.ts) on a copy of `tap`, which it leaves as describeInPlace leaves it. */
 function describedInJs(tap: Float32Array, units: number, noise: LayerNoise | null, activation: Activation, trackedUnit: number) {
   const probe = tap.slice();
-  if (noise) applyNoise(probe, noise, units);
-  const unit = describeInPlace(column(probe, units, trackedUnit));
-  const saturation = saturationFraction(probe, activation);
-  return { distributions: { unit, saturation, pooled: describeInPlace(probe) } satisfies LayerDistributions, probe };
+  return { distributions: describeLayer(probe, units, noise, activation, trackedUnit), probe };
 }
 
 /** A SimdStatistics for taps of rows x units, and a tap in its memory holding `values`. */
@@ -112,7 +81,7 @@ describe('SimdStatistics.describeLayer', () => {
 
   it.each([1, 3, 5, 13, 100, 257])('describes a tap of %i units, its tracked unit and its saturation, as the JS record does', (units) => {
     for (const rows of [1, 7, 1000]) {
-      const values = layerInputs(rows * units, rows + units);
+      const values = sigmoidInputs(rows * units, rows + units);
       for (const activation of ACTIVATIONS) expectSame(values, rows, units, null, activation, (rows * 7) % units);
     }
   });
@@ -120,7 +89,7 @@ describe('SimdStatistics.describeLayer', () => {
   it.each([1, 3, 5, 13, 100, 257])('adds noisy BN noise to a tap of %i units as applyNoise does, per example and shared', (units) => {
     const rows = 1000;
     const m = 60;
-    const values = layerInputs(rows * units, units);
+    const values = sigmoidInputs(rows * units, units);
     for (const kind of ['noisy', 'noisy-shared'] as const) {
       for (const strength of [0.5, 3]) {
         const [noise] = drawNoise([kind], units, strength, units, 17, m);

@@ -6,12 +6,10 @@
  * the same bits. Only the summaries cross to JS.
  */
 import type { Activation } from '../../config/schema';
-import { HISTOGRAM, PERCENTILES, type Distribution, type LayerRecord } from '../measures';
+import { HISTOGRAM, PERCENTILES, type Distribution } from '../measures';
 import type { LayerNoise } from '../noise';
+import type { LayerDistributions } from '../statistics';
 import { ACTIVATION_CODE, type Arena, type Block, type Kernels } from './kernels';
-
-/** A layer's distributions as the record holds them. */
-export type LayerDistributions = Pick<LayerRecord, 'unit' | 'saturation' | 'pooled'>;
 
 export class SimdStatistics {
   private readonly kernels: Kernels;
