@@ -8,6 +8,8 @@
 // is one sequence of multiply-adds whatever block it falls in; a block narrower than 4 columns loads
 // its lanes one by one into a vector and runs the same arithmetic.
 
+import { high64, low64 } from './lanes';
+
 const ZERO: v128 = f32x4.splat(0);
 
 /** Activations, as the host numbers them. */
@@ -554,18 +556,6 @@ export function regroupByPixel(
   }
   for (let g = 0; g < used; g++) store<i32>(counts + (<usize>load<i32>(pixelList + (<usize>g << 2)) << 2), 0);
   return used;
-}
-
-/** Lanes 0-1 of a float32 vector as float64. */
-// @ts-ignore: decorator
-@inline function low64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-/** Lanes 2-3 of a float32 vector as float64. */
-// @ts-ignore: decorator
-@inline function high64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
 }
 
 /** Two float64 vectors (lanes 0-1, 2-3) rounded into one float32 vector. */

@@ -5,6 +5,8 @@
 // even where -0 and 0 tie), the same interpolation, the same histogram. A record then reads its
 // taps where the record's passes wrote them, and no value crosses to JS.
 
+import { high64, low64 } from './lanes';
+
 /** As statistics.ts: below this many values a range is sorted by insertion. */
 const SMALL_RANGE = 16;
 /** As statistics.ts: equal-width buckets between the minimum and the maximum. */
@@ -57,17 +59,6 @@ export function distributionWorkspaceBytes(): i32 {
 // @ts-ignore: decorator
 @inline function setI32(ptr: usize, i: i32, value: i32): void {
   store<i32>(ptr + (<usize>i << 2), value);
-}
-
-/** Lanes 0-1 and lanes 2-3 of four float32 as float64: exactly the values JS reads from a Float32Array. */
-// @ts-ignore: decorator
-@inline function low64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-// @ts-ignore: decorator
-@inline function high64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
 }
 
 /** Four float64 positions (two vectors) truncated toward zero as `x | 0` truncates them in range, saturating beyond (NaN to 0). */
