@@ -1,4 +1,4 @@
-// Lane conversions the kernels of several files share (kernels.ts, statistics.ts): imported, not
+// Lane conversions the kernels of several files share (kernels.ts, santurkar.ts, statistics.ts): imported, not
 // exported from the module, and inlined where used.
 
 /** Lanes 0-1 of a float32 vector as float64: exactly the values JS reads from a Float32Array. */

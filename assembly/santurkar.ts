@@ -8,14 +8,13 @@
 // so they stay scalar (lanes would add in another order). A sum goes on from `from`, so that the
 // host can sum an array over several spans, skipping terms it knows to be exactly zero.
 
+import { high64, low64 } from './lanes';
+
 /** Four floats' w - eta g, each rounded as JS rounds it. */
 // @ts-ignore: decorator
 @inline function move4(wv: v128, gv: v128, step: v128): v128 {
-  // Lanes 2 and 3 moved down, where promote reads.
-  const wHigh = i32x4.shuffle(wv, wv, 2, 3, 0, 1);
-  const gHigh = i32x4.shuffle(gv, gv, 2, 3, 0, 1);
-  const low = f64x2.sub(f64x2.promote_low_f32x4(wv), f64x2.mul(step, f64x2.promote_low_f32x4(gv)));
-  const high = f64x2.sub(f64x2.promote_low_f32x4(wHigh), f64x2.mul(step, f64x2.promote_low_f32x4(gHigh)));
+  const low = f64x2.sub(low64(wv), f64x2.mul(step, low64(gv)));
+  const high = f64x2.sub(high64(wv), f64x2.mul(step, high64(gv)));
   return i32x4.shuffle(f32x4.demote_f64x2_zero(low), f32x4.demote_f64x2_zero(high), 0, 1, 4, 5);
 }
 
@@ -62,8 +61,8 @@ export function squaredDistanceAndMove(a: usize, b: usize, count: i32, w: usize,
     const av = v128.load(a + ptr);
     const bv = v128.load(b + ptr);
     v128.store(out + ptr, move4(v128.load(w + ptr), av, step));
-    const dLow = f64x2.sub(f64x2.promote_low_f32x4(av), f64x2.promote_low_f32x4(bv));
-    const dHigh = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(av, av, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(bv, bv, 2, 3, 0, 1)));
+    const dLow = f64x2.sub(low64(av), low64(bv));
+    const dHigh = f64x2.sub(high64(av), high64(bv));
     const low = f64x2.mul(dLow, dLow);
     const high = f64x2.mul(dHigh, dHigh);
     // In index order, as the scalar loop adds them.
