@@ -262,18 +262,23 @@ describe('SimdStep', () => {
       }
     }
 
-    it("reads the network's own arrays where the module holds them: ICS's mix of own and moved arrays gives the bits of copies of them all, as does a pass that stops at one layer's weights, and leaves the module's step as it was", () => {
-      const spec = specOf(['batchnorm', 'none', 'noisy'], 13);
+    /** Two SIMD steps of one network from the same weights, each with the same mini-batch of 60 and its noise laid out. */
+    function twins(spec: NetworkSpec, name: string) {
       const m = 60;
       const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
       const weights = initialWeights(spec, 0.1, 1);
-      const network = new Network(spec, weights, `simd-resident-${instance++}`);
-      const simd = new SimdStep(spec, network.parameters(), m, train, ink);
-      const twinNetwork = new Network(spec, weights, `simd-resident-twin-${instance++}`);
-      const twin = new SimdStep(spec, twinNetwork.parameters(), m, train, ink);
+      const network = new Network(spec, weights, `simd-${name}-${instance++}`);
+      const twinNetwork = new Network(spec, weights, `simd-${name}-twin-${instance++}`);
+      const [simd, twin] = [network, twinNetwork].map((n) => new SimdStep(spec, n.parameters(), m, train, ink));
       const { order, start } = new BatchSequence(1, train.count, m).next();
       simd.loadBatch(order, start, noise);
       twin.loadBatch(order, start, noise);
+      return { network, simd, twinNetwork, twin };
+    }
+
+    it("reads the network's own arrays where the module holds them: ICS's mix of own and moved arrays gives the bits of copies of them all, as does a pass that stops at one layer's weights, and leaves the module's step as it was", () => {
+      const spec = specOf(['batchnorm', 'none', 'noisy'], 13);
+      const { network, simd, twinNetwork, twin } = twins(spec, 'resident');
       const own = network.parameterValues();
       const { layerOf, weightsOf } = network.parameterLayout();
       const uniform = createRng(7);
@@ -305,16 +310,7 @@ describe('SimdStep', () => {
     ] as [Normalization[], number][]) {
       it(`walkAlong walks the landscape in the module with the bits of walkInArrays over gradientAt, and changes nothing of the module (${normalization.join('/')}, ${units} units)`, () => {
         const spec = specOf(normalization, units, 'sigmoid', 10);
-        const m = 60;
-        const noise = drawNoise(spec.normalization, spec.hiddenUnits, 1, 1, 0, m);
-        const weights = initialWeights(spec, 0.1, 1);
-        const network = new Network(spec, weights, `simd-walk-${instance++}`);
-        const simd = new SimdStep(spec, network.parameters(), m, train, ink);
-        const twinNetwork = new Network(spec, weights, `simd-walk-twin-${instance++}`);
-        const twin = new SimdStep(spec, twinNetwork.parameters(), m, train, ink);
-        const { order, start } = new BatchSequence(1, train.count, m).next();
-        simd.loadBatch(order, start, noise);
-        twin.loadBatch(order, start, noise);
+        const { network, simd, twinNetwork, twin } = twins(spec, 'walk');
         const params = network.parameterValues();
         const gradient = copyAll(simd.gradientAt(params).gradients);
         const inModule = simd.walkAlong(gradient);
