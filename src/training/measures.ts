@@ -30,6 +30,14 @@ import type { InternalCovariateShift, Landscape } from './santurkar';
 /** Every this many metrics intervals (from the first, not at step 0), and at the last step, a record also scores every test digit. */
 export const FULL_TEST_EVERY = 10;
 
+/**
+ * Records through this many metrics intervals measure the train vs inference gap, as do those
+ * that score every test digit: the gap moves while the moving averages catch up with the weights,
+ * in the first few hundred steps, and little after. Its two extra passes over the probe digits
+ * were a third of a BN arm's record.
+ */
+export const INFERENCE_GAP_DENSE_INTERVALS = FULL_TEST_EVERY;
+
 export interface Distribution {
   /** One value per entry of PERCENTILES. */
   percentiles: number[];
@@ -61,7 +69,7 @@ export interface ArmRecord {
   testAccuracy: number;
   /** Accuracy on all test digits, as the paper reports it; NaN in records that do not score them all. */
   fullTestAccuracy: number;
-  /** Only for an arm with batch statistics. */
+  /** Only for an arm with batch statistics, at the records that measure it (INFERENCE_GAP_DENSE_INTERVALS). */
   inferenceGap?: InferenceGap;
   /** Santurkar et al.'s landscape along the gradient at the record's step (santurkar.ts); absent where not measured. */
   landscape?: Landscape;
@@ -160,7 +168,7 @@ export const ARM_MEASURES: readonly Measure<ArmRecord>[] = [
   ),
   {
     name: 'inferenceGap',
-    unit: 'fraction of the probe digits in whole mini-batches, per normalization mode (NaN: no batch statistics)',
+    unit: 'fraction of the probe digits in whole mini-batches, per normalization mode (NaN: no batch statistics, or a record that does not measure it)',
     length: INFERENCE_GAP.length,
     parts: INFERENCE_GAP,
     read: (r) => INFERENCE_GAP.map((part) => r.inferenceGap?.[part] ?? NaN),

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../config/schema';
 import { useBackend } from './backend';
 import { readPackageMnist } from '../../scripts/build-mnist';
-import { FULL_TEST_EVERY, HISTOGRAM, LIVE_TEST_DIGITS, P15, P50, P85, type ArmRecord } from './measures';
+import { FULL_TEST_EVERY, HISTOGRAM, INFERENCE_GAP_DENSE_INTERVALS, LIVE_TEST_DIGITS, P15, P50, P85, type ArmRecord } from './measures';
 import { ArmTrainer, BatchSequence, Experiment, experimentData, type ExperimentData } from './trainer';
 
 let data: ExperimentData;
@@ -360,6 +360,22 @@ describe('Experiment', () => {
     expect(last.fullTestAccuracy).not.toBe(last.testAccuracy);
     arm.dispose();
   });
+
+  it.each(['simd', 'handwritten'] as const)(
+    'on the %s path, measures the gap at every record of the first INFERENCE_GAP_DENSE_INTERVALS intervals, then with each full test',
+    (gradients) => {
+      const config = { ...small, gradients, steps: 2 * FULL_TEST_EVERY * small.metricsInterval + 5 };
+      const arm = new ArmTrainer(config, 1, data);
+      const records = [arm.record()];
+      while (!arm.done) {
+        arm.trainStep();
+        if (arm.recordDue) records.push(arm.record());
+      }
+      const dense = Array.from({ length: INFERENCE_GAP_DENSE_INTERVALS + 1 }, (_, k) => k * small.metricsInterval);
+      expect(records.filter((r) => r.inferenceGap !== undefined).map((r) => r.step)).toEqual([...dense, 200, 205]);
+      arm.dispose();
+    },
+  );
 
   it('on the hand-written step, stops an arm whose loss turns non-finite at that step while the other goes on', () => {
     // ReLUs at a rate of 100 overflow float32 within a few steps without BN; BN keeps its layer inputs bounded.

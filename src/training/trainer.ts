@@ -10,9 +10,9 @@ import { readInto } from './backend';
 import { compactBuffers, fillBatch, fillCompactBatch, indexInk, type CompactBuffers, type InkIndex, type MnistData, type MnistSplits } from './data';
 import { initialWeights, Network, type NetworkSpec } from './network';
 import { drawNoise, type LayerNoise } from './noise';
-import { FULL_TEST_EVERY, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
+import { FULL_TEST_EVERY, INFERENCE_GAP_DENSE_INTERVALS, LIVE_TEST_DIGITS, type ArmRecord, type InferenceGap, type LayerRecord } from './measures';
 import { ReferenceNetwork } from './reference';
-import { SimdRecord, type RecordMeasures } from './simd/simdRecord';
+import { SimdRecord, type RecordDue, type RecordMeasures } from './simd/simdRecord';
 import { SimdStatistics } from './simd/simdStatistics';
 import { SimdStep, simdCoverage } from './simd/simdStep';
 import type { Run } from './runJson';
@@ -345,7 +345,8 @@ export class ArmTrainer {
 
     const santurkar = this.santurkar?.step === this.step ? this.santurkar : null;
     const { hiddenUnits, trackedUnit, activation } = this.config;
-    const measures = this.simdRecord?.measure(this.fullTestDue) ?? this.measureInTfjs();
+    const due = { fullTest: this.fullTestDue, inferenceGap: this.inferenceGapDue };
+    const measures = this.simdRecord?.measure(due) ?? this.measureInTfjs(due);
     const layers: LayerRecord[] = measures.taps.map((probe, index) => {
       // Both reorder the probe rows: each layer's are read once.
       const noise = this.lastNoise[index];
@@ -366,13 +367,13 @@ export class ArmTrainer {
    * (every test digit where due), the gap. Each layer's taps in an array of its own: only the
    * probe digits' rows cross from the backend.
    */
-  private measureInTfjs(): RecordMeasures {
+  private measureInTfjs(due: RecordDue): RecordMeasures {
     if (this.populationBatches.length > 0) this.network.estimatePopulationStatistics(this.populationBatches);
     const testX = this.testX!;
     const { logits, nonlinearityInputs } = this.network.forward(testX, 'inference');
     const live = Math.min(LIVE_TEST_DIGITS, this.data.test.count);
     const liveCorrect = this.countCorrect(logits, 0, live);
-    const fullTestAccuracy = this.fullTestDue ? this.scoreRest(live, liveCorrect) : NaN;
+    const fullTestAccuracy = due.fullTest ? this.scoreRest(live, liveCorrect) : NaN;
     const { probeSize, hiddenUnits } = this.config;
     const taps = nonlinearityInputs.map((inputs, index) => {
       const probeRows = inputs.slice([0, 0], [probeSize, hiddenUnits]);
@@ -381,7 +382,7 @@ export class ArmTrainer {
       return probe;
     });
     tf.dispose([logits, ...nonlinearityInputs]);
-    const inferenceGap = this.gapX !== null ? this.inferenceGap(this.gapX) : null;
+    const inferenceGap = this.gapX !== null && due.inferenceGap ? this.inferenceGap(this.gapX) : null;
     return { liveAccuracy: liveCorrect / live, fullTestAccuracy, taps, inferenceGap };
   }
 
@@ -391,6 +392,11 @@ export class ArmTrainer {
    */
   get fullTestDue(): boolean {
     return (this.step > 0 && this.step % (FULL_TEST_EVERY * this.config.metricsInterval) === 0) || this.step === this.config.steps;
+  }
+
+  /** Whether the next record measures the train vs inference gap (where the arm has batch statistics). */
+  get inferenceGapDue(): boolean {
+    return this.step <= INFERENCE_GAP_DENSE_INTERVALS * this.config.metricsInterval || this.fullTestDue;
   }
 
   /** Correct predictions among the first `count` rows of `logits`, which are the test digits from position `from` of the test order. */

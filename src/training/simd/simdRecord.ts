@@ -84,7 +84,14 @@ export interface RecordMeasures {
   fullTestAccuracy: number;
   /** Per hidden layer, the probe digits' inputs to the nonlinearity [probeSize, units], row-major. */
   taps: Float32Array[];
+  /** Null where the network has no batch statistics or the record does not measure the gap. */
   inferenceGap: InferenceGap | null;
+}
+
+/** Which of a record's costlier measures it takes (ArmTrainer's fullTestDue and inferenceGapDue). */
+export interface RecordDue {
+  fullTest: boolean;
+  inferenceGap: boolean;
 }
 
 /** The passes' mode: training normalizes with each group's statistics, inference with these. */
@@ -132,6 +139,8 @@ export class SimdRecord {
   private readonly logits: Block<Float32Array>;
   /** The first layer's product over the gap's digits, shared by the gap's modes as logitsByMode shares it. */
   private readonly gapProduct: Block<Float32Array> | null;
+  /** Whether this record's live pass keeps that product: only where it measures the gap. */
+  private keepsGapProduct = false;
 
   /**
    * Lays out the record's arrays in the step's arena (before it commits) for the network `spec`
@@ -223,10 +232,12 @@ export class SimdRecord {
 
   /**
    * Algorithm 2, then the live test digits in inference mode (and every test digit where
-   * `fullTest`), then the gap: everything a record measures but the distributions.
+   * `due.fullTest`), then the gap where due: everything a record measures but the distributions.
    */
-  measure(fullTest: boolean): RecordMeasures {
+  measure(due: RecordDue): RecordMeasures {
     const { data } = this;
+    const gapDigits = due.inferenceGap ? data.gapDigits : 0;
+    this.keepsGapProduct = gapDigits > 0;
     if (!this.inkFilled) {
       const live = Math.min(data.liveDigits, data.test.count);
       fillInk(this.liveInk, data.test, this.testInk, data.testOrder, 0, live);
@@ -248,11 +259,11 @@ export class SimdRecord {
       const count = Math.min(this.rows, (from < data.probeSize ? data.probeSize : live) - from);
       const correct = this.correctIn(this.pass(this.liveInk, from, count, configured, from < data.probeSize ? from : -1), data.testOrder, from, count);
       liveCorrect += correct.total;
-      gapCorrect += correct.below(data.gapDigits - from);
+      gapCorrect += correct.below(gapDigits - from);
       from += count;
     }
     let fullTestAccuracy = NaN;
-    if (fullTest) {
+    if (due.fullTest) {
       let correct = liveCorrect;
       for (let from = live; from < data.test.count; from += this.rows) {
         const count = Math.min(this.rows, data.test.count - from);
@@ -262,8 +273,8 @@ export class SimdRecord {
       fullTestAccuracy = correct / data.test.count;
     }
     let inferenceGap: InferenceGap | null = null;
-    if (data.gapDigits > 0) {
-      const digits = data.gapDigits;
+    if (gapDigits > 0) {
+      const digits = gapDigits;
       const score = (mode: PassMode, rows: number) => {
         let correct = 0;
         for (let from = 0; from < digits; from += rows)
@@ -356,7 +367,7 @@ export class SimdRecord {
       if (l === 0 && ink === null) product = (source as Block<Float32Array>).ptr + from * units * 4;
       else {
         const gap = this.gapProduct;
-        const keepsProduct = l === 0 && gap !== null && tap !== 0 && from < gap.length / units;
+        const keepsProduct = l === 0 && this.keepsGapProduct && gap !== null && tap !== 0 && from < gap.length / units;
         // BN's inference map folds into the product's epilogue, unless the gap needs the bare Wx of these digits.
         const map = placement === 'before' && !mode.training && !keepsProduct ? layer.affine![mode.statistics] : null;
         const fused = placement === 'none' || placement === 'after' || map !== null;
