@@ -395,7 +395,7 @@ export class ArmTrainer {
   }
 
   /** Whether the next record measures the train vs inference gap (where the arm has batch statistics). */
-  get inferenceGapDue(): boolean {
+  private get inferenceGapDue(): boolean {
     return this.step <= INFERENCE_GAP_DENSE_INTERVALS * this.config.metricsInterval || this.fullTestDue;
   }
 
